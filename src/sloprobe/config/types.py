@@ -1,0 +1,64 @@
+"""Field types shared by the config model: durations, names, thresholds."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
+from sloprobe.thresholds import ThresholdError, parse_threshold
+from sloprobe.units import TIME_SUFFIXES
+
+_DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h|d)\s*$")
+
+
+def parse_duration(value: Any) -> Any:
+    """``300ms``, ``5s``, ``2m``, ``1h``, ``30d`` or a number of seconds → seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 300ms, 5s, 2m or 1h")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            return TIME_SUFFIXES[match.group(2)].to_base(float(match.group(1)))
+        raise ValueError(f"`{value}` is not a duration; expected e.g. 300ms, 5s, 2m, 1h or 30d")
+    raise ValueError("expected a duration such as 300ms, 5s, 2m or 1h")
+
+
+def _positive(value: float) -> float:
+    if value <= 0:
+        raise ValueError("must be greater than zero")
+    return value
+
+
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    AfterValidator(_positive),
+    Field(json_schema_extra={"type": "string", "pattern": _DURATION.pattern}),
+]
+
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=100)]
+
+
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+def _check_expressions(values: tuple[str, ...]) -> tuple[str, ...]:
+    for text in values:
+        try:
+            parse_threshold(text)
+        except ThresholdError as exc:
+            raise ValueError(str(exc)) from None
+    return values
+
+
+Expressions = Annotated[
+    tuple[str, ...],
+    BeforeValidator(_as_list),
+    AfterValidator(_check_expressions),
+    Field(description="One expression or a list that must all hold, e.g. `p95 < 300ms`."),
+]

@@ -1,0 +1,157 @@
+"""Load YAML safely while remembering the line of every value.
+
+``yaml.safe_load`` loses positions; we compose the node graph instead and
+build plain data from it, recording ``path -> line`` so a validation error
+can name the line that is actually wrong. Duplicate keys (which PyYAML
+silently overwrites) are errors, and alias expansion is capped so an anchor
+bomb is refused rather than eating the machine's memory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sloprobe.config.errors import ConfigError, ConfigProblem
+
+Path_ = tuple[str | int, ...]
+
+MAX_NODES = 20_000
+MAX_BYTES = 2 * 1024 * 1024
+_VARIABLE = re.compile(r"\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
+
+
+@dataclass
+class YamlSource:
+    """Plain data from a YAML file plus where each value came from."""
+
+    file: str
+    data: Any
+    lines: dict[Path_, int] = field(default_factory=dict)
+    text_lines: list[str] = field(default_factory=list)
+
+    def line_of(self, path: Path_) -> int | None:
+        """Line of the deepest known node along ``path`` (1-based)."""
+        for end in range(len(path), -1, -1):
+            line = self.lines.get(tuple(path[:end]))
+            if line is not None:
+                return line
+        return None
+
+    def problem(self, path: Path_, message: str) -> ConfigProblem:
+        line = self.line_of(path)
+        source = self.text_lines[line - 1].rstrip() if line and line <= len(self.text_lines) else None
+        return ConfigProblem(self.file, line, dotted(path), message, source)
+
+
+def dotted(path: Path_) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load_yaml(path: str | Path, environ: Mapping[str, str] | None = None) -> YamlSource:
+    """Read ``path`` into a YamlSource; raise ConfigError naming file and line."""
+    file = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError.single(file, f"cannot read the file: {exc.strerror or exc}") from None
+    if len(raw) > MAX_BYTES:
+        raise ConfigError.single(file, f"the file is {len(raw)} bytes; the limit is {MAX_BYTES}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError.single(file, f"not valid UTF-8 (byte {exc.start})", line) from None
+    return parse_yaml(text, file, os.environ if environ is None else environ)
+
+
+def parse_yaml(text: str, file: str, environ: Mapping[str, str]) -> YamlSource:
+    source = YamlSource(file, None, text_lines=text.splitlines())
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        reason = exc.problem or exc.context or "invalid YAML"
+        snippet = source.text_lines[line - 1].rstrip() if line and line <= len(source.text_lines) else None
+        raise ConfigError([ConfigProblem(file, line, "", f"YAML syntax: {reason}", snippet)]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError.single(file, f"YAML syntax: {exc}") from None
+    if node is None:
+        raise ConfigError.single(file, "the file is empty; expected a mapping with `version`, `target`, `probes` and `slos`")
+    builder = _Builder(source, environ)
+    source.data = builder.build(node, ())
+    if builder.problems:
+        raise ConfigError(builder.problems)
+    return source
+
+
+class _Builder:
+    def __init__(self, source: YamlSource, environ: Mapping[str, str]) -> None:
+        self.source = source
+        self.environ = environ
+        self.visited = 0
+        self.problems: list[ConfigProblem] = []
+        self.constructor = yaml.SafeLoader("")
+
+    def build(self, node: yaml.Node, path: Path_) -> Any:
+        self.visited += 1
+        if self.visited > MAX_NODES:
+            raise ConfigError.single(
+                self.source.file,
+                f"more than {MAX_NODES} values after expanding aliases (an alias bomb?)",
+                node.start_mark.line + 1,
+                dotted(path),
+            )
+        self.source.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
+        value = self.constructor.construct_object(node, deep=True)
+        if isinstance(value, str) and "${" in value:
+            return self._interpolate(value, node, path)
+        return value
+
+    def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
+        self.constructor.flatten_mapping(node)
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = self.constructor.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                key = str(key)
+            child = (*path, key)
+            if key in out:
+                self.source.lines[child] = key_node.start_mark.line + 1
+                self.problems.append(self.source.problem(child, f"duplicate key `{key}` (an earlier one would be silently replaced)"))
+                continue
+            self.source.lines[child] = key_node.start_mark.line + 1
+            out[key] = self.build(value_node, child)
+            self.source.lines[child] = key_node.start_mark.line + 1
+        return out
+
+    def _interpolate(self, value: str, node: yaml.Node, path: Path_) -> str:
+        def replace(match: re.Match[str]) -> str:
+            escaped, name, default = match.group(1), match.group(2), match.group(3)
+            if escaped:
+                return match.group(0)[1:]
+            if name in self.environ and self.environ[name] != "":
+                return self.environ[name]
+            if default is not None:
+                return default
+            self.source.lines[path] = node.start_mark.line + 1
+            self.problems.append(
+                self.source.problem(path, f"environment variable `{name}` is not set (write `${{{name}:-default}}` for a default)")
+            )
+            return ""
+
+        return _VARIABLE.sub(replace, value)

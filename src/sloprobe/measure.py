@@ -1,0 +1,65 @@
+"""What a probe hands to the evaluator: measurements, never verdicts.
+
+A probe measures; it never decides pass or fail. A failed call is recorded
+as data (``failure``), not raised, so the evaluator can judge it as a bad
+measurement and the report can still show it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sloprobe.units import Dimension, Unit
+
+Sample = float | str | bool
+
+
+@dataclass(frozen=True)
+class Series:
+    """Named samples of one quantity, numbers held in the base unit.
+
+    ``unit`` is the unit the values were declared in (for display and for
+    the unit check); ``samples`` are converted to the base unit already.
+    """
+
+    name: str
+    unit: Unit
+    samples: tuple[Sample, ...]
+
+    @property
+    def dimension(self) -> Dimension:
+        return self.unit.dimension
+
+    def numbers(self) -> tuple[float, ...]:
+        """Numeric samples (booleans count as 1 and 0)."""
+        return tuple(float(s) for s in self.samples if not isinstance(s, str))
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Everything one probe observed in one run.
+
+    ``failure`` is set when the target failed (refused, timed out, 5xx, an
+    expectation not met): a *bad* measurement that counts against every SLO
+    on this probe. ``missing`` names series that had nothing to measure
+    (``no_data``) with the reason why.
+    """
+
+    probe: str
+    kind: str
+    started_at: datetime
+    duration_s: float
+    series: Mapping[str, Series] = field(default_factory=dict)
+    failure: str | None = None
+    missing: Mapping[str, str] = field(default_factory=dict)
+    attempts: int = 1
+    retries: int = 0
+    excerpt: str | None = None
+    details: Mapping[str, str] = field(default_factory=dict)
+    skipped: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.failure is not None
