@@ -39,7 +39,9 @@ _EXPRESSION = re.compile(
         (?P<op>not\s+in|in|<=|>=|==|!=|<|>|=)\s*(?P<target>.+?)\s*$""",
     re.VERBOSE,
 )
-_NUMBER = re.compile(r"^(?P<num>[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*(?P<unit>[a-zA-Z%]*)$")
+_NUMBER = re.compile(
+    r"^(?P<num>[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*(?P<unit>[a-zA-Z%]*)$"
+)
 
 Target = float | str | bool
 
@@ -79,7 +81,9 @@ class Threshold:
         if dim is Dimension.TEXT and name != "value":
             raise ThresholdError(f"`{self.aggregate}` needs numbers; this series holds text")
         if dim is Dimension.BOOLEAN and name not in ("value", "count", "rate"):
-            raise ThresholdError(f"`{self.aggregate}` needs numbers; this series holds yes/no values")
+            raise ThresholdError(
+                f"`{self.aggregate}` needs numbers; this series holds yes/no values"
+            )
         return dim
 
     def check_unit(self, series_unit: Unit) -> None:
@@ -88,13 +92,20 @@ class Threshold:
         target = self.target_dimension
         if dim is Dimension.TEXT:
             if target not in (Dimension.TEXT, Dimension.NUMBER):
-                raise ThresholdError("a text value compares only with text: `value == \"healthy\"`")
+                raise ThresholdError('a text value compares only with text: `value == "healthy"`')
             if self.op not in ("==", "!=", "in", "not in"):
                 raise ThresholdError(f"text values compare with ==, != or in, not `{self.op}`")
             return
         if dim is Dimension.BOOLEAN:
             if target is not Dimension.BOOLEAN or self.op not in ("==", "!="):
-                raise ThresholdError("a yes/no value compares as `value == true` or `value == false`")
+                raise ThresholdError(
+                    "a yes/no value compares as `value == true` or `value == false`"
+                )
+            return
+        if series_unit is Unit.NONE and self.aggregate.name == "value" and target is Dimension.TEXT:
+            # A field declared without a unit may hold text: `value == "healthy"`.
+            if self.op not in ("==", "!=", "in", "not in"):
+                raise ThresholdError(f"text values compare with ==, != or in, not `{self.op}`")
             return
         if target is None or target in (Dimension.TEXT, Dimension.BOOLEAN):
             # k6 reads a bare number against a duration as milliseconds: `p(95)<300`.
@@ -168,7 +179,9 @@ def _describe(dim: Dimension, unit: Unit) -> str:
 
 def _equal(observed: Sample, target: Target) -> bool:
     if isinstance(observed, bool) or isinstance(target, bool):
-        return observed is target if isinstance(observed, bool) and isinstance(target, bool) else False
+        return (
+            observed is target if isinstance(observed, bool) and isinstance(target, bool) else False
+        )
     if isinstance(observed, str) or isinstance(target, str):
         return str(observed) == str(target)
     return math.isclose(float(observed), float(target), rel_tol=1e-9, abs_tol=1e-12)
@@ -182,7 +195,7 @@ def parse_threshold(text: str) -> Threshold:
     if not match:
         raise ThresholdError(
             f"cannot read `{text}`: expected `<aggregate> <operator> <value>`, "
-            "e.g. `p95 < 300ms`, `rate >= 99.5%`, `value == \"healthy\"`"
+            'e.g. `p95 < 300ms`, `rate >= 99.5%`, `value == "healthy"`'
         )
     aggregate = _parse_aggregate(match["agg"])
     op = re.sub(r"\s+", " ", match["op"])
@@ -231,7 +244,9 @@ def _parse_target(raw: str) -> tuple[Target, Dimension | None]:
     if number is None:
         if re.fullmatch(r"[A-Za-z_][\w.\-]*", raw):
             return raw, Dimension.TEXT
-        raise ThresholdError(f"cannot read the value `{raw}`; expected e.g. 300ms, 2s, 99.5%, 100 or \"ok\"")
+        raise ThresholdError(
+            f'cannot read the value `{raw}`; expected e.g. 300ms, 2s, 99.5%, 100 or "ok"'
+        )
     amount, suffix = float(number["num"]), number["unit"]
     if not suffix:
         return amount, None

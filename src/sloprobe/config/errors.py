@@ -19,7 +19,9 @@ class ConfigProblem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        text = f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        text = (
+            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        )
         if self.source_line is not None:
             text += f"\n    {self.line} | {self.source_line}"
         return text
@@ -33,7 +35,9 @@ class ConfigError(Exception):
         super().__init__(self.render())
 
     @classmethod
-    def single(cls, file: str | Path, message: str, line: int | None = None, field: str = "") -> ConfigError:
+    def single(
+        cls, file: str | Path, message: str, line: int | None = None, field: str = ""
+    ) -> ConfigError:
         return cls([ConfigProblem(str(file), line, field, message)])
 
     def render(self) -> str:

@@ -49,18 +49,25 @@ class Target(_Strict):
     auth: Auth | None = None
     verify_tls: bool = True
     synthetic_header: str | None = Field(
-        "X-Synthetic", description="Header `<name>: true` sent with every probe request; null to omit."
+        "X-Synthetic",
+        description="Header `<name>: true` sent with every probe request; null to omit.",
     )
 
 
 class ValueSpec(_Strict):
     """A named value read from a response: a JSON field by dotted path, or a header."""
 
-    json_path: str | None = Field(None, alias="json", description="Dotted path, e.g. `checks.queue.depth` or `jobs.0.id`.")
+    json_path: str | None = Field(
+        None, alias="json", description="Dotted path, e.g. `checks.queue.depth` or `jobs.0.id`."
+    )
     header: str | None = None
-    length: bool = Field(False, description="Take the length of the list or object found instead of the value.")
+    length: bool = Field(
+        False, description="Take the length of the list or object found instead of the value."
+    )
     unit: Unit = Unit.NONE
-    default: float | str | bool | None = Field(None, description="Value to use when the field is absent.")
+    default: float | str | bool | None = Field(
+        None, description="Value to use when the field is absent."
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> ValueSpec:
@@ -72,7 +79,9 @@ class ValueSpec(_Strict):
 class Expect(_Strict):
     """What a good response looks like; anything else is a failed (bad) measurement."""
 
-    status: list[int | str] = Field(default_factory=lambda: ["2xx"], description="Codes or classes like `2xx`.")
+    status: list[int | str] = Field(
+        default_factory=lambda: list[int | str](["2xx"]), description="Codes or classes like `2xx`."
+    )
     body_contains: str | None = None
 
 
@@ -85,7 +94,9 @@ class HttpProbe(_Strict):
     form: dict[str, str | int | float | bool] | None = None
     samples: int = Field(1, ge=1, le=1000)
     timeout: Duration | None = None
-    retries: int = Field(2, ge=0, le=10, description="Retries of connection errors only, never of answers.")
+    retries: int = Field(
+        2, ge=0, le=10, description="Retries of connection errors only, never of answers."
+    )
     expect: Expect = Field(default_factory=Expect)
     values: dict[Name, ValueSpec] = Field(default_factory=dict)
     max_body_bytes: int = Field(1_048_576, ge=1024, le=64 * 1_048_576)
@@ -112,7 +123,9 @@ HTTP_SERIES: dict[str, Unit] = {"latency": Unit.S, "status": Unit.NONE, "ok": Un
 
 class ProbeSpec(_Strict):
     description: str | None = None
-    deadline: Duration | None = Field(None, description="Upper bound on the whole probe, retries included.")
+    deadline: Duration | None = Field(
+        None, description="Upper bound on the whole probe, retries included."
+    )
     http: HttpProbe | None = None
     python: PythonProbe | None = None
 
@@ -138,7 +151,9 @@ class ProbeSpec(_Strict):
 class SloSpec(_Strict):
     description: str | None = None
     probe: Name
-    measure: Name = Field(description="A series of the probe: `latency`, `status`, `ok` or a named value.")
+    measure: Name = Field(
+        description="A series of the probe: `latency`, `status`, `ok` or a named value."
+    )
     threshold: Expressions
     warn: Expressions = ()
     no_data: Literal["fail", "pass"] = Field("fail", description="Whether no data fails the run.")

@@ -46,7 +46,9 @@ class YamlSource:
 
     def problem(self, path: Path_, message: str) -> ConfigProblem:
         line = self.line_of(path)
-        source = self.text_lines[line - 1].rstrip() if line and line <= len(self.text_lines) else None
+        source = (
+            self.text_lines[line - 1].rstrip() if line and line <= len(self.text_lines) else None
+        )
         return ConfigProblem(self.file, line, dotted(path), message, source)
 
 
@@ -82,12 +84,21 @@ def parse_yaml(text: str, file: str, environ: Mapping[str, str]) -> YamlSource:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         reason = exc.problem or exc.context or "invalid YAML"
-        snippet = source.text_lines[line - 1].rstrip() if line and line <= len(source.text_lines) else None
-        raise ConfigError([ConfigProblem(file, line, "", f"YAML syntax: {reason}", snippet)]) from None
+        snippet = (
+            source.text_lines[line - 1].rstrip()
+            if line and line <= len(source.text_lines)
+            else None
+        )
+        raise ConfigError(
+            [ConfigProblem(file, line, "", f"YAML syntax: {reason}", snippet)]
+        ) from None
     except yaml.YAMLError as exc:
         raise ConfigError.single(file, f"YAML syntax: {exc}") from None
     if node is None:
-        raise ConfigError.single(file, "the file is empty; expected a mapping with `version`, `target`, `probes` and `slos`")
+        raise ConfigError.single(
+            file,
+            "the file is empty; expected a mapping with `version`, `target`, `probes` and `slos`",
+        )
     builder = _Builder(source, environ)
     source.data = builder.build(node, ())
     if builder.problems:
@@ -132,7 +143,11 @@ class _Builder:
             child = (*path, key)
             if key in out:
                 self.source.lines[child] = key_node.start_mark.line + 1
-                self.problems.append(self.source.problem(child, f"duplicate key `{key}` (an earlier one would be silently replaced)"))
+                self.problems.append(
+                    self.source.problem(
+                        child, f"duplicate key `{key}` (an earlier one would be silently replaced)"
+                    )
+                )
                 continue
             self.source.lines[child] = key_node.start_mark.line + 1
             out[key] = self.build(value_node, child)
@@ -150,7 +165,10 @@ class _Builder:
                 return default
             self.source.lines[path] = node.start_mark.line + 1
             self.problems.append(
-                self.source.problem(path, f"environment variable `{name}` is not set (write `${{{name}:-default}}` for a default)")
+                self.source.problem(
+                    path,
+                    f"environment variable `{name}` is not set (write `${{{name}:-default}}` for a default)",
+                )
             )
             return ""
 

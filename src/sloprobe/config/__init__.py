@@ -1,0 +1,202 @@
+"""Load slo.yaml into typed, immutable objects, or explain precisely why not.
+
+Validation happens in two passes: pydantic checks shapes and types, then
+:func:`_cross_check` checks what one field says about another (an SLO's
+probe exists, its measure is a series that probe produces, its threshold
+fits the unit of that series). Every problem found is reported at once,
+each with file, line and field path.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from sloprobe.config.errors import ConfigError, ConfigProblem
+from sloprobe.config.model import SloFile, SloSpec
+from sloprobe.config.yaml_source import Path_, YamlSource, load_yaml, parse_yaml
+from sloprobe.thresholds import ThresholdError
+
+__all__ = ["ConfigError", "ConfigProblem", "LoadedSloFile", "load_slo_file", "load_slo_text"]
+
+
+@dataclass(frozen=True)
+class LoadedSloFile:
+    """A validated slo.yaml, with where it lives and the line of each SLO (for pytest items)."""
+
+    path: Path
+    spec: SloFile
+    slo_lines: Mapping[str, int]
+
+    @property
+    def directory(self) -> Path:
+        return self.path.parent
+
+
+def load_slo_file(path: str | Path, environ: Mapping[str, str] | None = None) -> LoadedSloFile:
+    """Read and validate ``path``; raise ConfigError listing every problem."""
+    return _validate(load_yaml(path, environ), Path(path))
+
+
+def load_slo_text(
+    text: str, file: str = "slo.yaml", environ: Mapping[str, str] | None = None
+) -> LoadedSloFile:
+    """Validate YAML text (tests, ``sloprobe validate -``)."""
+    return _validate(parse_yaml(text, file, environ or {}), Path(file))
+
+
+def _validate(source: YamlSource, path: Path) -> LoadedSloFile:
+    if not isinstance(source.data, dict):
+        raise ConfigError(
+            [
+                source.problem(
+                    (), "expected a mapping with `version`, `service`, `probes` and `slos`"
+                )
+            ]
+        )
+    try:
+        spec = SloFile.model_validate(source.data)
+    except ValidationError as exc:
+        raise ConfigError(_problems_from(exc, source)) from None
+    problems = _cross_check(spec, source)
+    if problems:
+        raise ConfigError(problems)
+    slo_lines = {name: source.line_of(("slos", name)) or 1 for name in spec.slos}
+    return LoadedSloFile(path, spec, slo_lines)
+
+
+def _problems_from(exc: ValidationError, source: YamlSource) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+    seen: set[tuple[Path_, str]] = set()
+    for error in exc.errors(include_url=False):
+        path = _data_path(source.data, error["loc"], error["type"])
+        message = _message(error, path, source.data)
+        if (path, message) in seen:
+            continue
+        seen.add((path, message))
+        problems.append(source.problem(path, message))
+    # A union reports each member's complaint; one per field is enough.
+    first: dict[str, ConfigProblem] = {}
+    for problem in problems:
+        first.setdefault(problem.field, problem)
+    return sorted(first.values(), key=lambda p: p.line or 0)
+
+
+def _data_path(data: Any, loc: tuple[int | str, ...], kind: str) -> Path_:
+    """The part of pydantic's ``loc`` that exists in the YAML (dropping union tags like ``float``)."""
+    path: list[str | int] = []
+    node = data
+    for index, part in enumerate(loc):
+        inside = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        )
+        if inside:
+            node = node[part]  # type: ignore[index]
+        elif not (index == len(loc) - 1 and kind in ("missing", "extra_forbidden")):
+            break
+        path.append(part)
+    return tuple(path)
+
+
+def _message(error: Mapping[str, Any], path: Path_, data: Any) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return _unknown_key(path, data)
+    if kind == "missing":
+        return "required field is missing"
+    message = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if kind == "literal_error" and path == ("version",):
+        return f"unsupported format version {error.get('input')!r}; this sloprobe reads version 1"
+    if kind.startswith("string_pattern") and path and isinstance(path[-1], str):
+        return f"`{error.get('input')}` is not a valid name (letters, digits, `_`, `-`, `.`)"
+    return message
+
+
+def _unknown_key(path: Path_, data: Any) -> str:
+    key = str(path[-1])
+    model = _model_at(path[:-1], data)
+    if model is None:
+        return f"unknown key `{key}`"
+    allowed = sorted(f.alias or name for name, f in model.model_fields.items())
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    hint = (
+        f"did you mean `{close[0]}`?"
+        if close
+        else "expected one of " + ", ".join(f"`{a}`" for a in allowed)
+    )
+    return f"unknown key `{key}`; {hint}"
+
+
+def _model_at(path: Path_, data: Any) -> type[BaseModel] | None:
+    """Which model class describes the mapping at ``path`` (for key suggestions)."""
+    model: type[BaseModel] | None = SloFile
+    index = 0
+    while model is not None and index < len(path):
+        part = path[index]
+        field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
+        if field is None:
+            return None
+        annotation = field.annotation
+        inner = _first_model(annotation)
+        origin = getattr(annotation, "__origin__", None)
+        if origin is dict:
+            inner = _first_model(annotation.__args__[1])  # type: ignore[union-attr]
+            index += 1  # skip the user-chosen name
+        model = inner
+        index += 1
+    return model
+
+
+def _first_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _first_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _cross_check(spec: SloFile, source: YamlSource) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+    for name, slo in spec.slos.items():
+        problems.extend(_check_slo(spec, name, slo, source))
+    return problems
+
+
+def _check_slo(spec: SloFile, name: str, slo: SloSpec, source: YamlSource) -> list[ConfigProblem]:
+    probe = spec.probes.get(slo.probe)
+    if probe is None:
+        known = ", ".join(f"`{p}`" for p in spec.probes) or "none defined"
+        close = difflib.get_close_matches(slo.probe, list(spec.probes), n=1)
+        hint = f"did you mean `{close[0]}`?" if close else f"probes: {known}"
+        return [source.problem(("slos", name, "probe"), f"no probe named `{slo.probe}`; {hint}")]
+    units = probe.series_units()
+    unit = units.get(slo.measure)
+    if unit is None:
+        offered = ", ".join(f"`{s}`" for s in units) or "none"
+        return [
+            source.problem(
+                ("slos", name, "measure"),
+                f"probe `{slo.probe}` does not measure `{slo.measure}`; it measures {offered}",
+            )
+        ]
+    problems = []
+    for key, thresholds in (("threshold", slo.thresholds), ("warn", slo.warn_thresholds)):
+        for index, threshold in enumerate(thresholds):
+            try:
+                threshold.check_unit(unit)
+            except ThresholdError as exc:
+                raw = source.data["slos"][name][key]
+                path: Path_ = (
+                    ("slos", name, key, index) if isinstance(raw, list) else ("slos", name, key)
+                )
+                problems.append(source.problem(path, f"{exc} (`{slo.measure}` is in `{unit}`)"))
+    return problems

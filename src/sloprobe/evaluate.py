@@ -1,0 +1,157 @@
+"""The evaluator: SLO specs + Measurements → Verdicts. Pure functions, no I/O.
+
+A verdict is this run's judgement of one SLO. Three failure classes are kept
+apart (DESIGN.md): a target that failed is a *bad* measurement and breaches;
+nothing to measure is ``no_data`` with its reason; sloprobe's own set-up
+problems never reach here (they are usage errors).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sloprobe.config.model import SloSpec
+from sloprobe.measure import Measurement, Sample, Series
+from sloprobe.percentiles import PercentileMethod
+from sloprobe.thresholds import Threshold, format_observed
+
+
+class Status(StrEnum):
+    OK = "ok"
+    WARNING = "warning"
+    BREACH = "breach"
+    NO_DATA = "no_data"
+
+
+class Level(StrEnum):
+    BREACH = "breach"
+    WARN = "warn"
+
+
+@dataclass(frozen=True)
+class ThresholdCheck:
+    """One expression held against this run's data; ``held`` is None when it could not be computed."""
+
+    expression: str
+    level: Level
+    observed: Sample | None
+    observed_text: str
+    held: bool | None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The judgement of one SLO in one run, with everything a sink needs to explain it."""
+
+    slo: str
+    probe: str
+    measure: str
+    status: Status
+    observed: str
+    threshold: str
+    reason: str
+    counts_as_bad: bool
+    checks: tuple[ThresholdCheck, ...] = ()
+    warn: str | None = None
+    samples: int = 0
+    percentile_method: PercentileMethod = PercentileMethod.LINEAR
+    description: str | None = None
+    owner: str | None = None
+    runbook: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.counts_as_bad
+
+
+def evaluate_slo(
+    name: str,
+    spec: SloSpec,
+    measurement: Measurement | None,
+    default_method: PercentileMethod = PercentileMethod.LINEAR,
+) -> Verdict:
+    """Judge one SLO against the measurement of its probe (None: the probe never ran)."""
+    method = spec.percentile_method or default_method
+    base = {
+        "slo": name,
+        "probe": spec.probe,
+        "measure": spec.measure,
+        "threshold": " and ".join(spec.threshold),
+        "warn": " and ".join(spec.warn) or None,
+        "percentile_method": method,
+        "description": spec.description,
+        "owner": spec.owner,
+        "runbook": spec.runbook,
+    }
+
+    def no_data(reason: str, samples: int = 0) -> Verdict:
+        return Verdict(
+            status=Status.NO_DATA,
+            observed="no data",
+            reason=reason,
+            counts_as_bad=spec.no_data == "fail",
+            samples=samples,
+            **base,  # type: ignore[arg-type]
+        )
+
+    if measurement is None:
+        return no_data(f"probe `{spec.probe}` did not run")
+    if measurement.skipped:
+        return no_data(f"probe `{spec.probe}` was skipped: {measurement.skipped}")
+    if measurement.failure is not None:
+        return Verdict(
+            status=Status.BREACH,
+            observed="failed",
+            reason=f"probe `{spec.probe}` failed: {measurement.failure}",
+            counts_as_bad=True,
+            **base,  # type: ignore[arg-type]
+        )
+    series = measurement.series.get(spec.measure)
+    if series is None or not series.samples:
+        why = measurement.missing.get(
+            spec.measure, f"probe `{spec.probe}` recorded no `{spec.measure}`"
+        )
+        return no_data(why)
+
+    checks = tuple(_check(t, Level.BREACH, series, method) for t in spec.thresholds)
+    warn_checks = tuple(_check(t, Level.WARN, series, method) for t in spec.warn_thresholds)
+    samples = len(series.samples)
+    uncomputable = next((c for c in checks if c.held is None), None)
+    if uncomputable is not None:
+        return no_data(f"`{uncomputable.expression}` has nothing to compute over", samples)
+
+    failed = [c for c in checks if not c.held]
+    warned = [c for c in warn_checks if c.held is False]
+    shown = failed[0] if failed else (warned[0] if warned else checks[0])
+    if failed:
+        status, reason = Status.BREACH, _explain(failed)
+    elif warned:
+        status, reason = Status.WARNING, _explain(warned)
+    else:
+        status, reason = Status.OK, "all thresholds met"
+    return Verdict(
+        status=status,
+        observed=shown.observed_text,
+        reason=reason,
+        counts_as_bad=status is Status.BREACH,
+        checks=checks + warn_checks,
+        samples=samples,
+        **base,  # type: ignore[arg-type]
+    )
+
+
+def _check(
+    threshold: Threshold, level: Level, series: Series, method: PercentileMethod
+) -> ThresholdCheck:
+    dimension = threshold.result_dimension(series.unit)
+    value = threshold.compute(series, method)
+    text = format_observed(value, dimension)
+    if value is None:
+        return ThresholdCheck(threshold.text, level, None, text, None)
+    held = threshold.holds(value, dimension)
+    return ThresholdCheck(threshold.text, level, value, f"{threshold.aggregate} = {text}", held)
+
+
+def _explain(checks: list[ThresholdCheck]) -> str:
+    return "; ".join(f"{c.observed_text}, expected {c.expression}" for c in checks)

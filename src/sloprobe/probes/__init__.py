@@ -1,0 +1,1 @@
+"""Probes measure the target and return Measurements; they never decide pass or fail."""

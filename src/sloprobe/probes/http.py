@@ -1,0 +1,276 @@
+"""The HTTP probe: N requests, their latency and status, and named values from each answer.
+
+Answers are data, whatever their status: a ``503`` with a JSON body is read
+like a ``200``. Only connection errors (the request never reached the
+server) are retried, with tenacity, and every retry is counted in the
+Measurement so a flaky network is visible rather than hidden.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from sloprobe.config.model import HTTP_SERIES, HttpProbe, ValueSpec
+from sloprobe.measure import Measurement, Sample, Series
+from sloprobe.probes.context import ProbeContext
+from sloprobe.units import Dimension, Unit
+
+EXCERPT_CHARS = 500
+_RETRYABLE = (httpx.ConnectError, httpx.ConnectTimeout)
+
+
+@dataclass
+class _Answer:
+    status: int
+    latency_s: float
+    body: bytes
+    truncated: bool
+    headers: httpx.Headers
+
+
+@dataclass
+class _Collected:
+    samples: dict[str, list[Sample]] = field(default_factory=dict)
+    missing: dict[str, str] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    attempts: int = 0
+    retries: int = 0
+    excerpt: str | None = None
+    last_status: int | None = None
+
+
+async def run_http_probe(
+    name: str, spec: HttpProbe, context: ProbeContext, client: httpx.AsyncClient
+) -> Measurement:
+    """Send ``spec.samples`` requests one after another and measure them."""
+    started, clock = datetime.now(UTC), time.perf_counter()
+    collected = _Collected(samples={series: [] for series in (*HTTP_SERIES, *spec.values)})
+    for _ in range(spec.samples):
+        try:
+            answer = await _send(spec, client, collected)
+        except httpx.HTTPError as exc:
+            collected.failures.append(_describe_error(exc, spec, context))
+            break  # the target is not answering; more samples would only wait longer
+        _record(answer, spec, context, collected)
+    return _measurement(name, spec, context, collected, started, time.perf_counter() - clock)
+
+
+async def _send(spec: HttpProbe, client: httpx.AsyncClient, collected: _Collected) -> _Answer:
+    timeout = httpx.Timeout(spec.timeout) if spec.timeout is not None else None
+    request = client.build_request(
+        spec.method,
+        spec.path,
+        params={k: _text(v) for k, v in spec.query.items()} or None,
+        headers=spec.headers or None,
+        json=spec.json_body,
+        data={k: _text(v) for k, v in spec.form.items()} if spec.form is not None else None,
+        timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+    )
+    retrying = AsyncRetrying(
+        retry=retry_if_exception_type(_RETRYABLE),
+        stop=stop_after_attempt(spec.retries + 1),
+        wait=wait_exponential(multiplier=0.2, max=2.0),
+        reraise=True,
+    )
+    async for attempt in retrying:
+        with attempt:
+            collected.attempts += 1
+            if attempt.retry_state.attempt_number > 1:
+                collected.retries += 1
+            clock = time.perf_counter()
+            response = await client.send(request, stream=True)
+            try:
+                body, truncated = await _read_capped(response, spec.max_body_bytes)
+            finally:
+                await response.aclose()
+            return _Answer(
+                response.status_code, time.perf_counter() - clock, body, truncated, response.headers
+            )
+    raise AssertionError("unreachable: tenacity re-raises the last error")
+
+
+async def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return b"".join(chunks)[:limit], True
+    return b"".join(chunks), False
+
+
+def _record(answer: _Answer, spec: HttpProbe, context: ProbeContext, collected: _Collected) -> None:
+    collected.samples["latency"].append(answer.latency_s)
+    collected.samples["status"].append(float(answer.status))
+    text = answer.body.decode("utf-8", errors="replace")
+    problem = _unexpected(answer, text, spec)
+    collected.samples["ok"].append(problem is None)
+    collected.last_status = answer.status
+    if problem is not None:
+        collected.failures.append(problem)
+    if collected.excerpt is None or problem is not None:
+        collected.excerpt = context.redactor(text[:EXCERPT_CHARS])
+    document = _json(text) if spec.values else None
+    for value_name, value_spec in spec.values.items():
+        value, why = _extract(value_spec, document, answer)
+        if why is not None:
+            collected.missing.setdefault(value_name, why)
+        elif value is not None:
+            collected.samples[value_name].append(value)
+
+
+def _unexpected(answer: _Answer, text: str, spec: HttpProbe) -> str | None:
+    """Why this answer is not what the probe expects, or None."""
+    if not _status_expected(answer.status, spec.expect.status):
+        shown = ", ".join(str(s) for s in spec.expect.status)
+        return f"{spec.method} {spec.path} answered {answer.status}, expected {shown}"
+    if spec.expect.body_contains is not None and spec.expect.body_contains not in text:
+        return (
+            f"{spec.method} {spec.path} answered without `{spec.expect.body_contains}` in its body"
+        )
+    return None
+
+
+def _status_expected(status: int, expected: list[int | str]) -> bool:
+    for item in expected:
+        text = str(item).lower()
+        if len(text) == 3 and text.endswith("xx") and text[0].isdigit():
+            if status // 100 == int(text[0]):
+                return True
+        elif text.isdigit() and int(text) == status:
+            return True
+    return False
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _extract(spec: ValueSpec, document: Any, answer: _Answer) -> tuple[Sample | None, str | None]:
+    """(value in base units, None) or (None, why it is missing)."""
+    if spec.header is not None:
+        raw: Any = answer.headers.get(spec.header)
+        where = f"header `{spec.header}`"
+    else:
+        assert spec.json_path is not None
+        where = f"field `{spec.json_path}`"
+        raw = _dig(document, spec.json_path) if document is not None else _ABSENT
+        if document is None and spec.default is None:
+            return None, f"the answer ({answer.status}) is not JSON, so {where} cannot be read"
+    if raw is None or raw is _ABSENT:
+        if spec.default is not None:
+            raw = spec.default
+        else:
+            return None, f"{where} is {'null' if raw is None else 'absent'} in the answer"
+    if spec.length:
+        if not isinstance(raw, list | dict | str):
+            return None, f"{where} has no length (it is {type(raw).__name__})"
+        raw = len(raw)
+    return _convert(raw, spec.unit, where)
+
+
+_ABSENT: Any = object()
+
+
+def _dig(document: Any, path: str) -> Any:
+    node = document
+    for part in path.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif (
+            isinstance(node, list)
+            and part.lstrip("-").isdigit()
+            and -len(node) <= int(part) < len(node)
+        ):
+            node = node[int(part)]
+        else:
+            return _ABSENT
+    return node
+
+
+def _convert(raw: Any, unit: Unit, where: str) -> tuple[Sample | None, str | None]:
+    dimension = unit.dimension
+    if dimension is Dimension.TEXT:
+        return _text(raw), None
+    if dimension is Dimension.BOOLEAN:
+        if isinstance(raw, bool):
+            return raw, None
+        if isinstance(raw, str) and raw.lower() in ("true", "false"):
+            return raw.lower() == "true", None
+        return None, f"{where} is {raw!r}, not true or false"
+    if isinstance(raw, bool):
+        return (
+            (float(raw), None) if unit is Unit.NONE else (None, f"{where} is {raw!r}, not a number")
+        )
+    if isinstance(raw, int | float):
+        return unit.to_base(float(raw)), None
+    if isinstance(raw, str):
+        try:
+            return unit.to_base(float(raw)), None
+        except ValueError:
+            if unit is Unit.NONE:
+                return raw, None  # a field without a unit may hold text: `value == "healthy"`
+            return None, f"{where} is {raw[:40]!r}, not a number in {unit}"
+    return None, f"{where} is a {type(raw).__name__}, not a single value"
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def _describe_error(exc: httpx.HTTPError, spec: HttpProbe, context: ProbeContext) -> str:
+    url = context.shown_base_url + spec.path
+    if isinstance(exc, httpx.TimeoutException):
+        return f"{spec.method} {url} timed out ({type(exc).__name__})"
+    if isinstance(exc, httpx.ConnectError):
+        return f"{spec.method} {url}: cannot connect ({context.redactor(str(exc)) or 'connection failed'})"
+    return f"{spec.method} {url}: {type(exc).__name__}: {context.redactor(str(exc))[:200]}"
+
+
+def _measurement(
+    name: str,
+    spec: HttpProbe,
+    context: ProbeContext,
+    collected: _Collected,
+    started: datetime,
+    elapsed: float,
+) -> Measurement:
+    units = {**HTTP_SERIES, **{n: v.unit for n, v in spec.values.items()}}
+    series = {n: Series(n, units[n], tuple(s)) for n, s in collected.samples.items()}
+    failure = None
+    if collected.failures:
+        count = len(collected.failures)
+        failure = (
+            collected.failures[0]
+            if count == 1
+            else f"{count} of {spec.samples} requests failed; first: {collected.failures[0]}"
+        )
+    details = {"request": f"{spec.method} {context.shown_base_url}{spec.path}"}
+    if collected.last_status is not None:
+        details["last status"] = str(collected.last_status)
+    return Measurement(
+        probe=name,
+        kind="http",
+        started_at=started,
+        duration_s=elapsed,
+        series=series,
+        failure=failure,
+        missing=dict(collected.missing),
+        attempts=collected.attempts,
+        retries=collected.retries,
+        excerpt=collected.excerpt,
+        details=details,
+    )

@@ -1,0 +1,54 @@
+"""A run's result: the one object every sink consumes, and nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sloprobe.evaluate import Status, Verdict
+from sloprobe.measure import Measurement
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """Who ran what, where and when. ``base_url`` is already stripped of credentials."""
+
+    run_id: str
+    service: str
+    environment: str
+    started_at: datetime
+    finished_at: datetime
+    sloprobe_version: str
+    slo_file: str
+    base_url: str | None
+    trigger: str = "local"
+    release: str | None = None
+
+    @property
+    def duration_s(self) -> float:
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The run's metadata, its verdicts, the measurements behind them and set-up warnings."""
+
+    run: RunInfo
+    verdicts: tuple[Verdict, ...]
+    measurements: Mapping[str, Measurement] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def status(self) -> Status:
+        """The worst status of the run: breach (or bad no_data) > warning > no_data > ok."""
+        if any(v.counts_as_bad for v in self.verdicts):
+            return Status.BREACH
+        if any(v.status is Status.WARNING for v in self.verdicts):
+            return Status.WARNING
+        if any(v.status is Status.NO_DATA for v in self.verdicts):
+            return Status.NO_DATA
+        return Status.OK
+
+    def count(self, status: Status) -> int:
+        return sum(1 for v in self.verdicts if v.status is status)
