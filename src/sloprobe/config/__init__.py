@@ -96,7 +96,7 @@ def _data_path(data: Any, loc: tuple[int | str, ...], kind: str) -> Path_:
             isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
         )
         if inside:
-            node = node[part]  # type: ignore[index]
+            node = node[part]
         elif not (index == len(loc) - 1 and kind in ("missing", "extra_forbidden")):
             break
         path.append(part)

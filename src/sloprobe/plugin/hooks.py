@@ -1,0 +1,295 @@
+"""The pytest plugin: sloprobe's orchestrator (DESIGN.md "The run model").
+
+Collect the SLOs of slo.yaml as items, run the probes the selected SLOs
+need once before the first of them, judge each SLO as its item runs, then
+publish the run's result through the sinks and print the SLO summary.
+Nothing here measures or judges by itself. In a pytest run that collects no
+SLO file every hook below returns without doing anything.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sloprobe.config import ConfigError, LoadedSloFile
+from sloprobe.evaluate import Status
+from sloprobe.measure import Measurement
+from sloprobe.plugin.items import SloFile, SloItem, is_slo_file
+from sloprobe.plugin.recorder import Recorder
+from sloprobe.plugin.suite_run import BASE_URL_ENV, NO_TARGET, SuiteRun
+from sloprobe.plugin.summary import write_summary
+from sloprobe.probes.context import make_context
+from sloprobe.redact import Redactor
+from sloprobe.result import RunResult
+
+EXIT_ON = ("breach", "warning")
+
+
+@dataclass
+class _PluginState:
+    run: SuiteRun | None = None
+    problems: list[ConfigError] = field(default_factory=list)
+    result: RunResult | None = None
+    written: list[Path] = field(default_factory=list)
+    sink_warnings: list[str] = field(default_factory=list)
+
+
+_STATE = pytest.StashKey[_PluginState]()
+_PROBE_DONE = pytest.StashKey[bool]()
+_RECORDER = pytest.StashKey[Recorder]()
+
+
+def _state(config: pytest.Config) -> _PluginState:
+    if _STATE not in config.stash:
+        config.stash[_STATE] = _PluginState()
+    return config.stash[_STATE]
+
+
+def suite_run(config: pytest.Config) -> SuiteRun:
+    run = _state(config).run
+    if run is None:
+        raise RuntimeError("no slo.yaml was collected in this session")
+    return run
+
+
+def register_problem(config: pytest.Config, problem: ConfigError) -> None:
+    _state(config).problems.append(problem)
+
+
+def register_loaded(config: pytest.Config, loaded: LoadedSloFile) -> None:
+    state = _state(config)
+    if state.run is not None:
+        raise pytest.UsageError(
+            f"more than one SLO file collected ({state.run.loaded.path} and {loaded.path}); "
+            "run one at a time, or choose one with --slo-file"
+        )
+    for mark in {m for slo in loaded.spec.slos.values() for m in slo.marks}:
+        config.addinivalue_line("markers", f"{mark}: an SLO mark from {loaded.path.name}")
+    state.run = SuiteRun(
+        loaded,
+        base_url_option=_option(config, "base_url"),
+        report_dir=_report_dir(config, loaded),
+        trigger=_option(config, "sloprobe_trigger") or os.environ.get("SLOPROBE_TRIGGER") or "local",
+        release=_option(config, "sloprobe_release") or os.environ.get("SLOPROBE_RELEASE") or None,
+    )
+
+
+# -- options -----------------------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("sloprobe", "sloprobe: SLO checks from slo.yaml")
+    group.addoption("--slo-file", dest="slo_file", metavar="PATH", help="the SLO file to run (default: slo.yaml in the paths given)")
+    try:
+        group.addoption("--base-url", dest="base_url", metavar="URL", help=f"the target's base URL (or ${BASE_URL_ENV})")
+    except ValueError:
+        pass  # pytest-base-url already offers --base-url with the same dest; we read it from there
+    group.addoption("--report-dir", dest="sloprobe_report_dir", metavar="DIR", help="where reports go (default: reports/)")
+    group.addoption(
+        "--exit-on",
+        dest="sloprobe_exit_on",
+        choices=EXIT_ON,
+        help="breach (default): fail on breaches and bad no_data; warning: also fail on warnings",
+    )
+    group.addoption("--trigger", dest="sloprobe_trigger", metavar="NAME", help="why this run happened: local, schedule, deploy (or $SLOPROBE_TRIGGER)")
+    group.addoption("--release", dest="sloprobe_release", metavar="NAME", help="the release under test (or $SLOPROBE_RELEASE)")
+    parser.addini("slo_file", "the SLO file to run")
+    parser.addini("sloprobe_report_dir", "where sloprobe writes reports")
+    parser.addini("sloprobe_exit_on", "breach or warning")
+
+
+def _option(config: pytest.Config, name: str) -> str | None:
+    value = config.getoption(name, default=None)
+    return str(value) if value else None
+
+
+def _chosen_slo_file(config: pytest.Config) -> Path | None:
+    value = _option(config, "slo_file") or str(config.getini("slo_file") or "")
+    return (config.invocation_params.dir / value).resolve() if value else None
+
+
+def _report_dir(config: pytest.Config, loaded: LoadedSloFile) -> Path:
+    value = (
+        _option(config, "sloprobe_report_dir")
+        or str(config.getini("sloprobe_report_dir") or "")
+        or loaded.spec.settings.report_dir
+    )
+    return config.invocation_params.dir / value
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slo: an SLO item collected from slo.yaml")
+    config.addinivalue_line("markers", "probe(name): this test is the Python probe `name` of slo.yaml")
+    chosen = _chosen_slo_file(config)
+    if chosen is not None:
+        if not chosen.is_file():
+            raise pytest.UsageError(f"--slo-file: no such file: {chosen}")
+        if not any(_covers(config, arg, chosen) for arg in config.args):
+            config.args.append(str(chosen))
+
+
+def _covers(config: pytest.Config, arg: str, file: Path) -> bool:
+    path = (config.invocation_params.dir / arg.split("::", 1)[0]).resolve()
+    return path == file or path in file.parents
+
+
+# -- collection ----------------------------------------------------------------------------
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> SloFile | None:
+    chosen = _chosen_slo_file(parent.config)
+    if chosen is not None:
+        return SloFile.from_parent(parent, path=file_path) if file_path.resolve() == chosen else None
+    return SloFile.from_parent(parent, path=file_path) if is_slo_file(file_path) else None
+
+
+def _probe_name(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("probe")
+    if marker is None:
+        return None
+    name = marker.args[0] if marker.args else marker.kwargs.get("name")
+    return str(name) if name else None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> Generator[None, None, None]:
+    collected = list(items)
+    yield  # -k, -m, --lf and friends select first
+    state = _state(config)
+    if state.problems:
+        raise pytest.UsageError("\n".join(p.render() for p in state.problems))
+    run = state.run
+    if run is None:
+        return
+    slo_items = [i for i in items if isinstance(i, SloItem)]
+    if not slo_items:
+        return
+    spec = run.loaded.spec
+    needed = {i.probe for i in slo_items}
+    run.needed_yaml_probes = {p for p in needed if spec.probes[p].kind != "python"}
+    python_needed = needed - run.needed_yaml_probes
+    by_probe: dict[str, list[pytest.Item]] = {}
+    for item in collected:
+        name = _probe_name(item)
+        if name is not None:
+            by_probe.setdefault(name, []).append(item)
+    probe_items: list[pytest.Item] = []
+    for name in sorted(python_needed):
+        found = by_probe.get(name)
+        if not found:
+            run.measurements[name] = Measurement(
+                probe=name,
+                kind="python",
+                started_at=run.started_at,
+                duration_s=0.0,
+                skipped=f'no collected test is marked @pytest.mark.probe("{name}"); include probes/ in the paths',
+            )
+        probe_items.extend(found or ())
+    # Python probes measure before any SLO is judged; deselected ones the selected SLOs need come back.
+    first = [i for i in items if i in probe_items] + [i for i in probe_items if i not in items]
+    items[:] = first + [i for i in items if i not in first]
+    if config.option.collectonly:
+        return
+    base_url = run.base_url
+    if base_url is None:
+        raise pytest.UsageError(run.no_target_message())
+    if not base_url.startswith(("http://", "https://")):
+        raise pytest.UsageError(f"the base URL `{base_url}` must start with http:// or https://")
+
+
+# -- Python probe fixtures ------------------------------------------------------------------
+
+
+@pytest.fixture
+def target(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
+    """An httpx client bound to the target's base URL, with its headers and auth."""
+    config = request.config
+    run = _state(config).run
+    if run is not None:
+        if run.base_url is None:
+            pytest.fail(run.no_target_message(), pytrace=False)
+        context = run.context
+    else:
+        from sloprobe.config.model import Target
+
+        base_url = _option(config, "base_url") or os.environ.get(BASE_URL_ENV)
+        if not base_url:
+            pytest.fail(NO_TARGET.format(env=BASE_URL_ENV, file="slo.yaml"), pytrace=False)
+        context = make_context(base_url, Target())
+    with context.client() as client:
+        yield client
+
+
+@pytest.fixture
+def recorder(request: pytest.FixtureRequest) -> Recorder:
+    """Feeds named values of a Python probe (``@pytest.mark.probe("name")``) into its SLOs."""
+    item = request.node
+    name = _probe_name(item)
+    if name is None:
+        pytest.fail('the `recorder` fixture needs the test marked @pytest.mark.probe("<probe name>")', pytrace=False)
+    run = _state(request.config).run
+    declared = None
+    if run is not None:
+        probe = run.loaded.spec.probes.get(name)
+        if probe is None or probe.python is None:
+            what = "is not defined" if probe is None else f"is an `{probe.kind}` probe, not a `python` one"
+            pytest.fail(f"probe `{name}` {what} in {run.loaded.path.name}", pytrace=False)
+        declared = probe.python.values
+    rec = Recorder(name, declared, _redactor(run))
+    item.stash[_RECORDER] = rec
+    return rec
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    run = _state(item.config).run
+    name = _probe_name(item)
+    if run is None or name is None or item.stash.get(_PROBE_DONE, False):
+        return report
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        item.stash[_PROBE_DONE] = True
+        failure = skipped = None
+        if report.failed and call.excinfo is not None:
+            failure = f"probe test {item.name} failed: {call.excinfo.exconly().splitlines()[0][:300]}"
+        elif report.skipped:
+            skipped = f"probe test {item.name} was skipped"
+        rec = item.stash.get(_RECORDER, None) or Recorder(name, None, _redactor(run))
+        run.measurements[name] = rec.finish(failure=failure, skipped=skipped)
+    return report
+
+
+def _redactor(run: SuiteRun | None) -> Redactor:
+    return run.context.redactor if run is not None and run.base_url else Redactor()
+
+
+# -- publishing ------------------------------------------------------------------------------
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state = _state(session.config)
+    run = state.run
+    if run is None or not run.verdicts:
+        return
+    from sloprobe.sinks import publish
+
+    state.result = result = run.result()
+    state.written, state.sink_warnings = publish(result, run.report_dir)
+    exit_on = _option(session.config, "sloprobe_exit_on") or str(session.config.getini("sloprobe_exit_on") or "breach")
+    if exit_on == "warning" and session.exitstatus == 0 and result.count(Status.WARNING):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    state = _state(terminalreporter.config)
+    if state.result is None:
+        return
+    write_summary(terminalreporter, state.result, state.written, state.sink_warnings)

@@ -1,0 +1,119 @@
+"""slo.yaml as a pytest file, each SLO a test item whose outcome is this run's verdict."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _pytest._code.code import TerminalRepr
+from _pytest._io import TerminalWriter
+
+from sloprobe.config import ConfigError, LoadedSloFile, load_slo_file
+from sloprobe.evaluate import Status, Verdict
+
+SLO_FILE_NAMES = ("slo.yaml", "slo.yml")
+
+
+class SLOWarning(UserWarning):
+    """An SLO met its breach threshold but not its warn threshold."""
+
+
+def is_slo_file(path: Path) -> bool:
+    name = path.name
+    return name in SLO_FILE_NAMES or name.endswith((".slo.yaml", ".slo.yml"))
+
+
+class SloFile(pytest.File):
+    """Collects the SLOs of one slo.yaml; a broken file is kept for a usage error, not raised."""
+
+    loaded: LoadedSloFile | None = None
+
+    def collect(self) -> Iterator[pytest.Item]:
+        from sloprobe.plugin.hooks import register_loaded, register_problem
+
+        try:
+            self.loaded = load_slo_file(_shown(self.path, self.config.invocation_params.dir))
+        except ConfigError as exc:
+            register_problem(self.config, exc)
+            return
+        register_loaded(self.config, self.loaded)
+        for name, spec in self.loaded.spec.slos.items():
+            item = SloItem.from_parent(self, name=name, slo=name, probe=spec.probe)
+            item.add_marker(pytest.mark.slo)
+            for mark in spec.marks:
+                item.add_marker(getattr(pytest.mark, mark))
+            yield item
+
+
+def _shown(path: Path, cwd: Path) -> Path:
+    """The path as the user would type it: relative to where pytest was started, if inside."""
+    try:
+        return path.relative_to(cwd)
+    except ValueError:
+        return path
+
+
+class SloFailure(Exception):
+    """Raised by an SLO item whose verdict counts as bad."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__(verdict.reason)
+        self.verdict = verdict
+
+
+class _VerdictRepr(TerminalRepr):
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+
+    def toterminal(self, tw: TerminalWriter) -> None:
+        for line in self.lines:
+            tw.line(line, red=True)
+
+
+class SloItem(pytest.Item):
+    """One SLO; ``runtest`` judges it against this run's measurement of its probe."""
+
+    def __init__(self, *, slo: str, probe: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.slo = slo
+        self.probe = probe
+
+    def setup(self) -> None:
+        from sloprobe.plugin.hooks import suite_run
+
+        suite_run(self.config).measure_once()
+
+    def runtest(self) -> None:
+        from sloprobe.plugin.hooks import suite_run
+
+        verdict = suite_run(self.config).judge(self.slo)
+        if verdict.counts_as_bad:
+            raise SloFailure(verdict)
+        if verdict.status is Status.NO_DATA:
+            pytest.skip(f"no data (allowed by `no_data: pass`): {verdict.reason}")
+        if verdict.status is Status.WARNING:
+            warnings.warn(SLOWarning(f"SLO {self.slo} is in its warning range: {verdict.reason}"), stacklevel=1)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | TerminalRepr:
+        if isinstance(excinfo.value, SloFailure):
+            v = excinfo.value.verdict
+            label = "no data" if v.status is Status.NO_DATA else v.status.value
+            lines = [
+                f"SLO {v.slo} {label}: {v.reason}",
+                f"  observed: {v.observed}",
+                f"  threshold: {v.threshold}",
+            ]
+            if v.runbook:
+                lines.append(f"  runbook: {v.runbook}")
+            return _VerdictRepr(lines)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        parent = self.parent
+        line = None
+        if isinstance(parent, SloFile) and parent.loaded is not None:
+            line = parent.loaded.slo_lines.get(self.slo, 1) - 1
+        return self.path, line, f"SLO {self.slo}"

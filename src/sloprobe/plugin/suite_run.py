@@ -1,0 +1,113 @@
+"""One pytest session's SLO run: the loaded slo.yaml, its measurements and verdicts.
+
+The plugin's hooks and items share this object through ``config.stash``. It
+exists only when an SLO file was collected, which is what keeps the plugin
+inert in every other pytest run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sloprobe import __version__
+from sloprobe.config import LoadedSloFile
+from sloprobe.evaluate import Verdict, evaluate_slo
+from sloprobe.measure import Measurement
+from sloprobe.probes.context import ProbeContext, make_context
+from sloprobe.probes.runner import run_probes
+from sloprobe.redact import redact_url
+from sloprobe.result import RunInfo, RunResult
+
+BASE_URL_ENV = "PROBE_BASE_URL"
+
+NO_TARGET = (
+    "no target to probe: set one with --base-url URL, the {env} environment variable, "
+    "or `target.base_url` in {file}; to try sloprobe against its bundled reference service, "
+    "run `sloprobe demo`"
+)
+
+
+@dataclass
+class SuiteRun:
+    """State of the SLO run inside one pytest session."""
+
+    loaded: LoadedSloFile
+    base_url_option: str | None = None
+    report_dir: Path = Path("reports")
+    trigger: str = "local"
+    release: str | None = None
+    needed_yaml_probes: set[str] = field(default_factory=set)
+    measurements: dict[str, Measurement] = field(default_factory=dict)
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    measured: bool = False
+    _context: ProbeContext | None = None
+
+    @property
+    def base_url(self) -> str | None:
+        return (
+            self.base_url_option
+            or os.environ.get(BASE_URL_ENV)
+            or self.loaded.spec.target.base_url
+            or None
+        )
+
+    def no_target_message(self) -> str:
+        return NO_TARGET.format(env=BASE_URL_ENV, file=self.loaded.path.name)
+
+    @property
+    def context(self) -> ProbeContext:
+        """The probe context; only asked for once a target is known to be set."""
+        if self._context is None:
+            base_url = self.base_url
+            if base_url is None:
+                raise RuntimeError(self.no_target_message())
+            self._context = make_context(base_url, self.loaded.spec.target)
+        return self._context
+
+    def measure_once(self) -> None:
+        """Run every needed YAML probe, once, before the first SLO is judged."""
+        if self.measured:
+            return
+        self.measured = True
+        spec = self.loaded.spec
+        probes = {n: spec.probes[n] for n in sorted(self.needed_yaml_probes)}
+        self.measurements.update(
+            run_probes(probes, self.context, spec.settings.concurrency, spec.settings.probe_deadline)
+        )
+
+    def judge(self, slo: str) -> Verdict:
+        spec = self.loaded.spec
+        slo_spec = spec.slos[slo]
+        verdict = evaluate_slo(
+            slo, slo_spec, self.measurements.get(slo_spec.probe), spec.settings.percentile_method
+        )
+        self.verdicts[slo] = verdict
+        return verdict
+
+    def result(self) -> RunResult:
+        spec = self.loaded.spec
+        base_url = self.base_url
+        info = RunInfo(
+            run_id=self.run_id,
+            service=spec.service,
+            environment=spec.environment,
+            started_at=self.started_at,
+            finished_at=datetime.now(UTC),
+            sloprobe_version=__version__,
+            slo_file=str(self.loaded.path),
+            base_url=redact_url(base_url) if base_url else None,
+            trigger=self.trigger,
+            release=self.release,
+        )
+        order = list(spec.slos)
+        verdicts = tuple(sorted(self.verdicts.values(), key=lambda v: order.index(v.slo)))
+        used = {v.probe for v in verdicts}
+        measurements = {n: m for n, m in self.measurements.items() if n in used}
+        return RunResult(info, verdicts, measurements, tuple(self.warnings))
