@@ -28,22 +28,44 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sloprobe", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="sloprobe", description=__doc__.splitlines()[0] if __doc__ else None
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = commands.add_parser("run", help="run a probe suite against --base-url or $PROBE_BASE_URL", description="Run slo.yaml (and probes/ next to it) with pytest; other options go to pytest.")
+    run = commands.add_parser(
+        "run",
+        help="run a probe suite against --base-url or $PROBE_BASE_URL",
+        description="Run slo.yaml (and probes/ next to it) with pytest; other options go to pytest.",
+    )
     run.add_argument("--slo-file", default="slo.yaml", help="the SLO file (default: ./slo.yaml)")
-    run.add_argument("--base-url", help="the target's base URL (default: $PROBE_BASE_URL or target.base_url)")
+    run.add_argument(
+        "--base-url", help="the target's base URL (default: $PROBE_BASE_URL or target.base_url)"
+    )
     run.add_argument("--report-dir", help="where reports go (default: reports/)")
 
-    demo = commands.add_parser("demo", help="probe the bundled reference job service end to end", description="Start the reference job service on a free loopback port, run the default suite against it, write the report, stop the service. Fault options make SLOs breach on purpose.")
-    demo.add_argument("--latency-ms", type=float, default=0.0, help="added latency on every API request")
-    demo.add_argument("--failure-rate", type=float, default=0.0, help="share of jobs that fail, 0..1")
+    demo = commands.add_parser(
+        "demo",
+        help="probe the bundled reference job service end to end",
+        description="Start the reference job service on a free loopback port, run the default suite against it, write the report, stop the service. Fault options make SLOs breach on purpose.",
+    )
+    demo.add_argument(
+        "--latency-ms", type=float, default=0.0, help="added latency on every API request"
+    )
+    demo.add_argument(
+        "--failure-rate", type=float, default=0.0, help="share of jobs that fail, 0..1"
+    )
     demo.add_argument("--workers-stopped", action="store_true", help="stop the workers")
-    demo.add_argument("--backlog", type=int, default=0, help="N queued jobs the workers do not drain")
-    demo.add_argument("--report-dir", default="reports", help="where reports go (default: reports/)")
+    demo.add_argument(
+        "--backlog", type=int, default=0, help="N queued jobs the workers do not drain"
+    )
+    demo.add_argument(
+        "--report-dir", default="reports", help="where reports go (default: reports/)"
+    )
 
-    validate = commands.add_parser("validate", help="check slo.yaml files and report every problem with file, line and field")
+    validate = commands.add_parser(
+        "validate", help="check slo.yaml files and report every problem with file, line and field"
+    )
     validate.add_argument("files", nargs="*", default=["slo.yaml"], metavar="FILE")
 
     commands.add_parser("schema", help="print the JSON Schema of slo.yaml (for editor completion)")
@@ -55,7 +77,10 @@ def _run(args: argparse.Namespace, rest: list[str]) -> int:
 
     slo_file = Path(args.slo_file)
     if not slo_file.is_file():
-        print(f"sloprobe: no SLO file at {slo_file}; pass --slo-file PATH or run `sloprobe demo`", file=sys.stderr)
+        print(
+            f"sloprobe: no SLO file at {slo_file}; pass --slo-file PATH or run `sloprobe demo`",
+            file=sys.stderr,
+        )
         return USAGE_ERROR
     paths = [str(slo_file)]
     probes = slo_file.parent / "probes"
@@ -70,7 +95,10 @@ def _demo(args: argparse.Namespace, rest: list[str]) -> int:
     try:
         from sloprobe.demo.run import run_demo
     except ImportError as exc:
-        print(f"sloprobe demo needs the `demo` extra ({exc.name} is missing): pip install 'sloprobe[demo]'", file=sys.stderr)
+        print(
+            f"sloprobe demo needs the `demo` extra ({exc.name} is missing): pip install 'sloprobe[demo]'",
+            file=sys.stderr,
+        )
         return USAGE_ERROR
     return run_demo(
         latency_ms=args.latency_ms,
@@ -94,7 +122,9 @@ def _validate(args: argparse.Namespace, rest: list[str]) -> int:
             status = USAGE_ERROR
             continue
         spec = loaded.spec
-        print(f"{file}: ok (service {spec.service}, {len(spec.probes)} probes, {len(spec.slos)} SLOs)")
+        print(
+            f"{file}: ok (service {spec.service}, {len(spec.probes)} probes, {len(spec.slos)} SLOs)"
+        )
     return status
 
 
@@ -102,7 +132,11 @@ def _schema(args: argparse.Namespace, rest: list[str]) -> int:
     from sloprobe.config.model import SloFile
 
     schema = SloFile.model_json_schema(by_alias=True)
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema, "title": "sloprobe slo.yaml"}
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **schema,
+        "title": "sloprobe slo.yaml",
+    }
     print(json.dumps(schema, indent=2, sort_keys=False))
     return 0
 

@@ -40,7 +40,11 @@ slos:
 
 def problems(text: str, environ: dict[str, str] | None = None) -> list[str]:
     with pytest.raises(ConfigError) as caught:
-        load_slo_text(textwrap.dedent(text), "slo.yaml", {"SHOP_TOKEN": "t0ken-value"} if environ is None else environ)
+        load_slo_text(
+            textwrap.dedent(text),
+            "slo.yaml",
+            {"SHOP_TOKEN": "t0ken-value"} if environ is None else environ,
+        )
     return [str(p) for p in caught.value.problems]
 
 
@@ -58,22 +62,60 @@ def test_good_file_loads_into_typed_objects() -> None:
 
 
 def test_environment_overrides_default() -> None:
-    loaded = load_slo_text(GOOD, "slo.yaml", {"SHOP_TOKEN": "x" * 8, "SHOP_URL": "https://shop.example"})
+    loaded = load_slo_text(
+        GOOD, "slo.yaml", {"SHOP_TOKEN": "x" * 8, "SHOP_URL": "https://shop.example"}
+    )
     assert loaded.spec.target.base_url == "https://shop.example"
 
 
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        pytest.param(("      samples: 3", "      sampels: 3"), "slo.yaml:12: probes.health.http.sampels: unknown key `sampels`; did you mean `samples`?", id="misspelled-key"),
-        pytest.param(("      samples: 3", "      samples: lots"), "slo.yaml:12: probes.health.http.samples: Input should be a valid integer", id="wrong-type"),
-        pytest.param(("  timeout: 2s", "  timeout: 300 parsecs"), "slo.yaml:5: target.timeout: `300 parsecs` is not a duration", id="bad-duration"),
-        pytest.param(("    probe: health\n    measure: rate", "    probe: helth\n    measure: rate"), "slo.yaml:23: slos.succeeding.probe: no probe named `helth`; did you mean `health`?", id="missing-probe"),
-        pytest.param(("    measure: rate", "    measure: rates"), "slo.yaml:24: slos.succeeding.measure: probe `health` does not measure `rates`", id="unknown-measure"),
-        pytest.param(("value >= 90%", "value >= 90"), "slo.yaml:25: slos.succeeding.threshold: `value >= 90` compares a percentage with a bare number", id="percent-vs-bare-number"),
-        pytest.param(("unit: \"%\"", "unit: parsecs"), "slo.yaml:14: probes.health.http.values.rate.unit: Input should be", id="bad-unit"),
-        pytest.param(("version: 1", "version: 2"), "slo.yaml:1: version: unsupported format version 2", id="future-version"),
-        pytest.param(("warn: p95 < 100ms", "warn: p95 < 100 parsecs"), "slo.yaml:21: slos.fast.warn: unknown unit `parsecs`", id="bad-threshold-unit"),
+        pytest.param(
+            ("      samples: 3", "      sampels: 3"),
+            "slo.yaml:12: probes.health.http.sampels: unknown key `sampels`; did you mean `samples`?",
+            id="misspelled-key",
+        ),
+        pytest.param(
+            ("      samples: 3", "      samples: lots"),
+            "slo.yaml:12: probes.health.http.samples: Input should be a valid integer",
+            id="wrong-type",
+        ),
+        pytest.param(
+            ("  timeout: 2s", "  timeout: 300 parsecs"),
+            "slo.yaml:5: target.timeout: `300 parsecs` is not a duration",
+            id="bad-duration",
+        ),
+        pytest.param(
+            ("    probe: health\n    measure: rate", "    probe: helth\n    measure: rate"),
+            "slo.yaml:23: slos.succeeding.probe: no probe named `helth`; did you mean `health`?",
+            id="missing-probe",
+        ),
+        pytest.param(
+            ("    measure: rate", "    measure: rates"),
+            "slo.yaml:24: slos.succeeding.measure: probe `health` does not measure `rates`",
+            id="unknown-measure",
+        ),
+        pytest.param(
+            ("value >= 90%", "value >= 90"),
+            "slo.yaml:25: slos.succeeding.threshold: `value >= 90` compares a percentage with a bare number",
+            id="percent-vs-bare-number",
+        ),
+        pytest.param(
+            ('unit: "%"', "unit: parsecs"),
+            "slo.yaml:14: probes.health.http.values.rate.unit: Input should be",
+            id="bad-unit",
+        ),
+        pytest.param(
+            ("version: 1", "version: 2"),
+            "slo.yaml:1: version: unsupported format version 2",
+            id="future-version",
+        ),
+        pytest.param(
+            ("warn: p95 < 100ms", "warn: p95 < 100 parsecs"),
+            "slo.yaml:21: slos.fast.warn: unknown unit `parsecs`",
+            id="bad-threshold-unit",
+        ),
     ],
 )
 def test_problems_name_file_line_and_field(change: tuple[str, str], expected: str) -> None:
@@ -85,7 +127,9 @@ def test_problems_name_file_line_and_field(change: tuple[str, str], expected: st
 
 def test_missing_variable_names_the_variable_and_line() -> None:
     found = problems(GOOD, environ={})
-    assert found[0].startswith("slo.yaml:7: target.auth.bearer: environment variable `SHOP_TOKEN` is not set")
+    assert found[0].startswith(
+        "slo.yaml:7: target.auth.bearer: environment variable `SHOP_TOKEN` is not set"
+    )
 
 
 def test_every_problem_is_reported_at_once() -> None:
@@ -114,7 +158,8 @@ def test_broken_files_are_explained(text: str, expected: str) -> None:
 
 def test_alias_bomb_is_refused() -> None:
     bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
-        f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n" for p, c in zip("abcdefg", "bcdefgh", strict=True)
+        f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n"
+        for p, c in zip("abcdefg", "bcdefgh", strict=True)
     )
     assert problems(bomb)
 

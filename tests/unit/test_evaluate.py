@@ -48,14 +48,18 @@ def test_breach_reason_names_observed_and_threshold() -> None:
 
 
 def test_a_failed_target_is_a_breach_not_no_data() -> None:
-    verdict = evaluate_slo("fast", SPEC, measurement(failure="GET /health answered 404, expected 2xx"))
+    verdict = evaluate_slo(
+        "fast", SPEC, measurement(failure="GET /health answered 404, expected 2xx")
+    )
     assert verdict.status is Status.BREACH
     assert "404" in verdict.reason
 
 
 def test_nothing_to_measure_is_no_data_with_reason() -> None:
     spec = SloSpec(probe="p", measure="rate", threshold=("value >= 90%",))
-    verdict = evaluate_slo("rate", spec, measurement(missing={"rate": "field `success_rate` is null in the answer"}))
+    verdict = evaluate_slo(
+        "rate", spec, measurement(missing={"rate": "field `success_rate` is null in the answer"})
+    )
     assert verdict.status is Status.NO_DATA
     assert verdict.reason == "field `success_rate` is null in the answer"
     assert verdict.counts_as_bad
@@ -70,7 +74,9 @@ def test_no_data_may_be_allowed() -> None:
 
 
 def test_percentile_method_is_applied() -> None:
-    spec = SloSpec(probe="p", measure="latency", threshold=("p50 <= 200ms",), percentile_method="nearest_rank")
+    spec = SloSpec(
+        probe="p", measure="latency", threshold=("p50 <= 200ms",), percentile_method="nearest_rank"
+    )
     samples = latency(0.1, 0.2, 0.3, 0.4)
     assert evaluate_slo("x", spec, samples).status is Status.OK  # nearest rank: 0.2
     linear = SloSpec(probe="p", measure="latency", threshold=("p50 <= 200ms",))

@@ -13,7 +13,10 @@ from sloprobe.units import Unit
 def judge(expression: str, unit: Unit, samples: list[Sample]) -> bool:
     threshold = parse_threshold(expression)
     threshold.check_unit(unit)
-    base = [unit.to_base(s) if isinstance(s, int | float) and not isinstance(s, bool) else s for s in samples]
+    base = [
+        unit.to_base(s) if isinstance(s, int | float) and not isinstance(s, bool) else s
+        for s in samples
+    ]
     series = Series("x", unit, tuple(base))
     value = threshold.compute(series, PercentileMethod.LINEAR)
     assert value is not None
@@ -34,7 +37,9 @@ def judge(expression: str, unit: Unit, samples: list[Sample]) -> bool:
         pytest.param("value >= 95%", Unit.PERCENT, [93.33], False, id="percent-field-breach"),
         pytest.param("value >= 95%", Unit.PERCENT, [95.0], True, id="percent-field-at-bound"),
         pytest.param("value >= 95%", Unit.RATIO, [0.96], True, id="ratio-field-vs-percent"),
-        pytest.param("rate >= 99.5%", Unit.BOOLEAN, [True] * 199 + [False], True, id="rate-of-booleans"),
+        pytest.param(
+            "rate >= 99.5%", Unit.BOOLEAN, [True] * 199 + [False], True, id="rate-of-booleans"
+        ),
         pytest.param("rate >= 99.5%", Unit.BOOLEAN, [True] * 99 + [False], False, id="rate-breach"),
         pytest.param("count == 0", Unit.BOOLEAN, [False, False], True, id="count-true-booleans"),
         pytest.param("med < 1s", Unit.S, [0.5, 2.0, 0.7], True, id="median"),
@@ -46,14 +51,18 @@ def judge(expression: str, unit: Unit, samples: list[Sample]) -> bool:
         pytest.param("value in [200, 204]", Unit.NONE, [204], True, id="status-in-list"),
     ],
 )
-def test_thresholds_judge(expression: str, unit: Unit, samples: list[Sample], expected: bool) -> None:
+def test_thresholds_judge(
+    expression: str, unit: Unit, samples: list[Sample], expected: bool
+) -> None:
     assert judge(expression, unit, samples) is expected
 
 
 @pytest.mark.parametrize(
     ("expression", "unit", "message"),
     [
-        pytest.param("value >= 95", Unit.PERCENT, "percentage with a bare number", id="percent-vs-bare"),
+        pytest.param(
+            "value >= 95", Unit.PERCENT, "percentage with a bare number", id="percent-vs-bare"
+        ),
         pytest.param("avg < 30s", Unit.NONE, "declare the value's unit", id="unitless-vs-time"),
         pytest.param("value < 95%", Unit.COUNT, "declare the value's unit", id="count-vs-percent"),
         pytest.param("p95 < 1s", Unit.TEXT, "needs numbers", id="percentile-of-text"),
@@ -68,7 +77,16 @@ def test_unit_mismatches_are_config_errors(expression: str, unit: Unit, message:
 
 @pytest.mark.parametrize(
     "expression",
-    ["", "p95", "p95 < ", "p95 << 3", "p101 < 1s", "foo < 1", "p95 < 300 parsecs", "value in healthy"],
+    [
+        "",
+        "p95",
+        "p95 < ",
+        "p95 << 3",
+        "p101 < 1s",
+        "foo < 1",
+        "p95 < 300 parsecs",
+        "value in healthy",
+    ],
 )
 def test_unreadable_expressions_are_rejected(expression: str) -> None:
     with pytest.raises(ThresholdError):

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
-
 from sloprobe.demo.service import Faults, ServiceConfig, start_service
+from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
 
 WARMUP_JOBS = 20
 
@@ -27,14 +26,19 @@ def default_suite() -> Path:
     checkout = Path(__file__).resolve().parents[3]
     if (checkout / "slo.yaml").is_file() and (checkout / "pyproject.toml").is_file():
         return checkout
-    raise FileNotFoundError("the bundled demo suite (slo.yaml, probes/) is missing from this installation")
+    raise FileNotFoundError(
+        "the bundled demo suite (slo.yaml, probes/) is missing from this installation"
+    )
 
 
 def warm_up(base_url: str, jobs: int = WARMUP_JOBS, timeout: float = 15.0) -> None:
     """Submit ``jobs`` jobs and wait until the workers have finished them."""
     with httpx.Client(base_url=base_url, timeout=5.0) as client:
         for index in range(jobs):
-            client.post("/jobs", data={"asset_id": f"warmup-{index}", "prompt": "demo traffic", "tier": "standard"})
+            client.post(
+                "/jobs",
+                data={"asset_id": f"warmup-{index}", "prompt": "demo traffic", "tier": "standard"},
+            )
         polling = Retrying(
             stop=stop_after_delay(timeout),
             wait=wait_fixed(0.1),
@@ -64,7 +68,9 @@ def run_demo(
     config = ServiceConfig(faults=Faults(failure_rate=failure_rate))
     with start_service(config) as service:
         warm_up(service.base_url)
-        service.set_faults(api_latency_ms=latency_ms, workers_stopped=workers_stopped, backlog=backlog)
+        service.set_faults(
+            api_latency_ms=latency_ms, workers_stopped=workers_stopped, backlog=backlog
+        )
         faults = [
             text
             for text, on in (
@@ -75,7 +81,10 @@ def run_demo(
             )
             if on
         ]
-        print(f"sloprobe demo: reference job service at {service.base_url}" + (f" with {', '.join(faults)}" if faults else ""))
+        print(
+            f"sloprobe demo: reference job service at {service.base_url}"
+            + (f" with {', '.join(faults)}" if faults else "")
+        )
         args = [
             str(suite / "slo.yaml"),
             str(suite / "probes"),

@@ -75,7 +75,9 @@ def register_loaded(config: pytest.Config, loaded: LoadedSloFile) -> None:
         loaded,
         base_url_option=_option(config, "base_url"),
         report_dir=_report_dir(config, loaded),
-        trigger=_option(config, "sloprobe_trigger") or os.environ.get("SLOPROBE_TRIGGER") or "local",
+        trigger=_option(config, "sloprobe_trigger")
+        or os.environ.get("SLOPROBE_TRIGGER")
+        or "local",
         release=_option(config, "sloprobe_release") or os.environ.get("SLOPROBE_RELEASE") or None,
     )
 
@@ -85,20 +87,45 @@ def register_loaded(config: pytest.Config, loaded: LoadedSloFile) -> None:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("sloprobe", "sloprobe: SLO checks from slo.yaml")
-    group.addoption("--slo-file", dest="slo_file", metavar="PATH", help="the SLO file to run (default: slo.yaml in the paths given)")
+    group.addoption(
+        "--slo-file",
+        dest="slo_file",
+        metavar="PATH",
+        help="the SLO file to run (default: slo.yaml in the paths given)",
+    )
     try:
-        group.addoption("--base-url", dest="base_url", metavar="URL", help=f"the target's base URL (or ${BASE_URL_ENV})")
+        group.addoption(
+            "--base-url",
+            dest="base_url",
+            metavar="URL",
+            help=f"the target's base URL (or ${BASE_URL_ENV})",
+        )
     except ValueError:
         pass  # pytest-base-url already offers --base-url with the same dest; we read it from there
-    group.addoption("--report-dir", dest="sloprobe_report_dir", metavar="DIR", help="where reports go (default: reports/)")
+    group.addoption(
+        "--report-dir",
+        dest="sloprobe_report_dir",
+        metavar="DIR",
+        help="where reports go (default: reports/)",
+    )
     group.addoption(
         "--exit-on",
         dest="sloprobe_exit_on",
         choices=EXIT_ON,
         help="breach (default): fail on breaches and bad no_data; warning: also fail on warnings",
     )
-    group.addoption("--trigger", dest="sloprobe_trigger", metavar="NAME", help="why this run happened: local, schedule, deploy (or $SLOPROBE_TRIGGER)")
-    group.addoption("--release", dest="sloprobe_release", metavar="NAME", help="the release under test (or $SLOPROBE_RELEASE)")
+    group.addoption(
+        "--trigger",
+        dest="sloprobe_trigger",
+        metavar="NAME",
+        help="why this run happened: local, schedule, deploy (or $SLOPROBE_TRIGGER)",
+    )
+    group.addoption(
+        "--release",
+        dest="sloprobe_release",
+        metavar="NAME",
+        help="the release under test (or $SLOPROBE_RELEASE)",
+    )
     parser.addini("slo_file", "the SLO file to run")
     parser.addini("sloprobe_report_dir", "where sloprobe writes reports")
     parser.addini("sloprobe_exit_on", "breach or warning")
@@ -125,7 +152,9 @@ def _report_dir(config: pytest.Config, loaded: LoadedSloFile) -> Path:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slo: an SLO item collected from slo.yaml")
-    config.addinivalue_line("markers", "probe(name): this test is the Python probe `name` of slo.yaml")
+    config.addinivalue_line(
+        "markers", "probe(name): this test is the Python probe `name` of slo.yaml"
+    )
     chosen = _chosen_slo_file(config)
     if chosen is not None:
         if not chosen.is_file():
@@ -145,7 +174,9 @@ def _covers(config: pytest.Config, arg: str, file: Path) -> bool:
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> SloFile | None:
     chosen = _chosen_slo_file(parent.config)
     if chosen is not None:
-        return SloFile.from_parent(parent, path=file_path) if file_path.resolve() == chosen else None
+        return (
+            SloFile.from_parent(parent, path=file_path) if file_path.resolve() == chosen else None
+        )
     return SloFile.from_parent(parent, path=file_path) if is_slo_file(file_path) else None
 
 
@@ -234,13 +265,20 @@ def recorder(request: pytest.FixtureRequest) -> Recorder:
     item = request.node
     name = _probe_name(item)
     if name is None:
-        pytest.fail('the `recorder` fixture needs the test marked @pytest.mark.probe("<probe name>")', pytrace=False)
+        pytest.fail(
+            'the `recorder` fixture needs the test marked @pytest.mark.probe("<probe name>")',
+            pytrace=False,
+        )
     run = _state(request.config).run
     declared = None
     if run is not None:
         probe = run.loaded.spec.probes.get(name)
         if probe is None or probe.python is None:
-            what = "is not defined" if probe is None else f"is an `{probe.kind}` probe, not a `python` one"
+            what = (
+                "is not defined"
+                if probe is None
+                else f"is an `{probe.kind}` probe, not a `python` one"
+            )
             pytest.fail(f"probe `{name}` {what} in {run.loaded.path.name}", pytrace=False)
         declared = probe.python.values
     rec = Recorder(name, declared, _redactor(run))
@@ -249,7 +287,9 @@ def recorder(request: pytest.FixtureRequest) -> Recorder:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     run = _state(item.config).run
     name = _probe_name(item)
@@ -259,7 +299,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         item.stash[_PROBE_DONE] = True
         failure = skipped = None
         if report.failed and call.excinfo is not None:
-            failure = f"probe test {item.name} failed: {call.excinfo.exconly().splitlines()[0][:300]}"
+            failure = (
+                f"probe test {item.name} failed: {call.excinfo.exconly().splitlines()[0][:300]}"
+            )
         elif report.skipped:
             skipped = f"probe test {item.name} was skipped"
         rec = item.stash.get(_RECORDER, None) or Recorder(name, None, _redactor(run))
@@ -283,7 +325,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     state.result = result = run.result()
     state.written, state.sink_warnings = publish(result, run.report_dir)
-    exit_on = _option(session.config, "sloprobe_exit_on") or str(session.config.getini("sloprobe_exit_on") or "breach")
+    exit_on = _option(session.config, "sloprobe_exit_on") or str(
+        session.config.getini("sloprobe_exit_on") or "breach"
+    )
     if exit_on == "warning" and session.exitstatus == 0 and result.count(Status.WARNING):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

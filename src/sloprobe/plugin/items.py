@@ -95,9 +95,14 @@ class SloItem(pytest.Item):
         if verdict.status is Status.NO_DATA:
             pytest.skip(f"no data (allowed by `no_data: pass`): {verdict.reason}")
         if verdict.status is Status.WARNING:
-            warnings.warn(SLOWarning(f"SLO {self.slo} is in its warning range: {verdict.reason}"), stacklevel=1)
+            warnings.warn(
+                SLOWarning(f"SLO {self.slo} is in its warning range: {verdict.reason}"),
+                stacklevel=1,
+            )
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | TerminalRepr:
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
+    ) -> str | TerminalRepr:
         if isinstance(excinfo.value, SloFailure):
             v = excinfo.value.verdict
             label = "no data" if v.status is Status.NO_DATA else v.status.value

@@ -16,7 +16,9 @@ from sloprobe.units import Dimension, Unit
 class Recorder:
     """Collects samples for one Python probe; values are given in their declared unit."""
 
-    def __init__(self, probe: str, declared: Mapping[str, RecordedValue] | None, redactor: Redactor) -> None:
+    def __init__(
+        self, probe: str, declared: Mapping[str, RecordedValue] | None, redactor: Redactor
+    ) -> None:
         self.probe = probe
         self._declared = declared
         self._redactor = redactor
@@ -31,7 +33,9 @@ class Recorder:
             return Unit.NONE
         if name not in self._declared:
             known = ", ".join(f"`{n}`" for n in self._declared) or "none"
-            raise KeyError(f"probe `{self.probe}` declares no value `{name}` in slo.yaml (declared: {known})")
+            raise KeyError(
+                f"probe `{self.probe}` declares no value `{name}` in slo.yaml (declared: {known})"
+            )
         return self._declared[name].unit
 
     def record(self, name: str, value: float | str | bool) -> None:
@@ -49,7 +53,9 @@ class Recorder:
         """Record how long the block took as a sample of ``name`` (declared with a time unit)."""
         unit = self.unit_of(name)
         if unit.dimension is not Dimension.TIME:
-            raise ValueError(f"`{name}` is declared in `{unit}`; a timer needs a time unit such as ms or s")
+            raise ValueError(
+                f"`{name}` is declared in `{unit}`; a timer needs a time unit such as ms or s"
+            )
         clock = time.perf_counter()
         try:
             yield

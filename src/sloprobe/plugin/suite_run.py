@@ -79,7 +79,9 @@ class SuiteRun:
         spec = self.loaded.spec
         probes = {n: spec.probes[n] for n in sorted(self.needed_yaml_probes)}
         self.measurements.update(
-            run_probes(probes, self.context, spec.settings.concurrency, spec.settings.probe_deadline)
+            run_probes(
+                probes, self.context, spec.settings.concurrency, spec.settings.probe_deadline
+            )
         )
 
     def judge(self, slo: str) -> Verdict:
