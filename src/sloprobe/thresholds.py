@@ -8,7 +8,6 @@ the unit of the series it judges, and evaluated by a pure function.
 from __future__ import annotations
 
 import math
-import operator
 import re
 import statistics
 from collections.abc import Callable
@@ -23,13 +22,13 @@ class ThresholdError(ValueError):
     """A threshold expression that cannot be parsed or does not fit its series."""
 
 
-_OPERATORS: dict[str, Callable[[object, object], bool]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "==": operator.eq,
-    "!=": operator.ne,
+_OPERATORS: dict[str, Callable[[float, float], bool]] = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
 }
 _NUMERIC_AGGREGATES = ("avg", "min", "max", "med", "sum")
 _AGGREGATES = (*_NUMERIC_AGGREGATES, "value", "count", "rate")

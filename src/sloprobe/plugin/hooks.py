@@ -9,6 +9,7 @@ SLO file every hook below returns without doing anything.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -93,15 +94,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PATH",
         help="the SLO file to run (default: slo.yaml in the paths given)",
     )
-    try:
+    # pytest-base-url may already offer --base-url with the same dest; then we read it from there.
+    with contextlib.suppress(ValueError):
         group.addoption(
             "--base-url",
             dest="base_url",
             metavar="URL",
             help=f"the target's base URL (or ${BASE_URL_ENV})",
         )
-    except ValueError:
-        pass  # pytest-base-url already offers --base-url with the same dest; we read it from there
     group.addoption(
         "--report-dir",
         dest="sloprobe_report_dir",

@@ -41,11 +41,7 @@ class Recorder:
     def record(self, name: str, value: float | str | bool) -> None:
         """Add one sample of ``name``, in the unit slo.yaml declares for it."""
         unit = self.unit_of(name)
-        sample: Sample
-        if isinstance(value, bool | str):
-            sample = value
-        else:
-            sample = unit.to_base(float(value))
+        sample: Sample = value if isinstance(value, bool | str) else unit.to_base(float(value))
         self._samples.setdefault(name, []).append(sample)
 
     @contextmanager

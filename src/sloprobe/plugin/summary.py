@@ -28,27 +28,15 @@ def write_summary(
 ) -> None:
     run = result.run
     tr.write_sep("=", f"SLO summary: {run.service} ({run.environment})", bold=True)
-    rows = [
-        (
-            v.slo,
-            _cell(v.observed),
-            _cell(v.threshold),
-            v.status.value.replace("_", " "),
-            v.status,
-            v.counts_as_bad,
-        )
-        for v in result.verdicts
-    ]
-    header = ("SLO", "observed", "threshold", "status")
-    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) for i in range(3)]
-    tr.write_line("  ".join(h.ljust(w) for h, w in zip(header, [*widths, 0], strict=True)).rstrip())
-    for slo, observed, threshold, label, status, bad in rows:
-        cells = "  ".join(
-            c.ljust(w) for c, w in zip((slo, observed, threshold), widths, strict=True)
-        )
-        tr.write(cells + "  ")
-        allowed = status is Status.NO_DATA and not bad
-        tr.write_line(label + (" (allowed)" if allowed else ""), **_MARKUP[status])
+    header = ("SLO", "observed", "threshold")
+    cells = [(v.slo, _cell(v.observed), _cell(v.threshold)) for v in result.verdicts]
+    widths = [max(len(header[i]), *(len(row[i]) for row in cells)) for i in range(3)]
+    tr.write_line("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + "  status")
+    for row, verdict in zip(cells, result.verdicts, strict=True):
+        tr.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + "  ")
+        label = verdict.status.value.replace("_", " ")
+        allowed = verdict.status is Status.NO_DATA and not verdict.counts_as_bad
+        tr.write_line(label + (" (allowed)" if allowed else ""), **_MARKUP[verdict.status])
     for verdict in result.verdicts:
         if verdict.status is not Status.OK:
             tr.write_line(f"{verdict.slo}: {verdict.reason}")
