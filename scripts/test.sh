@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The project's test command (README): installs what the tests need, then runs
+# lint, type checks and the test suite. Safe to run again; installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the integration tests use for real: headless Chromium opens the HTML report.
+packages=(chromium)
+have_browser() { command -v chromium || command -v chromium-browser || command -v google-chrome; }
+if ! have_browser >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  missing=()
+  for package in "${packages[@]}"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+  done
+  if ((${#missing[@]})); then
+    sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+fi
+
+python=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[dev]'
+
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
+.venv/bin/python -m pytest tests -q "$@"
