@@ -49,7 +49,9 @@ def shop(scripted: ScriptedServer) -> ScriptedServer:
 
 
 def test_inert_without_an_slo_file(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_plain="def test_one():\n    assert True\n\ndef test_two():\n    assert False\n")
+    pytester.makepyfile(
+        test_plain="def test_one():\n    assert True\n\ndef test_two():\n    assert False\n"
+    )
     with_plugin = pytester.runpytest("-q")
     without = pytester.runpytest("-q", "-p", "no:sloprobe")
     assert with_plugin.ret == without.ret == 1
@@ -62,10 +64,14 @@ def test_collect_only_lists_slos_without_a_target(pytester: pytest.Pytester) -> 
     pytester.makefile(".yaml", slo=SUITE)
     result = pytester.runpytest("--collect-only", "-q")
     assert result.ret == 0
-    result.stdout.fnmatch_lines(["slo.yaml::health-up", "slo.yaml::health-latency", "slo.yaml::success-rate"])
+    result.stdout.fnmatch_lines(
+        ["slo.yaml::health-up", "slo.yaml::health-latency", "slo.yaml::success-rate"]
+    )
 
 
-def test_no_target_is_a_usage_error_saying_how_to_set_one(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_target_is_a_usage_error_saying_how_to_set_one(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("PROBE_BASE_URL", raising=False)
     pytester.makefile(".yaml", slo=SUITE)
     result = pytester.runpytest()
@@ -78,13 +84,35 @@ def test_no_target_is_a_usage_error_saying_how_to_set_one(pytester: pytest.Pytes
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        pytest.param("      samples: 3", "      sampels: 3", "slo.yaml:7: probes.health.http.sampels: unknown key", id="misspelled-key"),
-        pytest.param("      samples: 3", "      samples: many", "slo.yaml:7: probes.health.http.samples:", id="wrong-type"),
-        pytest.param("path: /stats", "path: /stats\n      timeout: 300 parsecs", "slo.yaml:13: probes.stats.http.timeout: `300 parsecs` is not a duration", id="bad-duration"),
-        pytest.param("    probe: stats", "    probe: statz", "slo.yaml:25: slos.success-rate.probe: no probe named `statz`", id="missing-probe"),
+        pytest.param(
+            "      samples: 3",
+            "      sampels: 3",
+            "slo.yaml:7: probes.health.http.sampels: unknown key",
+            id="misspelled-key",
+        ),
+        pytest.param(
+            "      samples: 3",
+            "      samples: many",
+            "slo.yaml:7: probes.health.http.samples:",
+            id="wrong-type",
+        ),
+        pytest.param(
+            "path: /stats",
+            "path: /stats\n      timeout: 300 parsecs",
+            "slo.yaml:13: probes.stats.http.timeout: `300 parsecs` is not a duration",
+            id="bad-duration",
+        ),
+        pytest.param(
+            "    probe: stats",
+            "    probe: statz",
+            "slo.yaml:25: slos.success-rate.probe: no probe named `statz`",
+            id="missing-probe",
+        ),
     ],
 )
-def test_broken_slo_file_is_a_usage_error_naming_line_and_field(pytester: pytest.Pytester, old: str, new: str, expected: str) -> None:
+def test_broken_slo_file_is_a_usage_error_naming_line_and_field(
+    pytester: pytest.Pytester, old: str, new: str, expected: str
+) -> None:
     pytester.makefile(".yaml", slo=SUITE.replace(old, new, 1))
     result = pytester.runpytest("--base-url", "http://127.0.0.1:9")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -92,11 +120,15 @@ def test_broken_slo_file_is_a_usage_error_naming_line_and_field(pytester: pytest
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
 
 
-def test_good_run_passes_and_writes_reports(pytester: pytest.Pytester, shop: ScriptedServer) -> None:
+def test_good_run_passes_and_writes_reports(
+    pytester: pytest.Pytester, shop: ScriptedServer
+) -> None:
     pytester.makefile(".yaml", slo=SUITE)
     result = pytester.runpytest("-v", "--base-url", shop.base_url)
     assert result.ret == 0
-    result.stdout.fnmatch_lines(["*slo.yaml::health-up PASSED*", "*SLO summary: shop*", "*success-rate*value = 99.1%*ok*"])
+    result.stdout.fnmatch_lines(
+        ["*slo.yaml::health-up PASSED*", "*SLO summary: shop*", "*success-rate*value = 99.1%*ok*"]
+    )
     results = json.loads((pytester.path / "reports" / "results.json").read_text())
     assert {v["slo"]: v["status"] for v in results["verdicts"]} == {
         "health-up": "ok",
@@ -108,7 +140,9 @@ def test_good_run_passes_and_writes_reports(pytester: pytest.Pytester, shop: Scr
     assert sorted(path for _, path, _ in shop.requests) == ["/health"] * 3 + ["/stats"]
 
 
-def test_breach_fails_with_observed_and_threshold(pytester: pytest.Pytester, shop: ScriptedServer) -> None:
+def test_breach_fails_with_observed_and_threshold(
+    pytester: pytest.Pytester, shop: ScriptedServer
+) -> None:
     shop.routes["/stats"] = Answer(200, '{"success_rate": 80}')
     pytester.makefile(".yaml", slo=SUITE)
     result = pytester.runpytest("--base-url", shop.base_url)
@@ -118,7 +152,9 @@ def test_breach_fails_with_observed_and_threshold(pytester: pytest.Pytester, sho
     result.stdout.fnmatch_lines(["success-rate*value = 80%*value >= 90%*breach*"])
 
 
-def test_warning_passes_visibly_and_exit_on_warning_fails(pytester: pytest.Pytester, shop: ScriptedServer) -> None:
+def test_warning_passes_visibly_and_exit_on_warning_fails(
+    pytester: pytest.Pytester, shop: ScriptedServer
+) -> None:
     shop.routes["/stats"] = Answer(200, '{"success_rate": 93.33}')
     pytester.makefile(".yaml", slo=SUITE)
     result = pytester.runpytest("--base-url", shop.base_url)
@@ -142,7 +178,9 @@ def test_a_dead_target_fails_every_slo_as_bad_measurement(
     assert all("failed" in v["reason"] for v in verdicts)
 
 
-def test_k_runs_only_the_probes_of_selected_slos(pytester: pytest.Pytester, shop: ScriptedServer) -> None:
+def test_k_runs_only_the_probes_of_selected_slos(
+    pytester: pytest.Pytester, shop: ScriptedServer
+) -> None:
     pytester.makefile(".yaml", slo=SUITE)
     result = pytester.runpytest("--base-url", shop.base_url, "-k", "success-rate")
     assert result.ret == 0
@@ -156,14 +194,18 @@ def test_no_data_fails_unless_allowed(pytester: pytest.Pytester, shop: ScriptedS
     result = pytester.runpytest("--base-url", shop.base_url, "-k", "success-rate")
     assert result.ret == 1
     result.stdout.fnmatch_lines(["*SLO success-rate no data: field `success_rate` is null*"])
-    pytester.makefile(".yaml", slo=SUITE.replace("warn: value >= 95%", "warn: value >= 95%\n    no_data: pass"))
+    pytester.makefile(
+        ".yaml", slo=SUITE.replace("warn: value >= 95%", "warn: value >= 95%\n    no_data: pass")
+    )
     allowed = pytester.runpytest("--base-url", shop.base_url, "-k", "success-rate")
     assert allowed.ret == 0
     allowed.assert_outcomes(skipped=1)
 
 
 def test_marks_from_slo_yaml_select_with_m(pytester: pytest.Pytester, shop: ScriptedServer) -> None:
-    suite = SUITE.replace("    threshold: p95 < 2s", "    threshold: p95 < 2s\n    marks: [latency]")
+    suite = SUITE.replace(
+        "    threshold: p95 < 2s", "    threshold: p95 < 2s\n    marks: [latency]"
+    )
     pytester.makefile(".yaml", slo=suite)
     result = pytester.runpytest("--base-url", shop.base_url, "-m", "latency", "--strict-markers")
     assert result.ret == 0
@@ -180,7 +222,9 @@ PYTHON_SUITE = SUITE + textwrap.dedent(
 ).replace("  checkout:", "  checkout:", 1)
 
 
-def test_python_probe_records_into_slos_and_comes_back_when_deselected(pytester: pytest.Pytester, shop: ScriptedServer) -> None:
+def test_python_probe_records_into_slos_and_comes_back_when_deselected(
+    pytester: pytest.Pytester, shop: ScriptedServer
+) -> None:
     suite = SUITE.replace(
         "slos:\n",
         "  checkout:\n    python:\n      values:\n        duration: {unit: ms}\nslos:\n  checkout:\n    probe: checkout\n    measure: duration\n    threshold: max < 5s\n",
@@ -199,7 +243,9 @@ def test_python_probe_records_into_slos_and_comes_back_when_deselected(pytester:
             """
         )
     )
-    result = pytester.runpytest("--base-url", shop.base_url, "-v", "-k", "checkout and not test_", "slo.yaml", "probes")
+    result = pytester.runpytest(
+        "--base-url", shop.base_url, "-v", "-k", "checkout and not test_", "slo.yaml", "probes"
+    )
     assert result.ret == 0
     result.stdout.fnmatch_lines(["*test_checkout PASSED*", "*slo.yaml::checkout PASSED*"])
     results = json.loads((pytester.path / "reports" / "results.json").read_text())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
 from sloprobe.thresholds import ThresholdError, parse_threshold
 from sloprobe.units import TIME_SUFFIXES
@@ -37,7 +37,15 @@ Duration = Annotated[
     float,
     BeforeValidator(parse_duration),
     AfterValidator(_positive),
-    Field(json_schema_extra={"type": "string", "pattern": _DURATION.pattern}),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": _DURATION.pattern},
+                {"type": "number", "exclusiveMinimum": 0},
+            ],
+            "description": "A duration: 300ms, 5s, 2m, 1h, 30d, or a number of seconds.",
+        }
+    ),
 ]
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=100)]
@@ -60,5 +68,10 @@ Expressions = Annotated[
     tuple[str, ...],
     BeforeValidator(_as_list),
     AfterValidator(_check_expressions),
-    Field(description="One expression or a list that must all hold, e.g. `p95 < 300ms`."),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+            "description": "One expression or a list that must all hold, e.g. `p95 < 300ms`.",
+        }
+    ),
 ]

@@ -150,7 +150,21 @@ def _report_dir(config: pytest.Config, loaded: LoadedSloFile) -> Path:
     return config.invocation_params.dir / value
 
 
+def _exit_on(config: pytest.Config) -> str:
+    """--exit-on, else the ini key; a bad ini value names its source."""
+    value = _option(config, "sloprobe_exit_on")
+    if value:
+        return value
+    ini = str(config.getini("sloprobe_exit_on") or "breach").strip()
+    if ini not in EXIT_ON:
+        raise pytest.UsageError(
+            f"invalid sloprobe_exit_on `{ini}` in the ini file; expected one of {', '.join(EXIT_ON)}"
+        )
+    return ini
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    _exit_on(config)
     config.addinivalue_line("markers", "slo: an SLO item collected from slo.yaml")
     config.addinivalue_line(
         "markers", "probe(name): this test is the Python probe `name` of slo.yaml"
@@ -325,10 +339,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     state.result = result = run.result()
     state.written, state.sink_warnings = publish(result, run.report_dir)
-    exit_on = _option(session.config, "sloprobe_exit_on") or str(
-        session.config.getini("sloprobe_exit_on") or "breach"
-    )
-    if exit_on == "warning" and session.exitstatus == 0 and result.count(Status.WARNING):
+    if (
+        _exit_on(session.config) == "warning"
+        and session.exitstatus == 0
+        and result.count(Status.WARNING)
+    ):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 

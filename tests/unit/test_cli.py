@@ -1,0 +1,61 @@
+"""`sloprobe validate` and `sloprobe schema`: clear answers, exit codes that scripts can use."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sloprobe.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_validate_accepts_the_repo_suite(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(ROOT / "slo.yaml")]) == 0
+    assert "ok (service reference-job-service, 5 probes, 6 SLOs)" in capsys.readouterr().out
+
+
+def test_validate_names_file_line_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "slo.yaml"
+    broken.write_text(
+        (ROOT / "slo.yaml")
+        .read_text()
+        .replace("    threshold: value < 100", "    treshold: value < 100")
+    )
+    assert main(["validate", str(broken)]) == 4
+    err = capsys.readouterr().err
+    assert f"{broken}:" in err
+    assert "slos.queue-depth.treshold: unknown key `treshold`; did you mean `threshold`?" in err
+    assert "Traceback" not in err
+
+
+def test_validate_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(tmp_path / "nope.yaml")]) == 4
+    assert "cannot read the file" in capsys.readouterr().err
+
+
+def test_schema_is_json_schema_that_accepts_the_suite(capsys: pytest.CaptureFixture[str]) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["title"] == "sloprobe slo.yaml"
+    suite = yaml.safe_load(
+        (ROOT / "slo.yaml").read_text().replace("${SLOPROBE_ENVIRONMENT:-demo}", "demo")
+    )
+    jsonschema.validate(suite, schema)
+    suite["slos"]["queue-depth"]["treshold"] = "value < 1"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(suite, schema)
+
+
+def test_run_without_slo_file_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["run"]) == 4
+    assert "sloprobe demo" in capsys.readouterr().err
