@@ -12,8 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sloprobe.demo.service import Faults, ServiceConfig, start_service
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
+
+from sloprobe.demo.service import Faults, ServiceConfig, start_service
 
 WARMUP_JOBS = 20
 

@@ -1,0 +1,1 @@
+"""The embedded default: the reference job service and ``sloprobe demo`` (extra ``demo``)."""
