@@ -5,11 +5,25 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 
+import anyio._backends._asyncio  # noqa: F401
+import httpcore._backends.anyio
+import httpcore._backends.sync  # noqa: F401
 import pytest
 
 from tests.support.scripted_server import ScriptedServer, scripted_server
 
 pytest_plugins = ["pytester"]
+
+
+# The modules above are imported lazily on first use; importing them here puts them in
+# every pytester sys.modules snapshot, so a pytester test never drops and re-imports them
+# (which would split httpcore's exception classes in two).
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pytester runs pytest in a child process, as users do: an in-process run drops and
+    # re-imports httpx/httpcore between runs, which breaks their exception mapping.
+    config.option.runpytest = "subprocess"
 
 
 @pytest.fixture

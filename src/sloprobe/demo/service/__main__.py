@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import threading
 
 from sloprobe.demo.service import Faults, ServiceConfig, start_service
@@ -30,10 +31,8 @@ def main() -> None:
         ServiceConfig(host=args.host, port=args.port, workers=args.workers, faults=faults)
     ) as service:
         print(f"reference job service at {service.base_url} (Ctrl-C to stop)", flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
 
 
 if __name__ == "__main__":

@@ -182,7 +182,9 @@ class JobStore:
         if since is not None:
             query = query.where(jobs.c.created_at >= since)
         with self.engine.connect() as conn:
-            found = dict(conn.execute(query).tuples().all())
+            found: dict[str, int] = {
+                str(status): int(count) for status, count in conn.execute(query).all()
+            }
         return {status: int(found.get(status, 0)) for status in STATUSES}
 
     def average_processing_ms(self, since: datetime) -> float | None:

@@ -1,0 +1,39 @@
+"""Sinks publish a RunResult; each consumes the result and nothing else, and none changes it.
+
+A failing sink is reported as a warning and never hides the verdicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from sloprobe.result import RunResult
+
+Sink = Callable[[RunResult, Path], Path]
+
+
+def default_sinks() -> tuple[tuple[str, Sink], ...]:
+    from sloprobe.sinks.html_report import write_html_report
+    from sloprobe.sinks.json_results import write_json_results
+
+    return (("JSON results", write_json_results), ("HTML report", write_html_report))
+
+
+def publish(
+    result: RunResult, directory: Path, sinks: Sequence[tuple[str, Sink]] | None = None
+) -> tuple[list[Path], list[str]]:
+    """Run every sink; returns the files written and a warning for each sink that failed."""
+    written: list[Path] = []
+    warnings: list[str] = []
+    for name, sink in sinks if sinks is not None else default_sinks():
+        try:
+            written.append(sink(result, directory))
+        except Exception as exc:  # a sink must never take the verdicts down with it
+            reason = (
+                exc.strerror
+                if isinstance(exc, OSError) and exc.strerror
+                else str(exc) or type(exc).__name__
+            )
+            warnings.append(f"{name}: cannot write to {directory}: {reason}")
+    return written, warnings
