@@ -103,7 +103,7 @@ def evaluate_slo(
         return Verdict(
             status=Status.BREACH,
             observed="failed",
-            reason=f"probe `{spec.probe}` failed: {measurement.failure}",
+            reason=f"probe {spec.probe} failed: {measurement.failure}",
             counts_as_bad=True,
             **base,  # type: ignore[arg-type]
         )

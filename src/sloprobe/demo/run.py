@@ -97,6 +97,8 @@ def run_demo(
             str(suite),
             "-p",
             "no:cacheprovider",
+            "-p",
+            "no:anyio",  # already imported by the service; the suite does not use it
             *(pytest_args or []),
         ]
         return int(pytest.main(args))

@@ -313,14 +313,22 @@ def pytest_runtest_makereport(
         item.stash[_PROBE_DONE] = True
         failure = skipped = None
         if report.failed and call.excinfo is not None:
-            failure = (
-                f"probe test {item.name} failed: {call.excinfo.exconly().splitlines()[0][:300]}"
-            )
+            failure = f"{item.name}: {_first_line(call.excinfo)}"
         elif report.skipped:
             skipped = f"probe test {item.name} was skipped"
         rec = item.stash.get(_RECORDER, None) or Recorder(name, None, _redactor(run))
         run.measurements[name] = rec.finish(failure=failure, skipped=skipped)
     return report
+
+
+def _first_line(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    """``job 21 did not finish`` rather than ``Failed: job 21 …``; other errors keep their type."""
+    if isinstance(excinfo.value, pytest.fail.Exception):
+        text = str(excinfo.value.msg or "failed")
+    else:
+        text = excinfo.exconly()
+    lines = text.strip().splitlines()
+    return (lines[0] if lines else type(excinfo.value).__name__)[:300]
 
 
 def _redactor(run: SuiteRun | None) -> Redactor:
