@@ -88,6 +88,7 @@ class RunningService:
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{self.base_url}/health", timeout=1.0).status_code == 200:
+                    self.log.clear()  # the log shows the requests of others, not our readiness check
                     return self
             except httpx.HTTPError:
                 pass
