@@ -252,3 +252,15 @@ def test_python_probe_records_into_slos_and_comes_back_when_deselected(
     verdict = next(v for v in results["verdicts"] if v["slo"] == "checkout")
     assert verdict["observed"] == "max = 1.23s"
     assert verdict["status"] == "ok"
+
+
+def test_last_failed_reruns_only_the_breached_slo(pytester: pytest.Pytester, shop: ScriptedServer) -> None:
+    shop.routes["/stats"] = Answer(200, '{"success_rate": 50}')
+    pytester.makefile(".yaml", slo=SUITE)
+    first = pytester.runpytest("--base-url", shop.base_url)
+    assert first.ret == 1
+    shop.requests.clear()
+    again = pytester.runpytest("--base-url", shop.base_url, "--lf", "-x")
+    assert again.ret == 1
+    again.assert_outcomes(failed=1, passed=0)
+    assert [path for _, path, _ in shop.requests] == ["/stats"]
