@@ -19,9 +19,16 @@ UNFINISHED = ("queued", "processing")
 def test_job_roundtrip(target: httpx.Client, recorder: Recorder, job_timeout: float) -> None:
     with recorder.timer("roundtrip"):
         submitted = target.post(
-            "/jobs", data={"asset_id": "sloprobe-synthetic", "prompt": "synthetic probe", "tier": "standard"}
+            "/jobs",
+            data={
+                "asset_id": "sloprobe-synthetic",
+                "prompt": "synthetic probe",
+                "tier": "standard",
+            },
         )
-        assert submitted.status_code in (200, 201, 202), f"POST /jobs answered {submitted.status_code}"
+        assert submitted.status_code in (200, 201, 202), (
+            f"POST /jobs answered {submitted.status_code}"
+        )
         job_id = submitted.json()["id"]
         polling = Retrying(
             stop=stop_after_delay(job_timeout),

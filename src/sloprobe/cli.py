@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+INTERRUPTED = 2
 USAGE_ERROR = 4
 
 
@@ -100,14 +101,18 @@ def _demo(args: argparse.Namespace, rest: list[str]) -> int:
             file=sys.stderr,
         )
         return USAGE_ERROR
-    return run_demo(
-        latency_ms=args.latency_ms,
-        failure_rate=args.failure_rate,
-        workers_stopped=args.workers_stopped,
-        backlog=args.backlog,
-        report_dir=Path(args.report_dir),
-        pytest_args=rest,
-    )
+    try:
+        return run_demo(
+            latency_ms=args.latency_ms,
+            failure_rate=args.failure_rate,
+            workers_stopped=args.workers_stopped,
+            backlog=args.backlog,
+            report_dir=Path(args.report_dir),
+            pytest_args=rest,
+        )
+    except KeyboardInterrupt:
+        print("sloprobe demo: interrupted; the reference service was stopped", file=sys.stderr)
+        return INTERRUPTED
 
 
 def _validate(args: argparse.Namespace, rest: list[str]) -> int:

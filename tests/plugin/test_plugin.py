@@ -254,7 +254,9 @@ def test_python_probe_records_into_slos_and_comes_back_when_deselected(
     assert verdict["status"] == "ok"
 
 
-def test_last_failed_reruns_only_the_breached_slo(pytester: pytest.Pytester, shop: ScriptedServer) -> None:
+def test_last_failed_reruns_only_the_breached_slo(
+    pytester: pytest.Pytester, shop: ScriptedServer
+) -> None:
     shop.routes["/stats"] = Answer(200, '{"success_rate": 50}')
     pytester.makefile(".yaml", slo=SUITE)
     first = pytester.runpytest("--base-url", shop.base_url)

@@ -7,11 +7,11 @@ backlog) are set after it, so each fault breaches only the SLOs it should.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
 import httpx
-import pytest
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
 
 from sloprobe.demo.service import Faults, ServiceConfig, start_service
@@ -97,8 +97,8 @@ def run_demo(
             str(suite),
             "-p",
             "no:cacheprovider",
-            "-p",
-            "no:anyio",  # already imported by the service; the suite does not use it
             *(pytest_args or []),
         ]
-        return int(pytest.main(args))
+        # pytest runs in a child process: a clean interpreter, as in a user's own run, while
+        # the service keeps serving from this one.
+        return subprocess.run([sys.executable, "-m", "pytest", *args], check=False).returncode

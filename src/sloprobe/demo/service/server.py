@@ -69,6 +69,9 @@ class RunningService:
         app = create_app(self.store, self._faults, self.workers, self.metrics, self.log)
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted connections inherit this; without it uvicorn's separate header and body
+        # writes meet delayed ACKs and every keep-alive request takes ~40 ms.
+        self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._socket.bind((config.host, config.port))
         host, port = self._socket.getsockname()[:2]
         self.base_url = f"http://{host}:{port}"
