@@ -7,7 +7,10 @@ the others ok; `-k` must send only the selected SLO's requests.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +18,7 @@ import pytest
 
 from sloprobe.demo.run import warm_up
 from sloprobe.demo.service import Faults, RunningService, ServiceConfig, start_service
+from tests.support.scripted_server import ScriptedServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ALL_SLOS = {
@@ -101,3 +105,26 @@ def test_k_sends_only_the_selected_slos_requests(
     result.assert_outcomes(passed=1)
     paths = [entry.path for entry in service.request_log]
     assert paths == ["/health"] * 5
+
+
+@pytest.mark.parametrize("dead", ["answers-404", "refuses"])
+def test_a_dead_target_breaches_every_slo_of_the_suite(
+    suite: pytest.Pytester, scripted: ScriptedServer, closed_port_url: str, dead: str
+) -> None:
+    base_url = scripted.base_url if dead == "answers-404" else closed_port_url
+    result = suite.runpytest("--base-url", base_url, "-p", "no:cacheprovider")
+    assert result.ret == 1
+    assert statuses(suite) == dict.fromkeys(ALL_SLOS, "breach")
+
+
+def test_collect_only_in_the_repo_lists_the_slos() -> None:
+    listed = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if k != "PROBE_BASE_URL"},
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert {f"slo.yaml::{slo}" for slo in ALL_SLOS} <= set(listed.stdout.splitlines())
