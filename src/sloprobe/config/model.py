@@ -18,18 +18,18 @@ from sloprobe.thresholds import Threshold, parse_threshold
 from sloprobe.units import Unit
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
     """Unknown keys are errors: a typo must never pass silently."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-class BasicAuth(_Strict):
+class BasicAuth(StrictModel):
     username: str
     password: SecretStr
 
 
-class Auth(_Strict):
+class Auth(StrictModel):
     bearer: SecretStr | None = Field(None, description="Sent as `Authorization: Bearer …`.")
     basic: BasicAuth | None = None
 
@@ -40,7 +40,7 @@ class Auth(_Strict):
         return self
 
 
-class Target(_Strict):
+class Target(StrictModel):
     """The service under test. ``base_url`` may come from --base-url or PROBE_BASE_URL instead."""
 
     base_url: str | None = None
@@ -54,7 +54,7 @@ class Target(_Strict):
     )
 
 
-class ValueSpec(_Strict):
+class ValueSpec(StrictModel):
     """A named value read from a response: a JSON field by dotted path, or a header."""
 
     json_path: str | None = Field(
@@ -76,7 +76,7 @@ class ValueSpec(_Strict):
         return self
 
 
-class Expect(_Strict):
+class Expect(StrictModel):
     """What a good response looks like; anything else is a failed (bad) measurement."""
 
     status: list[int | str] = Field(
@@ -85,7 +85,7 @@ class Expect(_Strict):
     body_contains: str | None = None
 
 
-class HttpProbe(_Strict):
+class HttpProbe(StrictModel):
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] = "GET"
     path: str
     query: dict[str, str | int | float | bool] = Field(default_factory=dict)
@@ -108,11 +108,11 @@ class HttpProbe(_Strict):
         return self
 
 
-class RecordedValue(_Strict):
+class RecordedValue(StrictModel):
     unit: Unit = Unit.NONE
 
 
-class PythonProbe(_Strict):
+class PythonProbe(StrictModel):
     """Measured by a test in probes/ marked ``@pytest.mark.probe("<name>")`` through ``recorder``."""
 
     values: dict[Name, RecordedValue] = Field(default_factory=dict)
@@ -121,7 +121,7 @@ class PythonProbe(_Strict):
 HTTP_SERIES: dict[str, Unit] = {"latency": Unit.S, "status": Unit.NONE, "ok": Unit.BOOLEAN}
 
 
-class ProbeSpec(_Strict):
+class ProbeSpec(StrictModel):
     description: str | None = None
     deadline: Duration | None = Field(
         None, description="Upper bound on the whole probe, retries included."
@@ -148,7 +148,7 @@ class ProbeSpec(_Strict):
         return {name: v.unit for name, v in self.python.values.items()}
 
 
-class SloSpec(_Strict):
+class SloSpec(StrictModel):
     description: str | None = None
     probe: Name
     measure: Name = Field(
@@ -171,14 +171,14 @@ class SloSpec(_Strict):
         return tuple(parse_threshold(t) for t in self.warn)
 
 
-class Settings(_Strict):
+class Settings(StrictModel):
     concurrency: int = Field(8, ge=1, le=256, description="YAML probes run at once.")
     probe_deadline: Duration = Field(60.0, description="Default deadline of each probe.")
     percentile_method: PercentileMethod = PercentileMethod.LINEAR
     report_dir: str = "reports"
 
 
-class SloFile(_Strict):
+class SloFile(StrictModel):
     """The whole slo.yaml."""
 
     version: Literal[1] = Field(description="Format version; 1 is the only one so far.")
