@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sloprobe.config.model import SloSpec
 from sloprobe.measure import Measurement, Sample, Series
 from sloprobe.percentiles import PercentileMethod
 from sloprobe.thresholds import Threshold, format_observed
+
+if TYPE_CHECKING:
+    from sloprobe.over_time import SloHistory
 
 
 class Status(StrEnum):
@@ -59,6 +63,7 @@ class Verdict:
     description: str | None = None
     owner: str | None = None
     runbook: str | None = None
+    history: SloHistory | None = None  # added at session end from stored runs
 
     @property
     def passed(self) -> bool:

@@ -23,6 +23,14 @@ _SECRET_PARAM = re.compile(
 _MIN_SECRET = 4
 
 
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)[^/\s@]*@")
+
+
+def redact_urls_in(text: str) -> str:
+    """Mask ``user:password@`` in every URL inside free text (error messages, DSNs)."""
+    return _URL_CREDENTIALS.sub(lambda m: m["scheme"] + MASK + "@", text)
+
+
 def redact_url(url: str) -> str:
     """Drop userinfo and mask query parameters whose names look secret."""
     try:

@@ -7,12 +7,13 @@ Schema printed by ``sloprobe schema`` is generated from these classes.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from sloprobe.config.types import Duration, Expressions, Name
+from sloprobe.config.types import Duration, Expressions, Name, Objective
 from sloprobe.percentiles import PercentileMethod
 from sloprobe.thresholds import Threshold, parse_threshold
 from sloprobe.units import Unit
@@ -148,6 +149,59 @@ class ProbeSpec(StrictModel):
         return {name: v.unit for name, v in self.python.values.items()}
 
 
+AlertLevel = Literal["page", "ticket"]
+
+
+class IncidentPolicy(StrictModel):
+    """Flap control: how many bad runs open an incident and how many good runs resolve it."""
+
+    open_after: int = Field(
+        3, ge=1, le=1000, description="Consecutive bad runs that open an incident."
+    )
+    resolve_after: int = Field(
+        2, ge=1, le=1000, description="Consecutive good runs that resolve it."
+    )
+    open_on_burn: list[AlertLevel] = Field(
+        default_factory=lambda: list[AlertLevel](["page"]),
+        description="Burn-rate alert levels that open an incident at once.",
+    )
+
+
+class BurnRateAlert(StrictModel):
+    """One multi-window burn-rate condition (SRE workbook): both windows must burn at `factor`."""
+
+    level: AlertLevel
+    long: Duration
+    short: Duration
+    factor: float = Field(gt=0)
+
+
+def _workbook_alerts() -> list[BurnRateAlert]:
+    return [
+        BurnRateAlert(level="page", long=3600, short=300, factor=14.4),
+        BurnRateAlert(level="page", long=6 * 3600, short=1800, factor=6),
+        BurnRateAlert(level="ticket", long=86400, short=7200, factor=3),
+        BurnRateAlert(level="ticket", long=3 * 86400, short=6 * 3600, factor=1),
+    ]
+
+
+class Silence(StrictModel):
+    """A maintenance window or silence: runs are kept in history but open no incident."""
+
+    slos: list[Name] = Field(default_factory=list, description="SLOs silenced; empty means all.")
+    starts: datetime | None = None
+    until: datetime
+    reason: str | None = None
+
+    def covers(self, slo: str, now: datetime) -> bool:
+        starts = self.starts or datetime.min.replace(tzinfo=UTC)
+        return (not self.slos or slo in self.slos) and _aware(starts) <= now < _aware(self.until)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 class SloSpec(StrictModel):
     description: str | None = None
     probe: Name
@@ -161,6 +215,23 @@ class SloSpec(StrictModel):
     marks: list[Name] = Field(default_factory=list, description="pytest marks, for `-m`.")
     owner: str | None = None
     runbook: str | None = None
+    objective: Objective | None = Field(
+        None, description="Share of good runs (or events) over `window`, e.g. 99.5%."
+    )
+    window: Duration = Field(
+        30 * 86400.0, description="Rolling window of the objective (OpenSLO timeWindow)."
+    )
+    budgeting: Literal["timeslices", "occurrences"] = Field(
+        "timeslices",
+        description="timeslices: each run is good or bad; occurrences: each sample is an event.",
+    )
+    over: Duration | None = Field(
+        None,
+        description="Judge the threshold over samples pooled from this much history, e.g. 24h.",
+    )
+    incident: IncidentPolicy | None = Field(
+        None, description="Overrides settings.incident for this SLO."
+    )
 
     @cached_property
     def thresholds(self) -> tuple[Threshold, ...]:
@@ -171,11 +242,29 @@ class SloSpec(StrictModel):
         return tuple(parse_threshold(t) for t in self.warn)
 
 
+class HistorySettings(StrictModel):
+    """Where runs are remembered. The default is a SQLite file in the report directory."""
+
+    enabled: bool = True
+    url: str | None = Field(
+        None,
+        description="SQLAlchemy URL; default sqlite:///<report_dir>/history.db (or $SLOPROBE_HISTORY_URL).",
+    )
+    retention: Duration = Field(400 * 86400.0, description="Runs older than this are pruned.")
+
+
 class Settings(StrictModel):
     concurrency: int = Field(8, ge=1, le=256, description="YAML probes run at once.")
     probe_deadline: Duration = Field(60.0, description="Default deadline of each probe.")
     percentile_method: PercentileMethod = PercentileMethod.LINEAR
     report_dir: str = "reports"
+    history: HistorySettings = Field(default_factory=HistorySettings)
+    incident: IncidentPolicy = Field(default_factory=IncidentPolicy)
+    burn_rate_alerts: list[BurnRateAlert] = Field(default_factory=_workbook_alerts)
+    min_runs: int = Field(
+        1, ge=1, description="Fewer runs than this in a window give no_data for its burn rate."
+    )
+    silences: list[Silence] = Field(default_factory=list)
 
 
 class SloFile(StrictModel):

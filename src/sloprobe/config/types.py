@@ -75,3 +75,47 @@ Expressions = Annotated[
         }
     ),
 ]
+
+
+def parse_objective(value: Any) -> Any:
+    """``99.5%`` or ``0.995`` → 0.995; strictly between 0 and 100 %."""
+    if isinstance(value, bool):
+        raise ValueError("expected an objective such as 99.5%")
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.endswith("%"):
+            raise ValueError(f"`{value}` is not an objective; write a percentage such as 99.5%")
+        try:
+            ratio = float(text[:-1]) / 100
+        except ValueError:
+            raise ValueError(
+                f"`{value}` is not an objective; write a percentage such as 99.5%"
+            ) from None
+    elif isinstance(value, int | float):
+        ratio = float(value)
+        if ratio >= 1:
+            raise ValueError(
+                f"`{value}` is ambiguous; write the objective as a percentage such as 99.5%"
+            )
+    else:
+        raise ValueError("expected an objective such as 99.5%")
+    if not 0 < ratio < 1:
+        raise ValueError(
+            f"objective {value} must be above 0% and below 100% (100% leaves no error budget)"
+        )
+    return ratio
+
+
+Objective = Annotated[
+    float,
+    BeforeValidator(parse_objective),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^\s*[0-9.]+\s*%\s*$"},
+                {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+            ],
+            "description": "The share of good runs or events to keep, e.g. 99.5%.",
+        }
+    ),
+]

@@ -10,6 +10,7 @@ from typing import Any
 
 from sloprobe.evaluate import Status, Verdict
 from sloprobe.measure import Measurement, Sample
+from sloprobe.over_time import SloHistory
 from sloprobe.result import RunResult
 from sloprobe.sinks.files import write_atomically
 
@@ -41,13 +42,13 @@ def result_to_dict(result: RunResult) -> dict[str, Any]:
         },
         "status": result.status.value,
         "counts": {status.value: result.count(status) for status in Status},
-        "verdicts": [_verdict(v) for v in result.verdicts],
-        "measurements": {name: _measurement(m) for name, m in result.measurements.items()},
+        "verdicts": [verdict_to_dict(v) for v in result.verdicts],
+        "measurements": {name: measurement_to_dict(m) for name, m in result.measurements.items()},
         "warnings": list(result.warnings),
     }
 
 
-def _verdict(v: Verdict) -> dict[str, Any]:
+def verdict_to_dict(v: Verdict) -> dict[str, Any]:
     return {
         "slo": v.slo,
         "probe": v.probe,
@@ -63,6 +64,7 @@ def _verdict(v: Verdict) -> dict[str, Any]:
         "description": v.description,
         "owner": v.owner,
         "runbook": v.runbook,
+        "history": history_to_dict(v.history) if v.history else None,
         "checks": [
             {
                 "expression": c.expression,
@@ -76,7 +78,57 @@ def _verdict(v: Verdict) -> dict[str, Any]:
     }
 
 
-def _measurement(m: Measurement) -> dict[str, Any]:
+def history_to_dict(h: SloHistory) -> dict[str, Any]:
+    """Budget, burn rates and incident state of one SLO after this run."""
+    budget = h.budget
+    incident = h.incident
+    return {
+        "runs_seen": h.runs_seen,
+        "budget": None
+        if budget is None
+        else {
+            "objective": budget.objective,
+            "window_s": budget.window_s,
+            "budgeting": budget.budgeting,
+            "runs": budget.runs,
+            "good": budget.good,
+            "total": budget.total,
+            "compliance": budget.compliance,
+            "total_s": budget.total_s,
+            "remaining_fraction": budget.remaining_fraction,
+            "remaining_s": budget.remaining_s,
+            "exhausted_in_s": budget.exhausted_in_s,
+            "history_s": budget.history_s,
+        },
+        "burn_rates": [
+            {"window_s": b.window_s, "rate": b.rate, "runs": b.runs} for b in h.burn_rates
+        ],
+        "alerts": [
+            {
+                "level": a.level,
+                "factor": a.factor,
+                "long_s": a.long.window_s,
+                "short_s": a.short.window_s,
+                "firing": a.firing,
+            }
+            for a in h.alerts
+        ],
+        "incident": {
+            "open": incident.open,
+            "transition": incident.transition.value if incident.transition else None,
+            "opened_at": _iso(incident.opened_at) if incident.opened_at else None,
+            "since": _iso(incident.since) if incident.since else None,
+            "duration_s": incident.duration_s,
+            "bad_streak": incident.bad_streak,
+            "good_streak": incident.good_streak,
+            "cause": incident.cause,
+            "silenced": incident.silenced,
+            "id": incident.incident_id,
+        },
+    }
+
+
+def measurement_to_dict(m: Measurement) -> dict[str, Any]:
     return {
         "kind": m.kind,
         "started_at": _iso(m.started_at),

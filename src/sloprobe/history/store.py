@@ -1,0 +1,329 @@
+"""The history store: runs, verdicts, measurements and incidents, in any SQLAlchemy database.
+
+One run is recorded in one transaction that first takes a per-service lock
+(SQLite ``BEGIN IMMEDIATE``; a PostgreSQL advisory lock), so two runs that
+overlap are serialised and a crashed run leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import SQLAlchemyError
+
+from sloprobe.evaluate import Verdict
+from sloprobe.history import schema
+from sloprobe.incidents import OpenIncident, Transition
+from sloprobe.measure import Sample
+from sloprobe.objectives import RunOutcome
+from sloprobe.redact import redact_url, redact_urls_in
+from sloprobe.result import RunResult
+
+SQLITE_BUSY_TIMEOUT_S = 30
+
+
+class HistoryError(Exception):
+    """The history store cannot be used (unreachable, locked, corrupt, from a newer sloprobe)."""
+
+
+def aware(value: datetime) -> datetime:
+    """SQLite returns naive datetimes; everything is stored in UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+class HistoryView:
+    """What one run may read of history, inside the recording transaction."""
+
+    def __init__(self, conn: Connection, service: str, environment: str) -> None:
+        self._conn = conn
+        self._service = service
+        self._environment = environment
+
+    def outcomes(self, slo: str, since: datetime) -> list[RunOutcome]:
+        v = schema.verdicts
+        rows = self._conn.execute(
+            select(v.c.at, v.c.counts_as_bad, v.c.counted, v.c.good_events, v.c.total_events)
+            .where(
+                v.c.service == self._service,
+                v.c.environment == self._environment,
+                v.c.slo == slo,
+                v.c.at > since,
+            )
+            .order_by(v.c.at, v.c.id)
+        ).all()
+        return [
+            RunOutcome(
+                aware(r.at), bool(r.counts_as_bad), bool(r.counted), r.good_events, r.total_events
+            )
+            for r in rows
+        ]
+
+    def samples(self, slo: str, since: datetime) -> list[Sample]:
+        v = schema.verdicts
+        rows = self._conn.execute(
+            select(v.c.samples)
+            .where(
+                v.c.service == self._service,
+                v.c.environment == self._environment,
+                v.c.slo == slo,
+                v.c.at > since,
+            )
+            .order_by(v.c.at, v.c.id)
+        ).all()
+        pooled: list[Sample] = []
+        for (raw,) in rows:
+            pooled.extend(s for s in json.loads(raw or "[]") if s is not None)
+        return pooled
+
+    def open_incident(self, slo: str) -> OpenIncident | None:
+        i = schema.incidents
+        row = self._conn.execute(
+            select(i.c.id, i.c.opened_at, i.c.cause)
+            .where(
+                i.c.service == self._service,
+                i.c.environment == self._environment,
+                i.c.slo == slo,
+                i.c.resolved_at.is_(None),
+            )
+            .order_by(i.c.id.desc())
+        ).first()
+        return OpenIncident(row.id, aware(row.opened_at), row.cause) if row else None
+
+
+class HistoryStore:
+    """Open with :meth:`open`; every method is one transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> HistoryStore:
+        try:
+            engine = _engine(url)
+            store = cls(engine)
+            store._migrate()
+        except HistoryError:
+            raise
+        except (SQLAlchemyError, OSError) as exc:
+            raise HistoryError(f"cannot open history at {redact_url(url)}: {_short(exc)}") from None
+        return store
+
+    def _migrate(self) -> None:
+        with self._transaction("sloprobe-schema") as conn:
+            schema.metadata.create_all(conn)
+            found = conn.execute(
+                select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
+            ).scalar()
+            if found is None:
+                conn.execute(
+                    insert(schema.meta).values(
+                        key="schema_version", value=str(schema.SCHEMA_VERSION)
+                    )
+                )
+            elif int(found) > schema.SCHEMA_VERSION:
+                raise HistoryError(
+                    f"the history store has schema version {found}; this sloprobe knows up to {schema.SCHEMA_VERSION} — upgrade sloprobe"
+                )
+
+    @contextmanager
+    def _transaction(self, lock_name: str) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"),
+                        {"key": zlib.crc32(lock_name.encode())},
+                    )
+                yield conn
+        except HistoryError:
+            raise
+        except SQLAlchemyError as exc:
+            raise HistoryError(f"history store: {_short(exc)}") from None
+
+    @contextmanager
+    def view(self, service: str, environment: str) -> Iterator[HistoryView]:
+        """A read-only view outside any run (``over`` SLIs, reports)."""
+        try:
+            with self.engine.connect() as conn:
+                yield HistoryView(conn, service, environment)
+        except SQLAlchemyError as exc:
+            raise HistoryError(f"history store: {_short(exc)}") from None
+
+    def record(
+        self,
+        result: RunResult,
+        judge: Callable[[HistoryView], RunResult],
+        outcomes: Callable[[Verdict], RunOutcome],
+    ) -> RunResult:
+        """Judge ``result`` against history and store it, atomically; returns the judged result."""
+        run = result.run
+        with self._transaction(f"{run.service}/{run.environment}") as conn:
+            judged = judge(HistoryView(conn, run.service, run.environment))
+            _write(conn, judged, outcomes)
+        return judged
+
+    def prune(self, before: datetime) -> int:
+        with self._transaction("sloprobe-prune") as conn:
+            removed = conn.execute(
+                delete(schema.runs).where(schema.runs.c.started_at < before)
+            ).rowcount
+            conn.execute(delete(schema.verdicts).where(schema.verdicts.c.at < before))
+            conn.execute(delete(schema.incidents).where(schema.incidents.c.resolved_at < before))
+        return int(removed or 0)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _write(
+    conn: Connection, result: RunResult, outcome_of: Callable[[Verdict], RunOutcome]
+) -> None:
+    from sloprobe.sinks.json_results import history_to_dict, measurement_to_dict
+
+    run = result.run
+    run_pk = _inserted(
+        conn.execute(
+            insert(schema.runs).values(
+                run_id=run.run_id,
+                service=run.service,
+                environment=run.environment,
+                started_at=run.started_at,
+                finished_at=run.finished_at,
+                trigger=run.trigger,
+                release=run.release,
+                sloprobe_version=run.sloprobe_version,
+                status=result.status.value,
+                base_url=run.base_url,
+                slo_file=run.slo_file,
+                warnings=json.dumps(list(result.warnings)),
+            )
+        )
+    )
+    for name, m in result.measurements.items():
+        conn.execute(
+            insert(schema.measurements).values(
+                run_pk=run_pk,
+                probe=name,
+                kind=m.kind,
+                failure=m.failure,
+                data=json.dumps(measurement_to_dict(m), allow_nan=False),
+            )
+        )
+    for verdict in result.verdicts:
+        incident_id = _incident(conn, run.service, run.environment, verdict, run.started_at)
+        outcome = outcome_of(verdict)
+        measurement = result.measurements.get(verdict.probe)
+        series = measurement.series.get(verdict.measure) if measurement else None
+        conn.execute(
+            insert(schema.verdicts).values(
+                run_pk=run_pk,
+                service=run.service,
+                environment=run.environment,
+                slo=verdict.slo,
+                at=run.started_at,
+                status=verdict.status.value,
+                counts_as_bad=verdict.counts_as_bad,
+                counted=outcome.counted,
+                good_events=outcome.good_events,
+                total_events=outcome.total_events,
+                observed=verdict.observed,
+                observed_value=_number(verdict),
+                threshold=verdict.threshold,
+                reason=verdict.reason,
+                transition=verdict.history.incident.transition.value
+                if verdict.history and verdict.history.incident.transition
+                else None,
+                incident_id=incident_id,
+                samples=json.dumps([_finite(s) for s in series.samples] if series else []),
+                summary=json.dumps(history_to_dict(verdict.history), allow_nan=False)
+                if verdict.history
+                else None,
+            )
+        )
+
+
+def _incident(
+    conn: Connection, service: str, environment: str, verdict: Verdict, at: datetime
+) -> int | None:
+    if verdict.history is None:
+        return None
+    state = verdict.history.incident
+    i = schema.incidents
+    if state.transition is Transition.OPENED:
+        values = {
+            "service": service,
+            "environment": environment,
+            "slo": verdict.slo,
+            "opened_at": at,
+        }
+        return _inserted(
+            conn.execute(insert(i).values(**values, since=state.since, cause=state.cause or ""))
+        )
+    if state.transition is Transition.RESOLVED and state.incident_id is not None:
+        conn.execute(update(i).where(i.c.id == state.incident_id).values(resolved_at=at))
+    return state.incident_id
+
+
+def _inserted(result: Any) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def _number(verdict: Verdict) -> float | None:
+    for check in verdict.checks:
+        if isinstance(check.observed, int | float) and not isinstance(check.observed, bool):
+            return _finite(float(check.observed))  # type: ignore[return-value]
+    return None
+
+
+def _finite(value: Sample) -> Sample | None:
+    if (isinstance(value, float) and value != value) or value in (float("inf"), float("-inf")):
+        return None
+    return value
+
+
+def _engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        database = url.split("///", 1)[1] if "///" in url else ""
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # writers queue up instead of deadlocking
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _short(exc: BaseException) -> str:
+    text_ = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return redact_urls_in(text_[0])[:300] if text_ else type(exc).__name__

@@ -1,0 +1,195 @@
+"""Objectives over windows: compliance, error budget and burn rates. Pure functions, no I/O.
+
+Only runs that happened count: a scheduled run that never fired is missing
+data, neither a good nor a bad slice. A window holding fewer runs than the
+minimum gives ``None`` (no_data) for its burn rate, never 0.
+
+Budgeting follows OpenSLO: ``timeslices`` (each run is a slice, good when it
+met its thresholds) or ``occurrences`` (good events / all events, an event
+being one sample).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+Budgeting = Literal["timeslices", "occurrences"]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """One run of one SLO as history remembers it."""
+
+    at: datetime
+    bad: bool
+    counted: bool = True  # False for no_data that the SLO allows: neither good nor bad
+    good_events: int = 0
+    total_events: int = 0
+
+
+@dataclass(frozen=True)
+class BurnRate:
+    window_s: float
+    rate: float | None  # None: fewer runs than the minimum (no data), never 0
+    runs: int
+
+
+@dataclass(frozen=True)
+class AlertState:
+    level: str
+    factor: float
+    long: BurnRate
+    short: BurnRate
+
+    @property
+    def firing(self) -> bool:
+        return (
+            self.long.rate is not None
+            and self.short.rate is not None
+            and self.long.rate >= self.factor
+            and self.short.rate >= self.factor
+        )
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The error budget of one SLO over its window, as of ``now``."""
+
+    objective: float
+    window_s: float
+    budgeting: Budgeting
+    runs: int
+    good: int
+    total: int
+    compliance: float | None
+    total_s: float  # the budget as time: (1 - objective) × window
+    remaining_fraction: float | None
+    remaining_s: float | None
+    exhausted_in_s: float | None  # at the current burn; None when not burning
+    history_s: float  # how much of the window history covers
+
+    @property
+    def used_fraction(self) -> float | None:
+        return None if self.remaining_fraction is None else 1 - self.remaining_fraction
+
+
+def in_window(outcomes: Sequence[RunOutcome], now: datetime, window_s: float) -> list[RunOutcome]:
+    start = now - timedelta(seconds=window_s)
+    return [o for o in outcomes if start < o.at <= now and o.counted]
+
+
+def good_and_total(outcomes: Sequence[RunOutcome], budgeting: Budgeting) -> tuple[int, int]:
+    if budgeting == "occurrences":
+        return sum(o.good_events for o in outcomes), sum(o.total_events for o in outcomes)
+    return sum(1 for o in outcomes if not o.bad), len(outcomes)
+
+
+def burn_rate(
+    outcomes: Sequence[RunOutcome],
+    now: datetime,
+    window_s: float,
+    objective: float,
+    budgeting: Budgeting,
+    min_runs: int = 1,
+) -> BurnRate:
+    """Error ratio over the window / (1 − objective)."""
+    runs = in_window(outcomes, now, window_s)
+    good, total = good_and_total(runs, budgeting)
+    if len(runs) < min_runs or total == 0:
+        return BurnRate(window_s, None, len(runs))
+    return BurnRate(window_s, ((total - good) / total) / (1 - objective), len(runs))
+
+
+def error_budget(
+    outcomes: Sequence[RunOutcome],
+    now: datetime,
+    objective: float,
+    window_s: float,
+    budgeting: Budgeting,
+    current_burn: float | None,
+) -> Budget:
+    runs = in_window(outcomes, now, window_s)
+    good, total = good_and_total(runs, budgeting)
+    total_s = (1 - objective) * window_s
+    history_s = min(window_s, (now - min(o.at for o in runs)).total_seconds()) if runs else 0.0
+    if total == 0:
+        return Budget(
+            objective,
+            window_s,
+            budgeting,
+            len(runs),
+            good,
+            total,
+            None,
+            total_s,
+            None,
+            None,
+            None,
+            history_s,
+        )
+    error_ratio = (total - good) / total
+    remaining = 1 - error_ratio / (1 - objective)
+    remaining_s = remaining * total_s
+    exhausted_in = None
+    if current_burn and current_burn > 0:
+        # At burn b the budget drains b × (1 − objective) seconds per second of wall time.
+        exhausted_in = max(0.0, remaining_s) / (current_burn * (1 - objective))
+    return Budget(
+        objective,
+        window_s,
+        budgeting,
+        len(runs),
+        good,
+        total,
+        good / total,
+        total_s,
+        remaining,
+        remaining_s,
+        exhausted_in,
+        history_s,
+    )
+
+
+@dataclass(frozen=True)
+class AlertSpec:
+    level: str
+    long_s: float
+    short_s: float
+    factor: float
+
+
+def alert_states(
+    outcomes: Sequence[RunOutcome],
+    now: datetime,
+    objective: float,
+    budgeting: Budgeting,
+    specs: Sequence[AlertSpec],
+    min_runs: int = 1,
+) -> tuple[AlertState, ...]:
+    return tuple(
+        AlertState(
+            spec.level,
+            spec.factor,
+            burn_rate(outcomes, now, spec.long_s, objective, budgeting, min_runs),
+            burn_rate(outcomes, now, spec.short_s, objective, budgeting, min_runs),
+        )
+        for spec in specs
+    )
+
+
+def format_duration(seconds: float) -> str:
+    """``3 h 12 m``, ``45 m``, ``2 d 4 h`` — budget left, incident age."""
+    whole = max(0, round(seconds))
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} m" if minutes else f"{hours} h"
+    if minutes:
+        return f"{minutes} m"
+    return f"{secs} s"

@@ -1,0 +1,136 @@
+"""Judge over time: add the history view (budget, burn rates, incident) to this run's verdicts.
+
+Pure: the caller hands in what history holds (past outcomes, the open
+incident) and ``now``; nothing here reads a clock or a database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sloprobe.config.model import Settings, SloSpec
+from sloprobe.evaluate import Status, Verdict, evaluate_slo
+from sloprobe.incidents import IncidentState, OpenIncident, next_incident_state
+from sloprobe.measure import Measurement, Sample, Series
+from sloprobe.objectives import (
+    AlertSpec,
+    AlertState,
+    Budget,
+    BurnRate,
+    RunOutcome,
+    alert_states,
+    burn_rate,
+    error_budget,
+)
+from sloprobe.units import Dimension
+
+
+@dataclass(frozen=True)
+class SloHistory:
+    """What history says about one SLO after this run."""
+
+    incident: IncidentState
+    budget: Budget | None = None
+    burn_rates: tuple[BurnRate, ...] = ()
+    alerts: tuple[AlertState, ...] = ()
+    runs_seen: int = 0
+
+    @property
+    def firing(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(a.level for a in self.alerts if a.firing))
+
+
+def outcome_of(
+    verdict: Verdict, spec: SloSpec, measurement: Measurement | None, at: datetime
+) -> RunOutcome:
+    """How this run counts: a bad or good slice, and its good and total events (samples)."""
+    counted = verdict.status is not Status.NO_DATA or verdict.counts_as_bad
+    good, total = _events(verdict, spec, measurement)
+    return RunOutcome(
+        at=at, bad=verdict.counts_as_bad, counted=counted, good_events=good, total_events=total
+    )
+
+
+def _events(verdict: Verdict, spec: SloSpec, measurement: Measurement | None) -> tuple[int, int]:
+    if verdict.status is Status.NO_DATA:
+        return (0, 1) if verdict.counts_as_bad else (0, 0)
+    series = measurement.series.get(spec.measure) if measurement is not None else None
+    samples = series.samples if series is not None else ()
+    if measurement is not None and measurement.failed:
+        return 0, max(1, len(samples))
+    if series is None or not samples:
+        return (0, 1) if verdict.counts_as_bad else (0, 0)
+    threshold = spec.thresholds[0]
+    if series.dimension is Dimension.BOOLEAN:
+        good = sum(1 for s in samples if s is True)
+    else:
+        dimension = series.dimension if threshold.aggregate.name != "rate" else Dimension.FRACTION
+        good = sum(1 for s in samples if threshold.holds(s, dimension))
+    return good, len(samples)
+
+
+def pooled_verdict(
+    name: str,
+    spec: SloSpec,
+    measurement: Measurement | None,
+    pooled: Sequence[Sample],
+    settings: Settings,
+) -> Verdict:
+    """Judge ``spec.over`` SLOs over past samples plus this run's (percentiles pool, never average)."""
+    if measurement is None or measurement.failed or not pooled:
+        return evaluate_slo(name, spec, measurement, settings.percentile_method)
+    current = measurement.series.get(spec.measure)
+    if current is None:
+        return evaluate_slo(name, spec, measurement, settings.percentile_method)
+    merged = Series(spec.measure, current.unit, (*pooled, *current.samples))
+    widened = dataclasses.replace(measurement, series={**measurement.series, spec.measure: merged})
+    return evaluate_slo(name, spec, widened, settings.percentile_method)
+
+
+def judge_over_time(
+    verdict: Verdict,
+    spec: SloSpec,
+    settings: Settings,
+    past: Sequence[RunOutcome],
+    open_incident: OpenIncident | None,
+    outcome: RunOutcome,
+    now: datetime,
+) -> Verdict:
+    """``past`` holds this SLO's earlier outcomes, oldest first; ``outcome`` is this run's."""
+    outcomes = [*past, outcome]
+    policy = spec.incident or settings.incident
+    alerts: tuple[AlertState, ...] = ()
+    budget = None
+    rates: tuple[BurnRate, ...] = ()
+    if spec.objective is not None:
+        specs = [AlertSpec(a.level, a.long, a.short, a.factor) for a in settings.burn_rate_alerts]
+        alerts = alert_states(
+            outcomes, now, spec.objective, spec.budgeting, specs, settings.min_runs
+        )
+        windows = sorted({s.short_s for s in specs} | {s.long_s for s in specs})
+        rates = tuple(
+            burn_rate(outcomes, now, w, spec.objective, spec.budgeting, settings.min_runs)
+            for w in windows
+        )
+        current = rates[0].rate if rates else None
+        hourly = next((r.rate for r in rates if r.window_s == 3600 and r.rate is not None), current)
+        budget = error_budget(outcomes, now, spec.objective, spec.window, spec.budgeting, hourly)
+    silence = next((s for s in settings.silences if s.covers(verdict.slo, now)), None)
+    recent = [(o.at, o.bad) for o in outcomes if o.counted]
+    incident = next_incident_state(
+        open_incident,
+        recent,
+        now,
+        open_after=policy.open_after,
+        resolve_after=policy.resolve_after,
+        firing=[a.level for a in alerts if a.firing],
+        open_on_burn=policy.open_on_burn,
+        silenced=(silence.reason or f"silenced until {silence.until.isoformat()}")
+        if silence
+        else None,
+    )
+    history = SloHistory(incident, budget, rates, alerts, len(outcomes))
+    return dataclasses.replace(verdict, history=history)
