@@ -4,10 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the integration tests use for real: headless Chromium opens the HTML report.
-packages=(chromium)
+# Debian packages the integration tests use for real: PostgreSQL for history and SQL probes,
+# Redis for queue probes, Prometheus for histogram checks, headless Chromium for the report.
+packages=(postgresql redis-server prometheus)
 have_browser() { command -v chromium || command -v chromium-browser || command -v google-chrome; }
-if ! have_browser >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+have_browser >/dev/null 2>&1 || packages+=(chromium)
+if command -v apt-get >/dev/null 2>&1; then
   missing=()
   for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 
@@ -10,6 +11,7 @@ import httpcore._backends.anyio
 import httpcore._backends.sync  # noqa: F401
 import pytest
 
+from tests.support.postgres_server import find_bindir, postgres_server
 from tests.support.scripted_server import ScriptedServer, scripted_server
 
 pytest_plugins = ["pytester"]
@@ -39,3 +41,14 @@ def closed_port_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server for the whole session (installed by scripts/test.sh)."""
+    if find_bindir() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed; scripts/test.sh installs it")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    with postgres_server() as url:
+        yield url

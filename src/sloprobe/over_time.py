@@ -7,11 +7,12 @@ incident) and ``now``; nothing here reads a clock or a database.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Protocol
 
-from sloprobe.config.model import Settings, SloSpec
+from sloprobe.config.model import Settings, SloFile, SloSpec
 from sloprobe.evaluate import Status, Verdict, evaluate_slo
 from sloprobe.incidents import IncidentState, OpenIncident, next_incident_state
 from sloprobe.measure import Measurement, Sample, Series
@@ -25,6 +26,7 @@ from sloprobe.objectives import (
     burn_rate,
     error_budget,
 )
+from sloprobe.result import RunResult
 from sloprobe.units import Dimension
 
 
@@ -134,3 +136,64 @@ def judge_over_time(
     )
     history = SloHistory(incident, budget, rates, alerts, len(outcomes))
     return dataclasses.replace(verdict, history=history)
+
+
+class HistoryReader(Protocol):
+    """What judging over time reads of history (the store's view implements it)."""
+
+    def outcomes(self, slo: str, since: datetime) -> list[RunOutcome]: ...
+
+    def open_incident(self, slo: str) -> OpenIncident | None: ...
+
+
+FLAP_LOOKBACK_S = 86400.0
+
+
+def lookback_s(spec: SloSpec, settings: Settings) -> float:
+    """How far back this SLO's judgement looks: its window and its longest burn-rate window."""
+    if spec.objective is None:
+        return FLAP_LOOKBACK_S
+    longest = max((a.long for a in settings.burn_rate_alerts), default=0.0)
+    return max(spec.window, longest, FLAP_LOOKBACK_S)
+
+
+def judge_run(result: RunResult, slo_file: SloFile, reader: HistoryReader) -> RunResult:
+    """Every verdict of ``result`` judged over time, as of the run's start."""
+    now = result.run.started_at
+    judged = []
+    for verdict in result.verdicts:
+        spec = slo_file.slos.get(verdict.slo)
+        if spec is None:
+            judged.append(verdict)
+            continue
+        past = reader.outcomes(
+            verdict.slo, now - timedelta(seconds=lookback_s(spec, slo_file.settings))
+        )
+        past = [o for o in past if o.at < now]
+        outcome = outcome_of(verdict, spec, result.measurements.get(verdict.probe), now)
+        judged.append(
+            judge_over_time(
+                verdict,
+                spec,
+                slo_file.settings,
+                past,
+                reader.open_incident(verdict.slo),
+                outcome,
+                now,
+            )
+        )
+    return dataclasses.replace(result, verdicts=tuple(judged))
+
+
+def outcome_function(result: RunResult, slo_file: SloFile) -> Callable[[Verdict], RunOutcome]:
+    """The outcome of each verdict of ``result``, for the store to record."""
+
+    def outcome(verdict: Verdict) -> RunOutcome:
+        spec = slo_file.slos.get(verdict.slo)
+        if spec is None:
+            return RunOutcome(result.run.started_at, verdict.counts_as_bad)
+        return outcome_of(
+            verdict, spec, result.measurements.get(verdict.probe), result.run.started_at
+        )
+
+    return outcome
