@@ -19,6 +19,7 @@ USAGE_ERROR = 4
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args, rest = parser.parse_known_args(argv)
+    rest = [r for r in rest if r != "--"]  # `sloprobe demo -- -k health`: the rest goes to pytest
     if args.command is None:
         parser.print_help()
         return USAGE_ERROR

@@ -29,7 +29,7 @@ from sloprobe.probes.context import make_context
 from sloprobe.redact import Redactor
 from sloprobe.result import RunResult
 
-EXIT_ON = ("breach", "warning")
+EXIT_ON = ("breach", "warning", "incident")
 
 
 @dataclass
@@ -80,6 +80,7 @@ def register_loaded(config: pytest.Config, loaded: LoadedSloFile) -> None:
         or os.environ.get("SLOPROBE_TRIGGER")
         or "local",
         release=_option(config, "sloprobe_release") or os.environ.get("SLOPROBE_RELEASE") or None,
+        history_option=_option(config, "sloprobe_history"),
     )
 
 
@@ -112,7 +113,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--exit-on",
         dest="sloprobe_exit_on",
         choices=EXIT_ON,
-        help="breach (default): fail on breaches and bad no_data; warning: also fail on warnings",
+        help="breach (default): fail on breaches and bad no_data; warning: also on warnings; "
+        "incident: only while an incident is open (scheduled runs)",
     )
     group.addoption(
         "--trigger",
@@ -125,6 +127,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="sloprobe_release",
         metavar="NAME",
         help="the release under test (or $SLOPROBE_RELEASE)",
+    )
+    group.addoption(
+        "--history",
+        dest="sloprobe_history",
+        metavar="URL|PATH|off",
+        help="run history: a SQLAlchemy URL or SQLite path (default: <report-dir>/history.db, "
+        "or $SLOPROBE_HISTORY_URL); off to keep none",
     )
     parser.addini("slo_file", "the SLO file to run")
     parser.addini("sloprobe_report_dir", "where sloprobe writes reports")
@@ -345,14 +354,20 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     from sloprobe.sinks import publish
 
-    state.result = result = run.result()
+    state.result = result = run.record(run.result())
     state.written, state.sink_warnings = publish(result, run.report_dir)
-    if (
-        _exit_on(session.config) == "warning"
-        and session.exitstatus == 0
-        and result.count(Status.WARNING)
-    ):
+    exit_on = _exit_on(session.config)
+    if exit_on == "warning" and session.exitstatus == 0 and result.count(Status.WARNING):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    elif exit_on == "incident" and session.exitstatus in (
+        pytest.ExitCode.OK,
+        pytest.ExitCode.TESTS_FAILED,
+    ):
+        # A scheduled run turns red only while an incident is open, whatever this run's breaches.
+        open_incident = any(
+            v.history is not None and v.history.incident.open for v in result.verdicts
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED if open_incident else pytest.ExitCode.OK
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

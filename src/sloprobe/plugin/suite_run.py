@@ -7,22 +7,29 @@ inert in every other pytest run.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sloprobe import __version__
 from sloprobe.config import LoadedSloFile
 from sloprobe.evaluate import Verdict, evaluate_slo
-from sloprobe.measure import Measurement
+from sloprobe.measure import Measurement, Sample
+from sloprobe.over_time import judge_run, outcome_function, pooled_verdict
 from sloprobe.probes.context import ProbeContext, make_context
 from sloprobe.probes.runner import run_probes
 from sloprobe.redact import redact_url
 from sloprobe.result import RunInfo, RunResult
 
+if TYPE_CHECKING:
+    from sloprobe.history import HistoryStore
+
 BASE_URL_ENV = "PROBE_BASE_URL"
+HISTORY_URL_ENV = "SLOPROBE_HISTORY_URL"
 
 NO_TARGET = (
     "no target to probe: set one with --base-url URL, the {env} environment variable, "
@@ -47,7 +54,10 @@ class SuiteRun:
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     measured: bool = False
+    history_option: str | None = None
     _context: ProbeContext | None = None
+    _store: HistoryStore | None = None
+    _store_failed: bool = False
 
     @property
     def base_url(self) -> str | None:
@@ -87,11 +97,73 @@ class SuiteRun:
     def judge(self, slo: str) -> Verdict:
         spec = self.loaded.spec
         slo_spec = spec.slos[slo]
-        verdict = evaluate_slo(
-            slo, slo_spec, self.measurements.get(slo_spec.probe), spec.settings.percentile_method
-        )
+        measurement = self.measurements.get(slo_spec.probe)
+        if slo_spec.over is not None:
+            verdict = pooled_verdict(
+                slo, slo_spec, measurement, self._pooled(slo, slo_spec.over), spec.settings
+            )
+        else:
+            verdict = evaluate_slo(slo, slo_spec, measurement, spec.settings.percentile_method)
         self.verdicts[slo] = verdict
         return verdict
+
+    # -- history -----------------------------------------------------------------------
+
+    @property
+    def history_url(self) -> str | None:
+        """--history, $SLOPROBE_HISTORY_URL, settings.history.url, else a SQLite file in the report dir."""
+        settings = self.loaded.spec.settings.history
+        if self.history_option == "off" or not settings.enabled:
+            return None
+        chosen = self.history_option or os.environ.get(HISTORY_URL_ENV) or settings.url
+        if chosen and "://" not in chosen:
+            chosen = f"sqlite:///{Path(chosen).resolve()}"
+        return chosen or f"sqlite:///{(self.report_dir / 'history.db').resolve()}"
+
+    def _history(self) -> HistoryStore | None:
+        if self._store is None and not self._store_failed and self.history_url:
+            from sloprobe.history import HistoryError, HistoryStore
+
+            try:
+                self._store = HistoryStore.open(self.history_url)
+            except HistoryError as exc:
+                self._store_failed = True
+                self.warnings.append(f"history not used: {exc}")
+        return self._store
+
+    def _pooled(self, slo: str, over_s: float) -> list[Sample]:
+        store = self._history()
+        if store is None:
+            return []
+        from sloprobe.history import HistoryError
+
+        spec = self.loaded.spec
+        try:
+            with store.view(spec.service, spec.environment) as view:
+                return view.samples(slo, self.started_at - timedelta(seconds=over_s))
+        except HistoryError as exc:
+            self.warnings.append(f"history not read for {slo}: {exc}")
+            return []
+
+    def record(self, result: RunResult) -> RunResult:
+        """Judge the run over time and store it; a history failure is a warning, never a verdict."""
+        store = self._history()
+        if store is None:
+            return dataclasses.replace(result, warnings=tuple(self.warnings))
+        from sloprobe.history import HistoryError
+
+        spec = self.loaded.spec
+        try:
+            judged = store.record(
+                result, lambda view: judge_run(result, spec, view), outcome_function(result, spec)
+            )
+            store.prune(result.run.started_at - timedelta(seconds=spec.settings.history.retention))
+        except HistoryError as exc:
+            self.warnings.append(f"history not written: {exc}")
+            judged = result
+        finally:
+            store.dispose()
+        return dataclasses.replace(judged, warnings=tuple(self.warnings))
 
     def result(self) -> RunResult:
         spec = self.loaded.spec

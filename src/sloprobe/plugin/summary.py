@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sloprobe.evaluate import Status
+from sloprobe.evaluate import Status, Verdict
+from sloprobe.history_text import budget_text, incident_text
 from sloprobe.result import RunResult
 
 _MARKUP: dict[Status, dict[str, bool]] = {
@@ -23,6 +24,15 @@ def _cell(text: str) -> str:
     return text if len(text) <= _MAX_CELL else text[: _MAX_CELL - 1] + "…"
 
 
+def _label(verdict: Verdict) -> str:
+    label = verdict.status.value.replace("_", " ")
+    return (
+        label + " (allowed)"
+        if verdict.status is Status.NO_DATA and not verdict.counts_as_bad
+        else label
+    )
+
+
 def write_summary(
     tr: pytest.TerminalReporter, result: RunResult, written: list[Path], warnings: list[str]
 ) -> None:
@@ -31,12 +41,25 @@ def write_summary(
     header = ("SLO", "observed", "threshold")
     cells = [(v.slo, _cell(v.observed), _cell(v.threshold)) for v in result.verdicts]
     widths = [max(len(header[i]), *(len(row[i]) for row in cells)) for i in range(3)]
-    tr.write_line("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + "  status")
-    for row, verdict in zip(cells, result.verdicts, strict=True):
+    with_budget = any(
+        v.history is not None and v.history.budget is not None for v in result.verdicts
+    )
+    with_incidents = any(v.history is not None for v in result.verdicts)
+    labels = [_label(v) for v in result.verdicts]
+    status_width = max(len("status"), *(len(label) for label in labels))
+    title = (
+        "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
+        + "  "
+        + "status".ljust(status_width)
+    )
+    title += "  budget".ljust(28) if with_budget else ""
+    tr.write_line((title + ("  incident" if with_incidents else "")).rstrip())
+    for row, verdict, label in zip(cells, result.verdicts, labels, strict=True):
         tr.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + "  ")
-        label = verdict.status.value.replace("_", " ")
-        allowed = verdict.status is Status.NO_DATA and not verdict.counts_as_bad
-        tr.write_line(label + (" (allowed)" if allowed else ""), **_MARKUP[verdict.status])
+        tr.write(label.ljust(status_width), **_MARKUP[verdict.status])
+        extra = ("  " + budget_text(verdict)).ljust(28) if with_budget else ""
+        extra += ("  " + incident_text(verdict)) if with_incidents else ""
+        tr.write_line(extra.rstrip())
     for verdict in result.verdicts:
         if verdict.status is not Status.OK:
             tr.write_line(f"{verdict.slo}: {verdict.reason}")

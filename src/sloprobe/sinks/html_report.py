@@ -12,7 +12,9 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from sloprobe.evaluate import Status, Verdict
+from sloprobe.history_text import budget_text, burn_text, incident_text
 from sloprobe.measure import Measurement, Series
+from sloprobe.objectives import format_duration
 from sloprobe.percentiles import PercentileMethod, percentile
 from sloprobe.result import RunResult
 from sloprobe.sinks.files import write_atomically
@@ -66,6 +68,10 @@ def render_html_report(result: RunResult) -> str:
         method_name=lambda v: _METHODS[v.percentile_method],
         link=_safe_link,
         status_label=_status_label,
+        budget_text=budget_text,
+        burn_text=burn_text,
+        incident_text=incident_text,
+        duration=format_duration,
     )
 
 
