@@ -25,6 +25,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return USAGE_ERROR
     if rest and args.command not in ("run", "demo"):
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command in ("history", "report"):
+        from sloprobe.history_cli import run_history, run_report
+
+        return run_history(args) if args.command == "history" else run_report(args)
     handler = {"run": _run, "demo": _demo, "validate": _validate, "schema": _schema}[args.command]
     return int(handler(args, rest))
 
@@ -71,7 +75,16 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("files", nargs="*", default=["slo.yaml"], metavar="FILE")
 
     commands.add_parser("schema", help="print the JSON Schema of slo.yaml (for editor completion)")
+    from sloprobe.history_cli import add_commands
+
+    add_commands(commands)
     return parser
+
+
+def _version() -> str:
+    from sloprobe import __version__
+
+    return __version__
 
 
 def _run(args: argparse.Namespace, rest: list[str]) -> int:

@@ -266,3 +266,41 @@ def test_last_failed_reruns_only_the_breached_slo(
     assert again.ret == 1
     again.assert_outcomes(failed=1, passed=0)
     assert [path for _, path, _ in shop.requests] == ["/stats"]
+
+
+def test_history_opens_an_incident_and_exit_on_incident_follows_it(
+    pytester: pytest.Pytester, shop: ScriptedServer
+) -> None:
+    pytester.makefile(".yaml", slo=SUITE)
+    shop.routes["/stats"] = Answer(200, '{"success_rate": 50}')
+    codes = [
+        pytester.runpytest(
+            "--base-url", shop.base_url, "--exit-on", "incident", "-k", "success"
+        ).ret
+        for _ in range(3)
+    ]
+    assert codes == [0, 0, 1]  # breaches, but no incident until the third bad run
+    results = json.loads((pytester.path / "reports" / "results.json").read_text())
+    assert results["verdicts"][0]["history"]["incident"]["transition"] == "opened"
+    shop.routes["/stats"] = Answer(200, '{"success_rate": 99}')
+    after = [
+        pytester.runpytest("--base-url", shop.base_url, "--exit-on", "incident", "-k", "success")
+        for _ in range(2)
+    ]
+    assert [r.ret for r in after] == [1, 0]  # still open after one good run, resolved after two
+    after[1].stdout.fnmatch_lines(["*success-rate*ok*resolved after*"])
+
+
+def test_broken_history_is_a_warning_and_changes_no_verdict(
+    pytester: pytest.Pytester, shop: ScriptedServer
+) -> None:
+    pytester.makefile(".yaml", slo=SUITE)
+    (pytester.path / "blocker").write_text("a file, not a directory")
+    result = pytester.runpytest(
+        "--base-url", shop.base_url, "--history", str(pytester.path / "blocker" / "h.db")
+    )
+    assert result.ret == 0
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*warning: history not used: cannot open history*"])
+    results = json.loads((pytester.path / "reports" / "results.json").read_text())
+    assert any("history not used" in w for w in results["warnings"])

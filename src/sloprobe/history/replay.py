@@ -1,0 +1,245 @@
+"""Rebuild stored runs as RunResults (``sloprobe report``), and move history as JSON lines.
+
+Export writes incidents first, then one line per run with its verdicts and
+measurements; import maps ids anew and skips runs it already holds, so
+importing the same file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from sloprobe.evaluate import Level, Status, ThresholdCheck, Verdict
+from sloprobe.history import schema
+from sloprobe.history.store import HistoryStore, aware
+from sloprobe.incidents import IncidentState, Transition
+from sloprobe.measure import Measurement, Series
+from sloprobe.objectives import AlertState, Budget, BurnRate
+from sloprobe.over_time import SloHistory
+from sloprobe.percentiles import PercentileMethod
+from sloprobe.result import RunInfo, RunResult
+from sloprobe.units import Unit
+
+FORMAT = "sloprobe.history/1"
+
+
+def latest_run_id(
+    store: HistoryStore, service: str | None = None, environment: str | None = None
+) -> str | None:
+    r = schema.runs
+    query = select(r.c.run_id).order_by(r.c.started_at.desc(), r.c.id.desc()).limit(1)
+    if service:
+        query = query.where(r.c.service == service)
+    if environment:
+        query = query.where(r.c.environment == environment)
+    with store.engine.connect() as conn:
+        return conn.execute(query).scalar()
+
+
+def load_run(store: HistoryStore, run_id: str) -> RunResult | None:
+    with store.engine.connect() as conn:
+        row = conn.execute(select(schema.runs).where(schema.runs.c.run_id == run_id)).first()
+        if row is None:
+            return None
+        verdict_rows = conn.execute(
+            select(schema.verdicts)
+            .where(schema.verdicts.c.run_pk == row.id)
+            .order_by(schema.verdicts.c.id)
+        ).all()
+        measurement_rows = conn.execute(
+            select(schema.measurements).where(schema.measurements.c.run_pk == row.id)
+        ).all()
+    info = RunInfo(
+        run_id=row.run_id,
+        service=row.service,
+        environment=row.environment,
+        started_at=aware(row.started_at),
+        finished_at=aware(row.finished_at),
+        sloprobe_version=row.sloprobe_version,
+        slo_file=row.slo_file or "",
+        base_url=row.base_url,
+        trigger=row.trigger,
+        release=row.release,
+    )
+    measurements = {m.probe: _measurement(m.probe, json.loads(m.data)) for m in measurement_rows}
+    verdicts = tuple(_verdict(v, measurements) for v in verdict_rows)
+    return RunResult(info, verdicts, measurements, tuple(json.loads(row.warnings or "[]")))
+
+
+def _measurement(probe: str, data: dict[str, Any]) -> Measurement:
+    return Measurement(
+        probe=probe,
+        kind=data["kind"],
+        started_at=datetime.fromisoformat(data["started_at"]),
+        duration_s=data["duration_s"],
+        series={
+            name: Series(name, Unit(s["unit"]), tuple(x for x in s["samples"] if x is not None))
+            for name, s in data["series"].items()
+        },
+        failure=data["failure"],
+        missing=data["missing"],
+        attempts=data["attempts"],
+        retries=data["retries"],
+        excerpt=data["excerpt"],
+        details=data["details"],
+        skipped=data["skipped"],
+    )
+
+
+def _verdict(row: Any, measurements: dict[str, Measurement]) -> Verdict:
+    summary = json.loads(row.summary) if row.summary else None
+    samples = json.loads(row.samples or "[]")
+    return Verdict(
+        slo=row.slo,
+        probe="",
+        measure="",
+        status=Status(row.status),
+        observed=row.observed,
+        threshold=row.threshold,
+        reason=row.reason,
+        counts_as_bad=bool(row.counts_as_bad),
+        checks=(
+            ThresholdCheck(
+                row.threshold, Level.BREACH, row.observed_value, row.observed, not row.counts_as_bad
+            ),
+        ),
+        samples=len(samples),
+        percentile_method=PercentileMethod.LINEAR,
+        history=_history(summary) if summary else None,
+    )
+
+
+def _history(data: dict[str, Any]) -> SloHistory:
+    incident = data["incident"]
+    state = IncidentState(
+        open=incident["open"],
+        transition=Transition(incident["transition"]) if incident["transition"] else None,
+        opened_at=datetime.fromisoformat(incident["opened_at"]) if incident["opened_at"] else None,
+        duration_s=incident["duration_s"],
+        bad_streak=incident["bad_streak"],
+        good_streak=incident["good_streak"],
+        cause=incident["cause"],
+        silenced=incident["silenced"],
+        incident_id=incident["id"],
+        since=datetime.fromisoformat(incident["since"]) if incident["since"] else None,
+    )
+    budget = Budget(**data["budget"]) if data["budget"] else None
+    rates = tuple(BurnRate(b["window_s"], b["rate"], b["runs"]) for b in data["burn_rates"])
+    by_window = {b.window_s: b for b in rates}
+    alerts = tuple(
+        AlertState(
+            a["level"],
+            a["factor"],
+            by_window.get(a["long_s"], BurnRate(a["long_s"], None, 0)),
+            by_window.get(a["short_s"], BurnRate(a["short_s"], None, 0)),
+        )
+        for a in data["alerts"]
+    )
+    return SloHistory(state, budget, rates, alerts, data["runs_seen"])
+
+
+def export_lines(store: HistoryStore) -> Iterator[str]:
+    """JSON lines: a header, every incident, then every run with its verdicts and measurements."""
+    yield json.dumps({"format": FORMAT})
+    with store.engine.connect() as conn:
+        for row in conn.execute(select(schema.incidents).order_by(schema.incidents.c.id)):
+            yield json.dumps({"incident": _plain(row._mapping)})
+        for run in conn.execute(
+            select(schema.runs).order_by(schema.runs.c.started_at, schema.runs.c.id)
+        ):
+            verdicts = conn.execute(
+                select(schema.verdicts).where(schema.verdicts.c.run_pk == run.id)
+            ).all()
+            measurements = conn.execute(
+                select(schema.measurements).where(schema.measurements.c.run_pk == run.id)
+            ).all()
+            yield json.dumps(
+                {
+                    "run": _plain(run._mapping),
+                    "verdicts": [_plain(v._mapping) for v in verdicts],
+                    "measurements": [_plain(m._mapping) for m in measurements],
+                }
+            )
+
+
+def import_lines(store: HistoryStore, lines: Iterable[str]) -> tuple[int, int]:
+    """Add the runs of an export; returns (runs added, runs already present)."""
+    added = skipped = 0
+    incident_ids: dict[int, int] = {}
+    with store.engine.begin() as conn:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            if number == 1:
+                if item.get("format") != FORMAT:
+                    raise ValueError(f"not a sloprobe history export (expected format {FORMAT})")
+                continue
+            if "incident" in item:
+                incident_ids[item["incident"]["id"]] = _import_incident(conn, item["incident"])
+            elif "run" in item:
+                if _import_run(conn, item, incident_ids):
+                    added += 1
+                else:
+                    skipped += 1
+    return added, skipped
+
+
+def _import_incident(conn: Connection, data: dict[str, Any]) -> int:
+    values = _typed(schema.incidents, data)
+    existing = conn.execute(
+        select(schema.incidents.c.id).where(
+            schema.incidents.c.service == values["service"],
+            schema.incidents.c.environment == values["environment"],
+            schema.incidents.c.slo == values["slo"],
+            schema.incidents.c.opened_at == values["opened_at"],
+        )
+    ).scalar()
+    if existing is not None:
+        return int(existing)
+    key = conn.execute(insert(schema.incidents).values(**values)).inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def _import_run(conn: Connection, item: dict[str, Any], incident_ids: dict[int, int]) -> bool:
+    run = _typed(schema.runs, item["run"])
+    if conn.execute(select(schema.runs.c.id).where(schema.runs.c.run_id == run["run_id"])).first():
+        return False
+    key = conn.execute(insert(schema.runs).values(**run)).inserted_primary_key
+    assert key is not None
+    run_pk = int(key[0])
+    for verdict in item["verdicts"]:
+        values = _typed(schema.verdicts, verdict)
+        if values.get("incident_id") is not None:
+            values["incident_id"] = incident_ids.get(values["incident_id"])
+        conn.execute(insert(schema.verdicts).values(**values, run_pk=run_pk))
+    for measurement in item["measurements"]:
+        conn.execute(
+            insert(schema.measurements).values(
+                **_typed(schema.measurements, measurement), run_pk=run_pk
+            )
+        )
+    return True
+
+
+def _plain(mapping: Any) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in dict(mapping).items()}
+
+
+def _typed(table: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """Drop ids, parse timestamps back, keep only known columns."""
+    values: dict[str, Any] = {}
+    for column in table.c:
+        if column.name in ("id", "run_pk") or column.name not in data:
+            continue
+        value = data[column.name]
+        if value is not None and column.type.python_type is datetime:
+            value = datetime.fromisoformat(value)
+        values[column.name] = value
+    return values

@@ -1,0 +1,191 @@
+"""``sloprobe history show|prune|export|import`` and ``sloprobe report``: history without probing."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sloprobe.config.types import parse_duration
+
+USAGE_ERROR = 4
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    history = commands.add_parser("history", help="show, prune, export or import run history")
+    actions = history.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for name, text in (
+        ("show", "recent runs and open incidents"),
+        ("prune", "delete runs older than --older-than"),
+        ("export", "write history as JSON lines (backups, moving stores)"),
+        ("import", "add the runs of a JSON lines export"),
+    ):
+        action = actions.add_parser(name, help=text)
+        _store_options(action)
+        if name == "show":
+            action.add_argument("--since", default="24h", help="how far back (default 24h)")
+        if name == "prune":
+            action.add_argument("--older-than", required=True, help="e.g. 90d")
+        if name in ("export", "import"):
+            action.add_argument(
+                "file", nargs="?", default="-", help="file (default: - for stdout/stdin)"
+            )
+    report = commands.add_parser(
+        "report", help="re-render the report of a stored run without probing"
+    )
+    _store_options(report)
+    report.add_argument("--run", help="run id (default: the latest)")
+
+
+def _store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--slo-file", default="slo.yaml", help="to find the service and its history settings"
+    )
+    parser.add_argument("--history", help="SQLAlchemy URL or SQLite path (default as for a run)")
+    parser.add_argument("--report-dir", help="report directory (default: settings.report_dir)")
+
+
+def _resolve(args: argparse.Namespace) -> tuple[str, str | None, str | None, Path]:
+    """(history URL, service, environment, report dir) as a run with these options would use."""
+    service = environment = None
+    url = args.history or os.environ.get("SLOPROBE_HISTORY_URL")
+    report_dir = Path(args.report_dir or "reports")
+    if Path(args.slo_file).is_file():
+        from sloprobe.config import load_slo_file
+
+        spec = load_slo_file(args.slo_file).spec
+        service, environment = spec.service, spec.environment
+        url = url or spec.settings.history.url
+        report_dir = Path(args.report_dir or spec.settings.report_dir)
+    if url and "://" not in url:
+        url = f"sqlite:///{Path(url).resolve()}"
+    return (
+        url or f"sqlite:///{(report_dir / 'history.db').resolve()}",
+        service,
+        environment,
+        report_dir,
+    )
+
+
+def run_history(args: argparse.Namespace) -> int:
+    from sloprobe.config import ConfigError
+    from sloprobe.history import HistoryError, HistoryStore
+    from sloprobe.history.replay import export_lines, import_lines
+
+    try:
+        url, service, environment, _ = _resolve(args)
+        if url.startswith("sqlite:///") and args.action in ("show", "export", "prune"):
+            path = Path(url.removeprefix("sqlite:///"))
+            if not path.exists():
+                print(f"sloprobe: no history at {path}", file=sys.stderr)
+                return USAGE_ERROR
+        store = HistoryStore.open(url)
+    except (ConfigError, HistoryError) as exc:
+        print(f"sloprobe: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    try:
+        if args.action == "show":
+            return _show(store, service, environment, parse_duration(args.since))
+        if args.action == "prune":
+            removed = store.prune(
+                datetime.now(UTC) - timedelta(seconds=parse_duration(args.older_than))
+            )
+            print(f"pruned {removed} runs")
+        elif args.action == "export":
+            out = sys.stdout if args.file == "-" else open(args.file, "w", encoding="utf-8")  # noqa: SIM115
+            with out if out is not sys.stdout else _nullcontext():
+                for line in export_lines(store):
+                    out.write(line + "\n")
+        elif args.action == "import":
+            source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
+            added, skipped = import_lines(store, source)
+            print(f"imported {added} runs ({skipped} already present)")
+    except (HistoryError, ValueError, OSError) as exc:
+        print(f"sloprobe: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    finally:
+        store.dispose()
+    return 0
+
+
+def _show(store: object, service: str | None, environment: str | None, since_s: float) -> int:
+    from sqlalchemy import select
+
+    from sloprobe.history import HistoryStore, schema
+    from sloprobe.history.store import aware
+
+    assert isinstance(store, HistoryStore)
+    since = datetime.now(UTC) - timedelta(seconds=since_s)
+    r, v, i = schema.runs, schema.verdicts, schema.incidents
+    with store.engine.connect() as conn:
+        query = select(
+            r.c.id,
+            r.c.run_id,
+            r.c.service,
+            r.c.environment,
+            r.c.started_at,
+            r.c.status,
+            r.c.trigger,
+        ).where(r.c.started_at >= since)
+        if service:
+            query = query.where(r.c.service == service, r.c.environment == environment)
+        runs = conn.execute(query.order_by(r.c.started_at)).all()
+        for run in runs:
+            bad = (
+                conn.execute(
+                    select(v.c.slo).where(v.c.run_pk == run.id, v.c.counts_as_bad.is_(True))
+                )
+                .scalars()
+                .all()
+            )
+            when = aware(run.started_at).strftime("%Y-%m-%d %H:%M:%S")
+            print(
+                f"{when}  {run.service}/{run.environment}  {run.status:<8} {run.trigger:<9} {run.run_id}  {', '.join(bad)}"
+            )
+        opened = conn.execute(
+            select(i).where(i.c.resolved_at.is_(None)).order_by(i.c.opened_at)
+        ).all()
+    print(f"{len(runs)} runs since {since:%Y-%m-%d %H:%M} UTC")
+    for incident in opened:
+        print(
+            f"open incident: {incident.service}/{incident.environment} {incident.slo} since {aware(incident.opened_at):%Y-%m-%d %H:%M} UTC ({incident.cause})"
+        )
+    return 0
+
+
+class _nullcontext:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from sloprobe.config import ConfigError
+    from sloprobe.history import HistoryError, HistoryStore
+    from sloprobe.history.replay import latest_run_id, load_run
+    from sloprobe.sinks import publish
+
+    try:
+        url, service, environment, report_dir = _resolve(args)
+        store = HistoryStore.open(url)
+    except (ConfigError, HistoryError) as exc:
+        print(f"sloprobe: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    try:
+        run_id = args.run or latest_run_id(store, service, environment)
+        result = load_run(store, run_id) if run_id else None
+    finally:
+        store.dispose()
+    if result is None:
+        print("sloprobe: no stored run to report on", file=sys.stderr)
+        return USAGE_ERROR
+    written, warnings = publish(result, report_dir)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for path in written:
+        print(f"report: {path}")
+    return 0 if written else USAGE_ERROR
