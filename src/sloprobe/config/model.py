@@ -11,18 +11,14 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
+from sloprobe.config.base import StrictModel
 from sloprobe.config.types import Duration, Expressions, Name, Objective
 from sloprobe.percentiles import PercentileMethod
+from sloprobe.probes.redis_queue import RedisQueueProbe, redis_series_units
 from sloprobe.thresholds import Threshold, parse_threshold
 from sloprobe.units import Unit
-
-
-class StrictModel(BaseModel):
-    """Unknown keys are errors: a typo must never pass silently."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class BasicAuth(StrictModel):
@@ -122,6 +118,9 @@ class PythonProbe(StrictModel):
 HTTP_SERIES: dict[str, Unit] = {"latency": Unit.S, "status": Unit.NONE, "ok": Unit.BOOLEAN}
 
 
+PROBE_KINDS = ("http", "python", "redis")
+
+
 class ProbeSpec(StrictModel):
     description: str | None = None
     deadline: Duration | None = Field(
@@ -129,22 +128,28 @@ class ProbeSpec(StrictModel):
     )
     http: HttpProbe | None = None
     python: PythonProbe | None = None
+    redis: RedisQueueProbe | None = Field(
+        None, description="Queue depth and workers in Redis (RQ, Celery, BullMQ)."
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> ProbeSpec:
-        kinds = [name for name in ("http", "python") if getattr(self, name) is not None]
+        kinds = [name for name in PROBE_KINDS if getattr(self, name) is not None]
         if len(kinds) != 1:
-            raise ValueError("a probe needs exactly one kind: `http` or `python`")
+            listed = ", ".join(f"`{k}`" for k in PROBE_KINDS)
+            raise ValueError(f"a probe needs exactly one kind: one of {listed}")
         return self
 
     @property
     def kind(self) -> str:
-        return "http" if self.http is not None else "python"
+        return next(name for name in PROBE_KINDS if getattr(self, name) is not None)
 
     def series_units(self) -> dict[str, Unit]:
         """The series this probe produces and their units (for config-time checks)."""
         if self.http is not None:
             return {**HTTP_SERIES, **{name: v.unit for name, v in self.http.values.items()}}
+        if self.redis is not None:
+            return redis_series_units(self.redis)
         assert self.python is not None
         return {name: v.unit for name, v in self.python.values.items()}
 

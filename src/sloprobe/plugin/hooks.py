@@ -254,6 +254,8 @@ def pytest_collection_modifyitems(
         return
     base_url = run.base_url
     if base_url is None:
+        if not run.needs_target(needed):
+            return  # e.g. only Redis or PromQL probes: no HTTP target to name
         raise pytest.UsageError(run.no_target_message())
     if not base_url.startswith(("http://", "https://")):
         raise pytest.UsageError(f"the base URL `{base_url}` must start with http:// or https://")

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 BASE_URL_ENV = "PROBE_BASE_URL"
 HISTORY_URL_ENV = "SLOPROBE_HISTORY_URL"
+TARGET_KINDS = frozenset({"http", "python", "job", "prometheus"})
 
 NO_TARGET = (
     "no target to probe: set one with --base-url URL, the {env} environment variable, "
@@ -75,11 +76,13 @@ class SuiteRun:
     def context(self) -> ProbeContext:
         """The probe context; only asked for once a target is known to be set."""
         if self._context is None:
-            base_url = self.base_url
-            if base_url is None:
-                raise RuntimeError(self.no_target_message())
-            self._context = make_context(base_url, self.loaded.spec.target)
+            # Probes that do not speak to the target (Redis, PromQL) run without a base URL.
+            self._context = make_context(self.base_url or "", self.loaded.spec.target)
         return self._context
+
+    def needs_target(self, probes: set[str]) -> bool:
+        """Whether any of these probes talks to the target's base URL."""
+        return any(self.loaded.spec.probes[p].kind in TARGET_KINDS for p in probes)
 
     def measure_once(self) -> None:
         """Run every needed YAML probe, once, before the first SLO is judged."""

@@ -1,39 +1,35 @@
 """Queue depth, the age of the oldest waiting job and RQ workers, read from Redis.
 
 Reads the keys RQ, Celery (kombu) and BullMQ themselves use (see
-:mod:`sloprobe.probes.redis_layouts`), with read-only commands in two
-pipelined round trips, so a probe costs Redis next to nothing. An absent key
-is an empty queue. Redis being down, refusing the password or too slow is the
-target failing: a ``failure`` with a secret-free reason, never an exception.
+:mod:`sloprobe.probes.redis_layouts`) in two pipelined round trips of
+read-only commands, so a probe costs Redis next to nothing. An absent key is
+an empty queue. Redis down, refusing the password or too slow is the target
+failing: a ``failure`` with a secret-free reason, never an exception.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
-from sloprobe.config.model import StrictModel
+from sloprobe.config.base import StrictModel
 from sloprobe.config.types import Duration
 from sloprobe.measure import Measurement, Sample, Series
 from sloprobe.probes import redis_layouts as layouts
 from sloprobe.redact import Redactor, redact_url
 from sloprobe.units import Dimension, Unit, format_base
 
-if TYPE_CHECKING:
-    from redis.asyncio import Redis
-
 INSTALL_HINT = "install the redis extra: pip install 'sloprobe[redis]'"
 _SCHEMES = ("redis", "rediss", "unix")
 
 
 class RedisQueueProbe(StrictModel):
-    """Queues of one Redis database, read with the key layout of the library that fills them."""
+    """Queues in one Redis database, read with the key layout of the library that fills them."""
 
     url: str = Field(
         repr=False,
@@ -45,14 +41,14 @@ class RedisQueueProbe(StrictModel):
     )
     prefix: str | None = Field(
         None,
-        description="Key prefix: RQ's queue prefix (default `rq:queue:`), BullMQ's `prefix` (default `bull`), kombu's `global_keyprefix` for Celery (default none).",
+        description="Key prefix: RQ's queue prefix (default `rq:queue:`; `<ns>:queue:` for RQ_KEY_PREFIX=<ns>), BullMQ's `prefix` (default `bull`), kombu's `global_keyprefix` for Celery (default none).",
     )
     timeout: Duration = Field(5.0, description="Bound on connecting and reading, all included.")
     oldest_age: bool = Field(
-        True, description="Also read the age of the oldest waiting job (RQ, BullMQ)."
+        True, description="Also read the age of the oldest waiting job (RQ and BullMQ)."
     )
     workers: bool = Field(
-        False, description="RQ only: count live workers of the queues and their heartbeat age."
+        False, description="RQ only: count the queues' live workers and their heartbeat age."
     )
     priority_steps: list[int] = Field(
         default_factory=lambda: list(layouts.KOMBU_PRIORITY_STEPS),
@@ -68,6 +64,7 @@ class RedisQueueProbe(StrictModel):
     @field_validator("url")
     @classmethod
     def _redis_url(cls, value: str) -> str:
+        # never echo the value: it may hold a password
         scheme = value.split("://", 1)[0].lower() if "://" in value else ""
         if scheme not in _SCHEMES:
             raise ValueError("expected a redis://, rediss:// or unix:// URL")
@@ -86,9 +83,9 @@ class RedisQueueProbe(StrictModel):
     def _layout_options(self) -> RedisQueueProbe:
         if self.workers and self.layout != "rq":
             raise ValueError("`workers` reads RQ's worker registrations; it needs `layout: rq`")
-        celery_only = {"priority_steps", "sep"} & self.model_fields_set
+        celery_only = sorted({"priority_steps", "sep"} & self.model_fields_set)
         if celery_only and self.layout != "celery":
-            raise ValueError(f"`{sorted(celery_only)[0]}` applies to `layout: celery` only")
+            raise ValueError(f"`{celery_only[0]}` applies to `layout: celery` only")
         return self
 
     @property
@@ -124,53 +121,21 @@ def redis_series_units(spec: RedisQueueProbe) -> dict[str, Unit]:
     return units
 
 
-@dataclass
-class _Reading:
-    depth: dict[str, int] = field(default_factory=dict)
-    states: dict[str, dict[str, int]] = field(default_factory=dict)
-    paused: dict[str, bool] = field(default_factory=dict)
-    ready_at: dict[str, float | None] = field(default_factory=dict)
-    registered: dict[str, set[str]] = field(default_factory=dict)
-    heartbeats: dict[str, float] = field(default_factory=dict)
-
-
-class _LayoutError(Exception):
-    """Redis refused a command on one key: the key is of another type, or the ACL forbids it."""
-
-
-class _Batch:
-    """Commands sent in one round trip, each remembered with the key it reads."""
-
-    def __init__(self, client: Redis) -> None:
-        self._pipe = client.pipeline(transaction=False)
-        self._keys: list[str] = []
-
-    def add(self, *command: str | int) -> int:
-        self._pipe.execute_command(*command)
-        self._keys.append(str(command[1]))
-        return len(self._keys) - 1
-
-    async def run(self) -> list[Any]:
-        if not self._keys:
-            return []
-        results: list[Any] = await self._pipe.execute(raise_on_error=False)
-        for key, result in zip(self._keys, results, strict=True):
-            if isinstance(result, Exception):
-                raise _LayoutError(f"reading key `{key!r}` failed: {result}")
-        return results
-
-
 async def run_redis_queue_probe(
     name: str, spec: RedisQueueProbe, redactor: Redactor
 ) -> Measurement:
-    """Read every queue of ``spec`` once; never raises for Redis's failures."""
+    """Read every queue of ``spec`` once, within ``spec.timeout``; never raises for Redis's failures."""
     started, clock = datetime.now(UTC), time.perf_counter()
-    redactor.add(*_secrets_of(spec.url))
+    secrets = _secrets_of(spec.url)
+    redactor.add(*secrets)
+    refused = "refused the credentials" if secrets else "needs credentials, the URL has none"
     shown = redact_url(spec.url)
     details = {"redis": shown, "layout": spec.layout, "key prefix": spec.key_prefix or "(none)"}
+    if spec.layout == "celery" and spec.oldest_age:
+        details["oldest_age"] = layouts.CELERY_NO_AGE
 
-    def measured(failure: str | None = None, reading: _Reading | None = None) -> Measurement:
-        series, missing = _series(spec, reading, time.time()) if reading else ({}, {})
+    def measured(failure: str | None = None, reading: layouts.Reading | None = None) -> Measurement:
+        series, missing = _series(spec, reading, time.time()) if reading is not None else ({}, {})
         return Measurement(
             probe=name,
             kind="redis",
@@ -183,142 +148,60 @@ async def run_redis_queue_probe(
         )
 
     try:
-        from redis import exceptions as errors
+        import redis.exceptions as errors
         from redis.asyncio import Redis
         from redis.asyncio.retry import Retry
         from redis.backoff import NoBackoff
     except ImportError:
         return measured(failure=INSTALL_HINT)
+
+    def why(exc: BaseException) -> str:
+        text = str(exc).replace(spec.url, shown) or type(exc).__name__
+        return redactor(text)[:300]
+
     try:
         client = Redis.from_url(
             spec.url,
             socket_connect_timeout=spec.timeout,
             socket_timeout=spec.timeout,
-            retry=Retry(NoBackoff(), 0),
+            retry=Retry(NoBackoff(), 0),  # the overall timeout bounds the probe, not retries
+            protocol=2,  # RESP2: every server version answers it (RESP3 needs Redis 6)
             decode_responses=True,
             encoding_errors="replace",
         )
     except ValueError as exc:
-        return measured(failure=f"Redis URL {shown} is not usable: {redactor(str(exc))[:200]}")
+        return measured(failure=f"Redis URL {shown} is not usable: {why(exc)}")
+    plan = layouts.Plan(
+        tuple(spec.queues),
+        spec.key_prefix,
+        age=spec.reads_age,
+        workers=spec.workers,
+        steps=tuple(spec.priority_steps),
+        sep=spec.sep,
+    )
     try:
         async with asyncio.timeout(spec.timeout):
-            reading = await _READERS[spec.layout](client, spec)
+            reading = await layouts.READERS[spec.layout](client, plan)
     except (TimeoutError, errors.TimeoutError):
-        shown_timeout = format_base(spec.timeout, Dimension.TIME)
-        return measured(failure=f"Redis at {shown} did not answer within {shown_timeout}")
+        limit = format_base(spec.timeout, Dimension.TIME)
+        return measured(failure=f"Redis at {shown} did not answer within {limit}")
     except (errors.AuthenticationError, errors.AuthenticationWrongNumberOfArgsError) as exc:
-        return measured(
-            failure=f"Redis at {shown} refused the credentials: {_text(exc, spec, redactor)}"
-        )
+        return measured(failure=f"Redis at {shown} {refused}: {why(exc)}")
+    except layouts.LayoutError as exc:
+        if isinstance(exc.__cause__, errors.AuthenticationError):
+            return measured(failure=f"Redis at {shown} {refused}: {why(exc.__cause__)}")
+        return measured(failure=f"Redis at {shown}: {why(exc)}")
     except errors.ConnectionError as exc:
-        return measured(failure=f"cannot connect to Redis at {shown}: {_text(exc, spec, redactor)}")
-    except (errors.RedisError, _LayoutError, OSError) as exc:
-        return measured(failure=f"Redis at {shown}: {_text(exc, spec, redactor)}")
+        return measured(failure=f"cannot connect to Redis at {shown}: {why(exc)}")
+    except (errors.RedisError, OSError) as exc:
+        return measured(failure=f"Redis at {shown}: {type(exc).__name__}: {why(exc)}")
     finally:
         await client.aclose()
     return measured(reading=reading)
 
 
-async def _read_rq(client: Redis, spec: RedisQueueProbe) -> _Reading:
-    keys = layouts.RqKeys(spec.key_prefix)
-    first = _Batch(client)
-    depth = {q: first.add("LLEN", keys.queue(q)) for q in spec.queues}
-    ends = {q: _ends(first, keys.queue(q)) for q in spec.queues} if spec.reads_age else {}
-    members = {q: first.add("SMEMBERS", keys.workers(q)) for q in spec.queues if spec.workers}
-    got = await first.run()
-    reading = _Reading(depth={q: int(got[i]) for q, i in depth.items()})
-    reading.registered = {q: set(got[i]) for q, i in members.items()}
-    second = _Batch(client)
-    jobs = {
-        q: [second.add("HGET", keys.job(j), "enqueued_at") for j in _ids(got, idx)]
-        for q, idx in ends.items()
-    }
-    workers = sorted(set().union(*reading.registered.values()))
-    beats = {w: second.add("HGET", w, "last_heartbeat") for w in workers}
-    got = await second.run()
-    for q, idx in jobs.items():
-        reading.ready_at[q] = _earliest(layouts.rq_time(got[i]) for i in idx)
-    for worker, i in beats.items():
-        beat = layouts.rq_time(got[i])
-        if beat is not None:
-            reading.heartbeats[worker] = beat
-    return reading
-
-
-async def _read_celery(client: Redis, spec: RedisQueueProbe) -> _Reading:
-    steps = tuple(spec.priority_steps)
-    batch = _Batch(client)
-    lengths = {
-        q: [batch.add("LLEN", k) for k in layouts.celery_keys(q, spec.key_prefix, steps, spec.sep)]
-        for q in spec.queues
-    }
-    got = await batch.run()
-    return _Reading(depth={q: sum(int(got[i]) for i in idx) for q, idx in lengths.items()})
-
-
-async def _read_bullmq(client: Redis, spec: RedisQueueProbe) -> _Reading:
-    prefix = spec.key_prefix
-    first = _Batch(client)
-    plans: dict[str, dict[str, Any]] = {}
-    for q in spec.queues:
-        key = {s: layouts.bullmq_key(prefix, q, s) for s in (*layouts.BULLMQ_STATES, "meta")}
-        plans[q] = {
-            "states": {
-                s: first.add("LLEN" if s in layouts.BULLMQ_LISTS else "ZCARD", key[s])
-                for s in layouts.BULLMQ_STATES
-            },
-            "paused": first.add("HEXISTS", key["meta"], "paused"),
-            "tails": {s: first.add("LINDEX", key[s], -1) for s in ("wait", "paused")},
-            "heads": [first.add("LINDEX", key[s], 0) for s in ("wait", "paused")]
-            + ([first.add("ZRANGE", key["prioritized"], 0, 0)] if spec.reads_age else []),
-        }
-    got = await first.run()
-    reading, second, candidates = _Reading(), _Batch(client), {}
-    for q, plan in plans.items():
-        states = {s: int(got[i]) for s, i in plan["states"].items()}
-        for s, i in plan["tails"].items():
-            if layouts.is_bullmq_marker(got[i]):
-                states[s] = max(states[s] - 1, 0)
-        reading.states[q] = states
-        reading.depth[q] = sum(states[s] for s in layouts.BULLMQ_WAITING)
-        reading.paused[q] = bool(got[plan["paused"]])
-        if spec.reads_age:
-            ids = _ids(got, [*plan["tails"].values(), *plan["heads"]])
-            job = {
-                j: layouts.bullmq_key(prefix, q, j) for j in ids if not layouts.is_bullmq_marker(j)
-            }
-            candidates[q] = [second.add("HMGET", k, "timestamp", "delay") for k in job.values()]
-    got = await second.run()
-    for q, idx in candidates.items():
-        reading.ready_at[q] = _earliest(layouts.bullmq_ready_time(*got[i]) for i in idx)
-    return reading
-
-
-_READERS = {"rq": _read_rq, "celery": _read_celery, "bullmq": _read_bullmq}
-
-
-def _ends(batch: _Batch, key: str) -> list[int]:
-    """The first and last item of a list: the jobs next in line and last in, where the oldest is."""
-    return [batch.add("LINDEX", key, 0), batch.add("LINDEX", key, -1)]
-
-
-def _ids(got: list[Any], indexes: list[int]) -> list[str]:
-    """Distinct job ids among the answers (a one-item ZRANGE answers a list)."""
-    found: list[str] = []
-    for i in indexes:
-        for item in got[i] if isinstance(got[i], list) else [got[i]]:
-            if item is not None and item not in found:
-                found.append(item)
-    return found
-
-
-def _earliest(times: Any) -> float | None:
-    known = [t for t in times if t is not None]
-    return min(known) if known else None
-
-
 def _series(
-    spec: RedisQueueProbe, reading: _Reading, now: float
+    spec: RedisQueueProbe, reading: layouts.Reading, now: float
 ) -> tuple[dict[str, Series], dict[str, str]]:
     values: dict[str, Sample] = {"depth": float(sum(reading.depth.values()))}
     missing: dict[str, str] = {}
@@ -331,27 +214,27 @@ def _series(
     if spec.reads_age:
         _ages(spec, reading, now, values, missing)
     if spec.workers:
-        live = {w for w in reading.heartbeats}
+        live = set(reading.heartbeats)
         values["workers"] = float(len(live))
         for q in spec.queues:
             values[f"workers.{q}"] = float(len(reading.registered[q] & live))
         if live:
             values["heartbeat_age"] = max(now - min(reading.heartbeats.values()), 0.0)
         else:
-            missing["heartbeat_age"] = f"no live RQ worker is registered for {_listed(spec.queues)}"
+            queues = ", ".join(f"`{q}`" for q in spec.queues)
+            missing["heartbeat_age"] = f"no live RQ worker is registered for {queues}"
     units = redis_series_units(spec)
-    series = {n: Series(n, units[n], (v,)) for n, v in values.items()}
-    return series, missing
+    return {n: Series(n, units[n], (v,)) for n, v in values.items()}, missing
 
 
 def _ages(
     spec: RedisQueueProbe,
-    reading: _Reading,
+    reading: layouts.Reading,
     now: float,
     values: dict[str, Sample],
     missing: dict[str, str],
 ) -> None:
-    """An empty queue has no waiting job, so nothing has waited: its age is 0."""
+    """An empty queue has no waiting job, so nothing in it has waited: its age is 0."""
     ages: list[float] = []
     for q in spec.queues:
         ready = reading.ready_at.get(q)
@@ -372,21 +255,11 @@ def _ages(
         missing["oldest_age"] = next(iter(missing.values()))
 
 
-def _listed(queues: list[str]) -> str:
-    return ", ".join(f"`{q}`" for q in queues)
-
-
 def _secrets_of(url: str) -> list[str]:
-    """The password of a Redis URL, in the userinfo or as redis-py's `?password=` parameter."""
+    """The password of a Redis URL, in its userinfo or as redis-py's ``?password=``."""
     try:
         parts = urlsplit(url)
         found = [unquote(parts.password)] if parts.password else []
     except ValueError:
         return []
-    found += [v for k, v in parse_qsl(parts.query) if k.lower() == "password" and v]
-    return found
-
-
-def _text(exc: BaseException, spec: RedisQueueProbe, redactor: Redactor) -> str:
-    text = str(exc).replace(spec.url, redact_url(spec.url)) or type(exc).__name__
-    return redactor(text)[:200]
+    return found + [v for k, v in parse_qsl(parts.query) if k.lower() == "password" and v]

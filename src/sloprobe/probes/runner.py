@@ -61,4 +61,8 @@ async def _measure(
 ) -> Measurement:
     if spec.http is not None:
         return await run_http_probe(name, spec.http, context, client)
+    if spec.redis is not None:
+        from sloprobe.probes.redis_queue import run_redis_queue_probe
+
+        return await run_redis_queue_probe(name, spec.redis, context.redactor)
     raise ValueError(f"probe `{name}` of kind `{spec.kind}` is not run by the YAML runner")

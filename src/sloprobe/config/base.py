@@ -1,0 +1,11 @@
+"""The base of every config model (probe kinds in their own modules import it from here)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are errors: a typo must never pass silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
