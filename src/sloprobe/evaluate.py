@@ -8,6 +8,7 @@ problems never reach here (they are usage errors).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -102,6 +103,10 @@ def evaluate_slo(
 
     if measurement is None:
         return no_data(f"probe `{spec.probe}` did not run")
+    if measurement.skipped and measurement.deferred:
+        return dataclasses.replace(
+            no_data(f"probe `{spec.probe}` not due: {measurement.skipped}"), counts_as_bad=False
+        )
     if measurement.skipped:
         return no_data(f"probe `{spec.probe}` was skipped: {measurement.skipped}")
     if measurement.failure is not None:

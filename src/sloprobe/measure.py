@@ -59,6 +59,8 @@ class Measurement:
     excerpt: str | None = None
     details: Mapping[str, str] = field(default_factory=dict)
     skipped: str | None = None
+    deferred: bool = False  # skipped because it is not due (``every``, ``max_per_day``): not bad
+    trace_id: str | None = None  # W3C trace id sent with every request of this probe
 
     @property
     def failed(self) -> bool:

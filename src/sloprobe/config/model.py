@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, model_validator
 from sloprobe.config.base import StrictModel
 from sloprobe.config.types import Duration, Expressions, Name, Objective
 from sloprobe.percentiles import PercentileMethod
+from sloprobe.probes.job_config import JOB_SERIES, JobProbe, Login
 from sloprobe.probes.redis_queue import RedisQueueProbe, redis_series_units
 from sloprobe.thresholds import Threshold, parse_threshold
 from sloprobe.units import Unit
@@ -45,6 +46,9 @@ class Target(StrictModel):
     headers: dict[str, str] = Field(default_factory=dict)
     auth: Auth | None = None
     verify_tls: bool = True
+    login: Login | None = Field(
+        None, description="A request whose answer yields a token for the run."
+    )
     synthetic_header: str | None = Field(
         "X-Synthetic",
         description="Header `<name>: true` sent with every probe request; null to omit.",
@@ -118,7 +122,7 @@ class PythonProbe(StrictModel):
 HTTP_SERIES: dict[str, Unit] = {"latency": Unit.S, "status": Unit.NONE, "ok": Unit.BOOLEAN}
 
 
-PROBE_KINDS = ("http", "python", "redis")
+PROBE_KINDS = ("http", "job", "python", "redis")
 
 
 class ProbeSpec(StrictModel):
@@ -127,6 +131,9 @@ class ProbeSpec(StrictModel):
         None, description="Upper bound on the whole probe, retries included."
     )
     http: HttpProbe | None = None
+    job: JobProbe | None = Field(
+        None, description="Submit a real test job and follow it to its end."
+    )
     python: PythonProbe | None = None
     redis: RedisQueueProbe | None = Field(
         None, description="Queue depth and workers in Redis (RQ, Celery, BullMQ)."
@@ -150,6 +157,8 @@ class ProbeSpec(StrictModel):
             return {**HTTP_SERIES, **{name: v.unit for name, v in self.http.values.items()}}
         if self.redis is not None:
             return redis_series_units(self.redis)
+        if self.job is not None:
+            return dict(JOB_SERIES)
         assert self.python is not None
         return {name: v.unit for name, v in self.python.values.items()}
 

@@ -88,6 +88,8 @@ def _measurement(probe: str, data: dict[str, Any]) -> Measurement:
         excerpt=data["excerpt"],
         details=data["details"],
         skipped=data["skipped"],
+        deferred=data.get("deferred", False),
+        trace_id=data.get("trace_id"),
     )
 
 

@@ -92,6 +92,22 @@ class HistoryView:
             pooled.extend(s for s in json.loads(raw or "[]") if s is not None)
         return pooled
 
+    def probe_runs(self, probe: str, since: datetime) -> list[datetime]:
+        """When ``probe`` actually ran (not skipped) since ``since``: for ``every`` and ``max_per_day``."""
+        r, m = schema.runs, schema.measurements
+        rows = self._conn.execute(
+            select(r.c.started_at, m.c.data)
+            .join(m, m.c.run_pk == r.c.id)
+            .where(
+                r.c.service == self._service,
+                r.c.environment == self._environment,
+                m.c.probe == probe,
+                r.c.started_at > since,
+            )
+            .order_by(r.c.started_at)
+        ).all()
+        return [aware(row.started_at) for row in rows if not json.loads(row.data).get("skipped")]
+
     def open_incident(self, slo: str) -> OpenIncident | None:
         i = schema.incidents
         row = self._conn.execute(

@@ -93,7 +93,7 @@ class SloItem(pytest.Item):
         if verdict.counts_as_bad:
             raise SloFailure(verdict)
         if verdict.status is Status.NO_DATA:
-            pytest.skip(f"no data (allowed by `no_data: pass`): {verdict.reason}")
+            pytest.skip(verdict.reason)
         if verdict.status is Status.WARNING:
             warnings.warn(
                 SLOWarning(f"SLO {self.slo} is in its warning range: {verdict.reason}"),

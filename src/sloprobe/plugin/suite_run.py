@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING
 
 from sloprobe import __version__
 from sloprobe.config import LoadedSloFile
+from sloprobe.config.model import ProbeSpec
 from sloprobe.evaluate import Verdict, evaluate_slo
 from sloprobe.measure import Measurement, Sample
+from sloprobe.objectives import format_duration
 from sloprobe.over_time import judge_run, outcome_function, pooled_verdict
 from sloprobe.probes.context import ProbeContext, make_context
 from sloprobe.probes.runner import run_probes
@@ -93,9 +95,40 @@ class SuiteRun:
         probes = {n: spec.probes[n] for n in sorted(self.needed_yaml_probes)}
         self.measurements.update(
             run_probes(
-                probes, self.context, spec.settings.concurrency, spec.settings.probe_deadline
+                probes,
+                self.context,
+                spec.settings.concurrency,
+                spec.settings.probe_deadline,
+                deferred=self._not_due(probes),
             )
         )
+
+    def _not_due(self, probes: dict[str, ProbeSpec]) -> dict[str, str]:
+        """Job probes that ran too recently (``every``) or too often today (``max_per_day``)."""
+        limited = {
+            n: p.job for n, p in probes.items() if p.job and (p.job.every or p.job.max_per_day)
+        }
+        store = self._history() if limited else None
+        if store is None:
+            return {}
+        from sloprobe.history import HistoryError
+
+        spec, now, deferred = self.loaded.spec, self.started_at, {}
+        try:
+            with store.view(spec.service, spec.environment) as view:
+                for name, job in limited.items():
+                    assert job is not None
+                    runs = view.probe_runs(name, now - timedelta(days=1))
+                    if job.every and runs and (now - runs[-1]).total_seconds() < job.every:
+                        ago = format_duration((now - runs[-1]).total_seconds())
+                        deferred[name] = f"ran {ago} ago; runs every {format_duration(job.every)}"
+                    elif job.max_per_day and len(runs) >= job.max_per_day:
+                        deferred[name] = (
+                            f"ran {len(runs)} times in 24 h; max_per_day is {job.max_per_day}"
+                        )
+        except HistoryError as exc:
+            self.warnings.append(f"history not read for job schedules: {exc}")
+        return deferred
 
     def judge(self, slo: str) -> Verdict:
         spec = self.loaded.spec

@@ -20,6 +20,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 from sloprobe.config.model import HTTP_SERIES, HttpProbe, ValueSpec
 from sloprobe.measure import Measurement, Sample, Series
 from sloprobe.probes.context import ProbeContext
+from sloprobe.probes.tracing import Trace
 from sloprobe.units import Dimension, Unit
 
 EXCERPT_CHARS = 500
@@ -47,14 +48,18 @@ class _Collected:
 
 
 async def run_http_probe(
-    name: str, spec: HttpProbe, context: ProbeContext, client: httpx.AsyncClient
+    name: str,
+    spec: HttpProbe,
+    context: ProbeContext,
+    client: httpx.AsyncClient,
+    trace: Trace | None = None,
 ) -> Measurement:
     """Send ``spec.samples`` requests one after another and measure them."""
     started, clock = datetime.now(UTC), time.perf_counter()
     collected = _Collected(samples={series: [] for series in (*HTTP_SERIES, *spec.values)})
     for _ in range(spec.samples):
         try:
-            answer = await _send(spec, client, collected)
+            answer = await _send(spec, client, collected, trace.headers() if trace else {})
         except httpx.HTTPError as exc:
             collected.failures.append(_describe_error(exc, spec, context))
             break  # the target is not answering; more samples would only wait longer
@@ -62,13 +67,15 @@ async def run_http_probe(
     return _measurement(name, spec, context, collected, started, time.perf_counter() - clock)
 
 
-async def _send(spec: HttpProbe, client: httpx.AsyncClient, collected: _Collected) -> _Answer:
+async def _send(
+    spec: HttpProbe, client: httpx.AsyncClient, collected: _Collected, trace_headers: dict[str, str]
+) -> _Answer:
     timeout = httpx.Timeout(spec.timeout) if spec.timeout is not None else None
     request = client.build_request(
         spec.method,
         spec.path,
         params={k: _text(v) for k, v in spec.query.items()} or None,
-        headers=spec.headers or None,
+        headers={**spec.headers, **trace_headers} or None,
         json=spec.json_body,
         data={k: _text(v) for k, v in spec.form.items()} if spec.form is not None else None,
         timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
@@ -165,10 +172,10 @@ def _extract(spec: ValueSpec, document: Any, answer: _Answer) -> tuple[Sample | 
     else:
         assert spec.json_path is not None
         where = f"field `{spec.json_path}`"
-        raw = _dig(document, spec.json_path) if document is not None else _ABSENT
+        raw = dig(document, spec.json_path) if document is not None else ABSENT
         if document is None and spec.default is None:
             return None, f"the answer ({answer.status}) is not JSON, so {where} cannot be read"
-    if raw is None or raw is _ABSENT:
+    if raw is None or raw is ABSENT:
         if spec.default is not None:
             raw = spec.default
         else:
@@ -180,10 +187,10 @@ def _extract(spec: ValueSpec, document: Any, answer: _Answer) -> tuple[Sample | 
     return _convert(raw, spec.unit, where)
 
 
-_ABSENT: Any = object()
+ABSENT: Any = object()
 
 
-def _dig(document: Any, path: str) -> Any:
+def dig(document: Any, path: str) -> Any:
     node = document
     for part in path.split("."):
         if isinstance(node, dict) and part in node:
@@ -195,7 +202,7 @@ def _dig(document: Any, path: str) -> Any:
         ):
             node = node[int(part)]
         else:
-            return _ABSENT
+            return ABSENT
     return node
 
 

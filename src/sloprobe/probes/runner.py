@@ -1,8 +1,13 @@
-"""Run the YAML probes a run needs: once each, concurrently (bounded), each within its deadline."""
+"""Run the YAML probes a run needs: once each, concurrently (bounded), each within its deadline.
+
+A target with a ``login`` is logged into first; its token goes into every
+request of the run and into the redactor, so it is masked everywhere.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -12,8 +17,13 @@ import httpx
 from sloprobe.config.model import ProbeSpec
 from sloprobe.measure import Measurement
 from sloprobe.probes.context import ProbeContext
-from sloprobe.probes.http import run_http_probe
+from sloprobe.probes.http import ABSENT, dig, run_http_probe
+from sloprobe.probes.job_config import Login
+from sloprobe.probes.tracing import Trace
 from sloprobe.units import Dimension, format_base
+
+HTTP_KINDS = frozenset({"http", "job"})
+JOB_DEADLINE_MARGIN_S = 30.0
 
 
 def run_probes(
@@ -21,11 +31,12 @@ def run_probes(
     context: ProbeContext,
     concurrency: int,
     default_deadline: float,
+    deferred: Mapping[str, str] | None = None,
 ) -> dict[str, Measurement]:
-    """Measure every probe in ``probes``; never raises for a target's failure."""
+    """Measure every probe in ``probes`` (``deferred`` ones are not due: name → why); never raises."""
     if not probes:
         return {}
-    return asyncio.run(_run_all(probes, context, concurrency, default_deadline))
+    return asyncio.run(_run_all(probes, context, concurrency, default_deadline, deferred or {}))
 
 
 async def _run_all(
@@ -33,34 +44,90 @@ async def _run_all(
     context: ProbeContext,
     concurrency: int,
     default_deadline: float,
+    deferred: Mapping[str, str],
 ) -> dict[str, Measurement]:
     gate = asyncio.Semaphore(concurrency)
     async with context.async_client() as client:
+        login_failure = None
+        login = context.target.login
+        if login is not None and any(
+            p.kind in HTTP_KINDS for n, p in probes.items() if n not in deferred
+        ):
+            login_failure = await _log_in(client, login, context)
 
         async def one(name: str, spec: ProbeSpec) -> Measurement:
+            started, clock = datetime.now(UTC), time.perf_counter()
+            if name in deferred:
+                return Measurement(
+                    name, spec.kind, started, 0.0, skipped=deferred[name], deferred=True
+                )
+            if login_failure is not None and spec.kind in HTTP_KINDS:
+                return Measurement(name, spec.kind, started, 0.0, failure=login_failure)
+            deadline = _deadline(spec, default_deadline)
+            trace = Trace()
             async with gate:
-                deadline = spec.deadline or default_deadline
-                started, clock = datetime.now(UTC), time.perf_counter()
                 try:
-                    return await asyncio.wait_for(_measure(name, spec, context, client), deadline)
+                    measured = await asyncio.wait_for(
+                        _measure(name, spec, context, client, trace), deadline
+                    )
                 except TimeoutError:
-                    return Measurement(
+                    measured = Measurement(
                         probe=name,
                         kind=spec.kind,
                         started_at=started,
                         duration_s=time.perf_counter() - clock,
                         failure=f"did not finish within its deadline of {format_base(deadline, Dimension.TIME)}",
                     )
+            return (
+                dataclasses.replace(measured, trace_id=trace.trace_id)
+                if spec.kind in HTTP_KINDS
+                else measured
+            )
 
         results = await asyncio.gather(*(one(n, s) for n, s in probes.items()))
     return {m.probe: m for m in results}
 
 
+def _deadline(spec: ProbeSpec, default: float) -> float:
+    if spec.deadline is not None:
+        return spec.deadline
+    if spec.job is not None:  # let the job's own timeout speak first, with its clearer reason
+        return max(default, spec.job.poll.timeout + JOB_DEADLINE_MARGIN_S)
+    return default
+
+
+async def _log_in(client: httpx.AsyncClient, login: Login, context: ProbeContext) -> str | None:
+    """Log in and set the token on the client; returns why it failed, or None."""
+    try:
+        response = await client.request(
+            login.method, login.path, json=login.json_body, data=login.form
+        )
+    except httpx.HTTPError as exc:
+        return context.redactor(f"login: {login.method} {login.path}: {type(exc).__name__}: {exc}")[
+            :300
+        ]
+    if response.status_code >= 400:
+        return f"login: {login.method} {login.path} answered {response.status_code}"
+    try:
+        token = dig(response.json(), login.token)
+    except ValueError:
+        token = ABSENT
+    if token is ABSENT or not isinstance(token, str) or not token:
+        return f"login: the answer has no token at `{login.token}`"
+    context.redactor.add(token)
+    client.headers[login.header] = f"{login.scheme} {token}" if login.scheme else token
+    return None
+
+
 async def _measure(
-    name: str, spec: ProbeSpec, context: ProbeContext, client: httpx.AsyncClient
+    name: str, spec: ProbeSpec, context: ProbeContext, client: httpx.AsyncClient, trace: Trace
 ) -> Measurement:
     if spec.http is not None:
-        return await run_http_probe(name, spec.http, context, client)
+        return await run_http_probe(name, spec.http, context, client, trace)
+    if spec.job is not None:
+        from sloprobe.probes.job import run_job_probe
+
+        return await run_job_probe(name, spec.job, context, client, trace.headers())
     if spec.redis is not None:
         from sloprobe.probes.redis_queue import run_redis_queue_probe
 

@@ -138,6 +138,8 @@ def measurement_to_dict(m: Measurement) -> dict[str, Any]:
         "attempts": m.attempts,
         "retries": m.retries,
         "skipped": m.skipped,
+        "deferred": m.deferred,
+        "trace_id": m.trace_id,
         "details": dict(m.details),
         "excerpt": m.excerpt,
         "series": {
