@@ -191,6 +191,8 @@ ABSENT: Any = object()
 
 
 def dig(document: Any, path: str) -> Any:
+    if path in (".", "$"):
+        return document  # the whole answer, e.g. a list to take the length of
     node = document
     for part in path.split("."):
         if isinstance(node, dict) and part in node:
