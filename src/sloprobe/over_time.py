@@ -128,7 +128,11 @@ def judge_over_time(
         now,
         open_after=policy.open_after,
         resolve_after=policy.resolve_after,
-        firing=[a.level for a in alerts if a.firing],
+        firing=[
+            a.level
+            for a in alerts
+            if a.firing and _bad_runs(outcomes, now, a.long.window_s) >= policy.burn_min_bad_runs
+        ],
         open_on_burn=policy.open_on_burn,
         silenced=(silence.reason or f"silenced until {silence.until.isoformat()}")
         if silence
@@ -197,3 +201,9 @@ def outcome_function(result: RunResult, slo_file: SloFile) -> Callable[[Verdict]
         )
 
     return outcome
+
+
+def _bad_runs(outcomes: Sequence[RunOutcome], now: datetime, window_s: float) -> int:
+    """Bad runs in a window: one flaky run must not page, however high its burn rate."""
+    start = now - timedelta(seconds=window_s)
+    return sum(1 for o in outcomes if start < o.at <= now and o.counted and o.bad)

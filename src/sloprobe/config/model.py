@@ -175,6 +175,11 @@ class IncidentPolicy(StrictModel):
     resolve_after: int = Field(
         2, ge=1, le=1000, description="Consecutive good runs that resolve it."
     )
+    burn_min_bad_runs: int = Field(
+        2,
+        ge=1,
+        description="Bad runs a burn-rate window must hold before its alert opens an incident.",
+    )
     open_on_burn: list[AlertLevel] = Field(
         default_factory=lambda: list[AlertLevel](["page"]),
         description="Burn-rate alert levels that open an incident at once.",
@@ -267,6 +272,44 @@ class HistorySettings(StrictModel):
     retention: Duration = Field(400 * 86400.0, description="Runs older than this are pruned.")
 
 
+class SentryMonitor(StrictModel):
+    """Sentry Crons: a check-in per run, so a schedule that stops firing raises an issue."""
+
+    slug: str | None = Field(
+        None, description="Monitor slug; default `<service>-<environment>-sloprobe`."
+    )
+    schedule: str = Field("*/5 * * * *", description="Crontab of the scheduled run.")
+    checkin_margin: int = Field(5, ge=1, description="Minutes a check-in may be late.")
+    max_runtime: int = Field(15, ge=1, description="Minutes a run may take.")
+    timezone: str = "UTC"
+
+
+class SentrySettings(StrictModel):
+    """Breach events through sentry-sdk: one per incident, not one per run."""
+
+    dsn: SecretStr | None = Field(None, description="Default: $SENTRY_DSN; no DSN, no events.")
+    level: Literal["fatal", "error", "warning"] = "error"
+    reminder_every: Duration | None = Field(
+        None, description="Remind while an incident lasts; default off."
+    )
+    recovery: bool = Field(False, description="Send an info notice when an incident resolves.")
+    checkins: bool = True
+    monitor: SentryMonitor = Field(default_factory=SentryMonitor)
+    flush_timeout: Duration = Field(
+        5.0, description="Upper bound on waiting for Sentry at the end of a run."
+    )
+
+
+class SlackSettings(StrictModel):
+    """The same incident transitions, to a Slack incoming webhook."""
+
+    webhook: SecretStr | None = Field(
+        None, description="Default: $SLACK_WEBHOOK_URL; none, no messages."
+    )
+    recovery: bool = True
+    timeout: Duration = 5.0
+
+
 class Settings(StrictModel):
     concurrency: int = Field(8, ge=1, le=256, description="YAML probes run at once.")
     probe_deadline: Duration = Field(60.0, description="Default deadline of each probe.")
@@ -279,6 +322,8 @@ class Settings(StrictModel):
         1, ge=1, description="Fewer runs than this in a window give no_data for its burn rate."
     )
     silences: list[Silence] = Field(default_factory=list)
+    sentry: SentrySettings = Field(default_factory=SentrySettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
 
 
 class SloFile(StrictModel):

@@ -112,9 +112,16 @@ notifications = Table(
         ForeignKey("sloprobe_incidents.id", ondelete="CASCADE"),
         nullable=False,
     ),
+    Column("service", String(100), nullable=False),
+    Column("environment", String(100), nullable=False),
+    Column("slo", String(100), nullable=False),
     Column("channel", String(30), nullable=False),
     Column("kind", String(16), nullable=False),
+    # With incident and channel it names one notice, however often it is retried.
+    Column("notice_key", String(64), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
-    Column("delivered", Boolean, nullable=False),
+    Column("delivered_at", DateTime(timezone=True)),
+    Column("attempts", Integer, nullable=False, default=0),
     Column("detail", Text),
+    Index("ix_sloprobe_notifications_pending", "service", "environment", "delivered_at"),
 )

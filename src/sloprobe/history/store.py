@@ -7,6 +7,7 @@ overlap are serialised and a crashed run leaves nothing half-written.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import zlib
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     insert,
     select,
     text,
@@ -32,11 +34,21 @@ from sloprobe.evaluate import Verdict
 from sloprobe.history import schema
 from sloprobe.incidents import OpenIncident, Transition
 from sloprobe.measure import Sample
+from sloprobe.notify.plan import Notice
 from sloprobe.objectives import RunOutcome
 from sloprobe.redact import redact_url, redact_urls_in
 from sloprobe.result import RunResult
 
 SQLITE_BUSY_TIMEOUT_S = 30
+
+
+@dataclasses.dataclass(frozen=True)
+class PendingNotice:
+    """A notice queued in history and not yet delivered."""
+
+    row_id: int
+    notice: Notice
+    attempts: int
 
 
 class HistoryError(Exception):
@@ -107,6 +119,15 @@ class HistoryView:
             .order_by(r.c.started_at)
         ).all()
         return [aware(row.started_at) for row in rows if not json.loads(row.data).get("skipped")]
+
+    def last_sent(self, incident_id: int, channel: str) -> datetime | None:
+        n = schema.notifications
+        found = self._conn.execute(
+            select(func.max(n.c.delivered_at)).where(
+                n.c.incident_id == incident_id, n.c.channel == channel
+            )
+        ).scalar()
+        return aware(found) if found else None
 
     def open_incident(self, slo: str) -> OpenIncident | None:
         i = schema.incidents
@@ -182,6 +203,60 @@ class HistoryStore:
         except SQLAlchemyError as exc:
             raise HistoryError(f"history store: {_short(exc)}") from None
 
+    def record_with_notices(
+        self,
+        result: RunResult,
+        judge: Callable[[HistoryView], RunResult],
+        outcomes: Callable[[Verdict], RunOutcome],
+        notices: Callable[[RunResult, HistoryView], list[Notice]],
+    ) -> RunResult:
+        """As :meth:`record`, and queue the notices the run owes in the same transaction."""
+        run = result.run
+        with self._transaction(f"{run.service}/{run.environment}") as conn:
+            view = HistoryView(conn, run.service, run.environment)
+            judged = _write(conn, judge(view), outcomes)
+            for notice in notices(judged, view):
+                _queue(conn, run.service, run.environment, notice, run.started_at)
+        return judged
+
+    def pending_notices(self, service: str, environment: str) -> list[PendingNotice]:
+        n = schema.notifications
+        with self._transaction("sloprobe-read") as conn:
+            rows = conn.execute(
+                select(
+                    n.c.id,
+                    n.c.incident_id,
+                    n.c.slo,
+                    n.c.channel,
+                    n.c.kind,
+                    n.c.notice_key,
+                    n.c.attempts,
+                )
+                .where(
+                    n.c.service == service,
+                    n.c.environment == environment,
+                    n.c.delivered_at.is_(None),
+                )
+                .order_by(n.c.id)
+            ).all()
+        return [
+            PendingNotice(
+                r.id, Notice(r.incident_id, r.slo, r.channel, r.kind, r.notice_key), r.attempts
+            )
+            for r in rows
+        ]
+
+    def mark_notice(
+        self, row_id: int, delivered_at: datetime | None, detail: str | None = None
+    ) -> None:
+        n = schema.notifications
+        with self._transaction("sloprobe-notices") as conn:
+            conn.execute(
+                update(n)
+                .where(n.c.id == row_id)
+                .values(delivered_at=delivered_at, detail=detail, attempts=n.c.attempts + 1)
+            )
+
     def record(
         self,
         result: RunResult,
@@ -191,8 +266,7 @@ class HistoryStore:
         """Judge ``result`` against history and store it, atomically; returns the judged result."""
         run = result.run
         with self._transaction(f"{run.service}/{run.environment}") as conn:
-            judged = judge(HistoryView(conn, run.service, run.environment))
-            _write(conn, judged, outcomes)
+            judged = _write(conn, judge(HistoryView(conn, run.service, run.environment)), outcomes)
         return judged
 
     def prune(self, before: datetime) -> int:
@@ -210,7 +284,7 @@ class HistoryStore:
 
 def _write(
     conn: Connection, result: RunResult, outcome_of: Callable[[Verdict], RunOutcome]
-) -> None:
+) -> RunResult:
     from sloprobe.sinks.json_results import history_to_dict, measurement_to_dict
 
     run = result.run
@@ -242,8 +316,15 @@ def _write(
                 data=json.dumps(measurement_to_dict(m), allow_nan=False),
             )
         )
+    stored = []
     for verdict in result.verdicts:
         incident_id = _incident(conn, run.service, run.environment, verdict, run.started_at)
+        if verdict.history is not None and incident_id is not None:
+            incident = dataclasses.replace(verdict.history.incident, incident_id=incident_id)
+            verdict = dataclasses.replace(
+                verdict, history=dataclasses.replace(verdict.history, incident=incident)
+            )
+        stored.append(verdict)
         outcome = outcome_of(verdict)
         measurement = result.measurements.get(verdict.probe)
         series = measurement.series.get(verdict.measure) if measurement else None
@@ -271,6 +352,32 @@ def _write(
                 summary=json.dumps(history_to_dict(verdict.history), allow_nan=False)
                 if verdict.history
                 else None,
+            )
+        )
+    return dataclasses.replace(result, verdicts=tuple(stored))
+
+
+def _queue(conn: Connection, service: str, environment: str, notice: Notice, at: datetime) -> None:
+    n = schema.notifications
+    exists = conn.execute(
+        select(n.c.id).where(
+            n.c.incident_id == notice.incident_id,
+            n.c.channel == notice.channel,
+            n.c.notice_key == notice.key,
+        )
+    ).first()
+    if exists is None:
+        conn.execute(
+            insert(n).values(
+                incident_id=notice.incident_id,
+                service=service,
+                environment=environment,
+                slo=notice.slo,
+                channel=notice.channel,
+                kind=notice.kind,
+                notice_key=notice.key,
+                at=at,
+                attempts=0,
             )
         )
 

@@ -29,6 +29,7 @@ from sloprobe.result import RunInfo, RunResult
 
 if TYPE_CHECKING:
     from sloprobe.history import HistoryStore
+    from sloprobe.notify.sentry import SentryNotifier
 
 BASE_URL_ENV = "PROBE_BASE_URL"
 HISTORY_URL_ENV = "SLOPROBE_HISTORY_URL"
@@ -61,6 +62,9 @@ class SuiteRun:
     _context: ProbeContext | None = None
     _store: HistoryStore | None = None
     _store_failed: bool = False
+    _sentry: SentryNotifier | None = None
+    _sentry_closing: SentryNotifier | None = None
+    _checkin_id: str | None = None
 
     @property
     def base_url(self) -> str | None:
@@ -91,6 +95,7 @@ class SuiteRun:
         if self.measured:
             return
         self.measured = True
+        self.start_notifiers()
         spec = self.loaded.spec
         probes = {n: spec.probes[n] for n in sorted(self.needed_yaml_probes)}
         self.measurements.update(
@@ -182,24 +187,127 @@ class SuiteRun:
             return []
 
     def record(self, result: RunResult) -> RunResult:
-        """Judge the run over time and store it; a history failure is a warning, never a verdict."""
+        """Judge the run over time, store it, and notify; a failure of either is a warning, never a verdict."""
         store = self._history()
         if store is None:
+            self._finish_checkin()
             return dataclasses.replace(result, warnings=tuple(self.warnings))
         from sloprobe.history import HistoryError
+        from sloprobe.notify.deliver import Channels, channel_policies, deliver
+        from sloprobe.notify.plan import plan_notices
 
         spec = self.loaded.spec
+        slack = self.slack_webhook
+        policies = channel_policies(spec.settings, self._sentry is not None, slack is not None)
+        judged = result
         try:
-            judged = store.record(
-                result, lambda view: judge_run(result, spec, view), outcome_function(result, spec)
+            judged = store.record_with_notices(
+                result,
+                lambda view: judge_run(result, spec, view),
+                outcome_function(result, spec),
+                lambda run, view: plan_notices(run, policies, view.last_sent) if policies else [],
             )
             store.prune(result.run.started_at - timedelta(seconds=spec.settings.history.retention))
+            if policies:
+                channels = Channels(
+                    sentry=self._sentry,
+                    slack_webhook=slack,
+                    sentry_level=spec.settings.sentry.level,
+                    slack_timeout=spec.settings.slack.timeout,
+                    policies=policies,
+                    before_close=self._checkin_ok,
+                )
+                self._sentry_closing, self._sentry = self._sentry, None  # deliver() closes it
+                self.warnings.extend(deliver(judged, store, channels, report_url()))
+                self._sentry_closing = None
         except HistoryError as exc:
             self.warnings.append(f"history not written: {exc}")
-            judged = result
         finally:
+            self._finish_checkin()
             store.dispose()
         return dataclasses.replace(judged, warnings=tuple(self.warnings))
+
+    # -- Sentry and Slack ---------------------------------------------------------------
+
+    @property
+    def sentry_dsn(self) -> str | None:
+        configured = self.loaded.spec.settings.sentry.dsn
+        return (
+            (configured.get_secret_value() if configured else None)
+            or os.environ.get("SENTRY_DSN")
+            or None
+        )
+
+    @property
+    def slack_webhook(self) -> str | None:
+        configured = self.loaded.spec.settings.slack.webhook
+        return (
+            (configured.get_secret_value() if configured else None)
+            or os.environ.get("SLACK_WEBHOOK_URL")
+            or None
+        )
+
+    def start_notifiers(self) -> None:
+        """Open the Sentry client and send the run's in-progress check-in."""
+        dsn = self.sentry_dsn
+        redactor = self.context.redactor
+        redactor.add(dsn, self.slack_webhook, self.history_url and _password(self.history_url))
+        if dsn:
+            redactor.add(*_dsn_parts(dsn))
+        if not dsn or self._sentry is not None:
+            return
+        settings = self.loaded.spec.settings.sentry
+        try:
+            from sloprobe.notify.sentry import SentryNotifier
+
+            self._sentry = SentryNotifier(
+                dsn, self.loaded.spec.environment, self.release, redactor, settings.flush_timeout
+            )
+        except ImportError:
+            self.warnings.append(
+                "Sentry is configured but sentry-sdk is missing: pip install 'sloprobe[sentry]'"
+            )
+            return
+        except Exception as exc:  # a bad DSN must not stop the probes
+            self.warnings.append(f"Sentry not used: {redactor(str(exc))[:200]}")
+            return
+        if settings.checkins:
+            self._checkin_id = self._sentry.checkin(
+                self._monitor_slug(), "in_progress", None, None, self._monitor_config()
+            )
+
+    def _monitor_slug(self) -> str:
+        spec = self.loaded.spec
+        return spec.settings.sentry.monitor.slug or f"{spec.service}-{spec.environment}-sloprobe"
+
+    def _monitor_config(self) -> dict[str, object]:
+        monitor = self.loaded.spec.settings.sentry.monitor
+        return {
+            "schedule": {"type": "crontab", "value": monitor.schedule},
+            "checkin_margin": monitor.checkin_margin,
+            "max_runtime": monitor.max_runtime,
+            "timezone": monitor.timezone,
+        }
+
+    def _checkin_ok(self, status: str = "ok") -> None:
+        notifier = self._sentry_for_checkin
+        if notifier is not None and self._checkin_id is not None:
+            duration = (datetime.now(UTC) - self.started_at).total_seconds()
+            notifier.checkin(
+                self._monitor_slug(), status, self._checkin_id, duration, self._monitor_config()
+            )
+            self._checkin_id = None
+
+    def _finish_checkin(self, status: str = "ok") -> None:
+        """Close the check-in and the client if deliver() did not (no history, or it failed)."""
+        if self._sentry is not None:
+            self._checkin_ok(status)
+            self._sentry.close()
+            self._sentry = None
+
+    @property
+    def _sentry_for_checkin(self) -> SentryNotifier | None:
+        return self._sentry or self._sentry_closing
 
     def result(self) -> RunResult:
         spec = self.loaded.spec
@@ -221,3 +329,33 @@ class SuiteRun:
         used = {v.probe for v in verdicts}
         measurements = {n: m for n, m in self.measurements.items() if n in used}
         return RunResult(info, verdicts, measurements, tuple(self.warnings))
+
+
+def report_url() -> str | None:
+    """The CI run that produced this report, when running in GitHub Actions."""
+    server, repository, run_id = (
+        os.environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
+    )
+    return (
+        f"{server}/{repository}/actions/runs/{run_id}" if server and repository and run_id else None
+    )
+
+
+def _password(url: str) -> str | None:
+    try:
+        from urllib.parse import urlsplit
+
+        return urlsplit(url).password
+    except ValueError:
+        return None
+
+
+def _dsn_parts(dsn: str) -> list[str]:
+    """A DSN's public key is a secret too; mask it on its own as well."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(dsn)
+    except ValueError:
+        return []
+    return [p for p in (parts.username, parts.password) if p]

@@ -1,0 +1,1 @@
+"""Notifiers: Sentry and Slack speak on incident transitions, with delivery recorded in history."""

@@ -1,0 +1,120 @@
+"""Deliver the notices history holds for this service, and record what got through.
+
+Order matters for "no duplicates, nothing lost": notices are queued in the
+same transaction as the run (see HistoryStore.record_with_notices), sent
+here, and marked delivered only once the receiver accepted them. A crash
+after sending and before marking resends the same event id, which Sentry
+deduplicates; a refusal (down, 429) leaves the notice pending for next run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from sloprobe.evaluate import Verdict
+from sloprobe.notify.messages import context, headline
+from sloprobe.notify.plan import ChannelPolicy
+from sloprobe.notify.slack import post_to_slack
+from sloprobe.result import RunResult
+
+if TYPE_CHECKING:
+    from sloprobe.config.model import Settings
+    from sloprobe.history import HistoryStore
+    from sloprobe.notify.sentry import SentryNotifier
+
+
+@dataclass
+class Channels:
+    """The notifiers configured for this run."""
+
+    sentry: SentryNotifier | None = None
+    slack_webhook: str | None = None
+    sentry_level: str = "error"
+    slack_timeout: float = 5.0
+    policies: dict[str, ChannelPolicy] = field(default_factory=dict)
+    before_close: Callable[[], None] | None = None  # e.g. the run's final check-in
+
+
+def channel_policies(settings: Settings, sentry: bool, slack: bool) -> dict[str, ChannelPolicy]:
+    policies = {}
+    if sentry:
+        policies["sentry"] = ChannelPolicy(settings.sentry.recovery, settings.sentry.reminder_every)
+    if slack:
+        policies["slack"] = ChannelPolicy(settings.slack.recovery, None)
+    return policies
+
+
+def deliver(
+    result: RunResult, store: HistoryStore, channels: Channels, report_url: str | None
+) -> list[str]:
+    """Send every pending notice; returns warnings for what could not be delivered."""
+    run = result.run
+    by_slo: dict[str, Verdict] = {v.slo: v for v in result.verdicts}
+    pending = store.pending_notices(run.service, run.environment)
+    sent_to_sentry: dict[int, str] = {}
+    warnings: list[str] = []
+    slack_failures: dict[int, str] = {}
+    for item in pending:
+        notice, verdict = item.notice, by_slo.get(item.notice.slo)
+        message = headline(notice, verdict)
+        if notice.channel == "sentry" and channels.sentry is not None:
+            level = "info" if notice.kind == "resolved" else channels.sentry_level
+            fingerprint = ["sloprobe", run.service, run.environment, notice.slo]
+            if notice.kind == "resolved":
+                fingerprint.append("recovered")  # its own issue: no regression of the breach issue
+            tags = {
+                "service": run.service,
+                "slo": notice.slo,
+                "transition": notice.kind,
+                "status": verdict.status.value if verdict else "unknown",
+                "probe_kind": result.measurements[verdict.probe].kind
+                if verdict and verdict.probe in result.measurements
+                else "unknown",
+            }
+            sent_to_sentry[item.row_id] = channels.sentry.send(
+                notice,
+                event_id=notice.event_id(run.service, run.environment),
+                message=message,
+                level=level,
+                fingerprint=fingerprint,
+                tags=tags,
+                contexts=context(result, verdict, report_url),
+            )
+        elif notice.channel == "slack" and channels.slack_webhook is not None:
+            why = post_to_slack(
+                channels.slack_webhook,
+                f"{run.service} ({run.environment}): {message}",
+                channels.slack_timeout,
+            )
+            if why is None:
+                store.mark_notice(item.row_id, datetime.now(UTC))
+            else:
+                slack_failures[item.row_id] = why
+                store.mark_notice(item.row_id, None, why)
+    if channels.before_close is not None:
+        channels.before_close()
+    accepted = channels.sentry.close() if channels.sentry is not None else set()
+    for row_id, event_id in sent_to_sentry.items():
+        if event_id in accepted:
+            store.mark_notice(row_id, datetime.now(UTC))
+        else:
+            store.mark_notice(row_id, None, "not accepted by Sentry")
+    undelivered = (
+        len(sent_to_sentry) - sum(1 for e in sent_to_sentry.values() if e in accepted)
+    ) + len(slack_failures)
+    if undelivered:
+        reasons = sorted(
+            set(slack_failures.values())
+            | (
+                {"Sentry did not accept it in time"}
+                if len(sent_to_sentry) > len(accepted & set(sent_to_sentry.values()))
+                else set()
+            )
+        )
+        warnings.append(
+            f"{undelivered} notification(s) not delivered ({'; '.join(reasons)}); they will be sent again next run"
+        )
+    return warnings
