@@ -29,7 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from sloprobe.history_cli import run_history, run_report
 
         return run_history(args) if args.command == "history" else run_report(args)
-    handler = {"run": _run, "demo": _demo, "validate": _validate, "schema": _schema}[args.command]
+    handler = {"run": _run, "demo": _demo, "validate": _validate, "schema": _schema, "wait": _wait}[
+        args.command
+    ]
     return int(handler(args, rest))
 
 
@@ -75,6 +77,21 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("files", nargs="*", default=["slo.yaml"], metavar="FILE")
 
     commands.add_parser("schema", help="print the JSON Schema of slo.yaml (for editor completion)")
+
+    wait = commands.add_parser(
+        "wait", help="wait until a deploy is ready (health answers, release matches)"
+    )
+    wait.add_argument("--base-url", help="default: $PROBE_BASE_URL")
+    wait.add_argument("--path", default="/health", help="health path (default /health)")
+    wait.add_argument("--timeout", default="5m", help="give up after (default 5m)")
+    wait.add_argument(
+        "--interval", default="2s", help="first poll interval, backing off (default 2s)"
+    )
+    wait.add_argument("--release", help="wait until the version endpoint reports this release")
+    wait.add_argument("--version-path", help="version endpoint (default: the health path)")
+    wait.add_argument(
+        "--version-field", default="version", help="JSON path of the version (default version)"
+    )
     from sloprobe.history_cli import add_commands
 
     add_commands(commands)
@@ -99,7 +116,7 @@ def _run(args: argparse.Namespace, rest: list[str]) -> int:
         return USAGE_ERROR
     paths = [str(slo_file)]
     probes = slo_file.parent / "probes"
-    if probes.is_dir() and not any(not r.startswith("-") for r in rest):
+    if probes.is_dir() and not any(Path(r.split("::", 1)[0]).exists() for r in rest):
         paths.append(str(probes))
     options = ["--base-url", args.base_url] if args.base_url else []
     options += ["--report-dir", args.report_dir] if args.report_dir else []
@@ -145,6 +162,42 @@ def _validate(args: argparse.Namespace, rest: list[str]) -> int:
             f"{file}: ok (service {spec.service}, {len(spec.probes)} probes, {len(spec.slos)} SLOs)"
         )
     return status
+
+
+def _wait(args: argparse.Namespace, rest: list[str]) -> int:
+    import os
+
+    from sloprobe.config.types import parse_duration
+    from sloprobe.redact import redact_url
+    from sloprobe.units import Dimension, format_base
+    from sloprobe.wait import wait_until_ready
+
+    base_url = args.base_url or os.environ.get("PROBE_BASE_URL")
+    if not base_url:
+        print(
+            "sloprobe wait: no target; pass --base-url URL or set PROBE_BASE_URL", file=sys.stderr
+        )
+        return USAGE_ERROR
+    try:
+        timeout, interval = parse_duration(args.timeout), parse_duration(args.interval)
+    except ValueError as exc:
+        print(f"sloprobe wait: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    result = wait_until_ready(
+        base_url, args.path, timeout, interval, args.release, args.version_path, args.version_field
+    )
+    where = redact_url(base_url)
+    if result.ready:
+        print(
+            f"sloprobe wait: {where} ready after {result.waited_s:.1f} s ({result.attempts} attempts)"
+        )
+        return 0
+    print(
+        f"sloprobe wait: {where} not ready within {format_base(timeout, Dimension.TIME)} "
+        f"({result.attempts} attempts); last: {result.last}",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def _schema(args: argparse.Namespace, rest: list[str]) -> int:
