@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sloprobe.evaluate import Status, Verdict
 from sloprobe.measure import Measurement
+from sloprobe.timeline import Point
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class RunResult:
     verdicts: tuple[Verdict, ...]
     measurements: Mapping[str, Measurement] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    timeline: Mapping[str, tuple[Point, ...]] = field(default_factory=dict)  # history, oldest first
 
     @property
     def status(self) -> Status:

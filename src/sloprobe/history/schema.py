@@ -62,6 +62,7 @@ verdicts = Table(
     Column("total_events", Integer, nullable=False),
     Column("observed", Text, nullable=False),
     Column("observed_value", Float),
+    Column("budget_remaining", Float),
     Column("threshold", Text, nullable=False),
     Column("reason", Text, nullable=False),
     Column("transition", String(16)),

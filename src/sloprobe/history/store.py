@@ -38,6 +38,7 @@ from sloprobe.notify.plan import Notice
 from sloprobe.objectives import RunOutcome
 from sloprobe.redact import redact_url, redact_urls_in
 from sloprobe.result import RunResult
+from sloprobe.timeline import Point
 
 SQLITE_BUSY_TIMEOUT_S = 30
 
@@ -269,6 +270,24 @@ class HistoryStore:
             judged = _write(conn, judge(HistoryView(conn, run.service, run.environment)), outcomes)
         return judged
 
+    def timeline(
+        self, service: str, environment: str, since: datetime
+    ) -> dict[str, tuple[Point, ...]]:
+        """Every SLO's runs since ``since``, oldest first (for charts)."""
+        v = schema.verdicts
+        points: dict[str, list[Point]] = {}
+        with self._transaction("sloprobe-read") as conn:
+            rows = conn.execute(
+                select(v.c.slo, v.c.at, v.c.status, v.c.observed_value, v.c.budget_remaining)
+                .where(v.c.service == service, v.c.environment == environment, v.c.at > since)
+                .order_by(v.c.at, v.c.id)
+            )
+            for row in rows:
+                points.setdefault(row.slo, []).append(
+                    Point(aware(row.at), row.status, row.observed_value, row.budget_remaining)
+                )
+        return {slo: tuple(found) for slo, found in points.items()}
+
     def prune(self, before: datetime) -> int:
         with self._transaction("sloprobe-prune") as conn:
             removed = conn.execute(
@@ -342,6 +361,11 @@ def _write(
                 total_events=outcome.total_events,
                 observed=verdict.observed,
                 observed_value=_number(verdict),
+                budget_remaining=_finite(verdict.history.budget.remaining_fraction)
+                if verdict.history
+                and verdict.history.budget
+                and verdict.history.budget.remaining_fraction is not None
+                else None,
                 threshold=verdict.threshold,
                 reason=verdict.reason,
                 transition=verdict.history.incident.transition.value

@@ -208,6 +208,15 @@ class SuiteRun:
                 lambda run, view: plan_notices(run, policies, view.last_sent) if policies else [],
             )
             store.prune(result.run.started_at - timedelta(seconds=spec.settings.history.retention))
+            window = max([s.window for s in spec.slos.values() if s.objective] + [86400.0])
+            judged = dataclasses.replace(
+                judged,
+                timeline=store.timeline(
+                    spec.service,
+                    spec.environment,
+                    judged.run.started_at - timedelta(seconds=window),
+                ),
+            )
             if policies:
                 channels = Channels(
                     sentry=self._sentry,

@@ -7,9 +7,11 @@ autoescape on and never marks data safe; links are only drawn for http(s).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from sloprobe.evaluate import Status, Verdict
 from sloprobe.history_text import budget_text, burn_text, incident_text
@@ -17,8 +19,9 @@ from sloprobe.measure import Measurement, Series
 from sloprobe.objectives import format_duration
 from sloprobe.percentiles import PercentileMethod, percentile
 from sloprobe.result import RunResult
+from sloprobe.sinks.charts import line_chart, status_strip
 from sloprobe.sinks.files import write_atomically
-from sloprobe.thresholds import format_observed
+from sloprobe.thresholds import ThresholdError, format_observed, parse_threshold
 from sloprobe.units import Dimension
 
 FILE_NAME = "report.html"
@@ -72,6 +75,48 @@ def render_html_report(result: RunResult) -> str:
         burn_text=burn_text,
         incident_text=incident_text,
         duration=format_duration,
+        charts=_charts,
+    )
+
+
+@dataclass(frozen=True)
+class SloCharts:
+    last_day: Markup
+    window: Markup
+    values: Markup
+    budget: Markup
+    runs: int
+
+
+def _charts(result: RunResult, verdict: Verdict) -> SloCharts | None:
+    points = result.timeline.get(verdict.slo, ())
+    if not points:
+        return None
+    day_start = result.run.started_at - timedelta(days=1)
+    last_day = [p for p in points if p.at > day_start]
+    return SloCharts(
+        last_day=status_strip(last_day, f"{verdict.slo}: status of each run, last 24 h"),
+        window=status_strip(points, f"{verdict.slo}: status over the window")
+        if len(points) > len(last_day)
+        else Markup(""),
+        values=line_chart(
+            points, f"{verdict.slo}: observed value over time", bound=_bound(verdict)
+        ),
+        budget=line_chart(points, f"{verdict.slo}: error budget left", budget=True),
+        runs=len(points),
+    )
+
+
+def _bound(verdict: Verdict) -> float | None:
+    """The numeric bound of the SLO's first threshold, in base units, for the threshold line."""
+    if not verdict.checks:
+        return None
+    try:
+        target = parse_threshold(verdict.checks[0].expression).targets[0]
+    except ThresholdError:
+        return None
+    return (
+        float(target) if isinstance(target, int | float) and not isinstance(target, bool) else None
     )
 
 
