@@ -29,9 +29,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from sloprobe.history_cli import run_history, run_report
 
         return run_history(args) if args.command == "history" else run_report(args)
-    handler = {"run": _run, "demo": _demo, "validate": _validate, "schema": _schema, "wait": _wait}[
-        args.command
-    ]
+    handler = {
+        "run": _run,
+        "demo": _demo,
+        "validate": _validate,
+        "schema": _schema,
+        "wait": _wait,
+        "init": _init,
+    }[args.command]
     return int(handler(args, rest))
 
 
@@ -77,6 +82,17 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("files", nargs="*", default=["slo.yaml"], metavar="FILE")
 
     commands.add_parser("schema", help="print the JSON Schema of slo.yaml (for editor completion)")
+
+    init = commands.add_parser(
+        "init", help="scaffold a probe suite here: slo.yaml, probes/, workflows"
+    )
+    init.add_argument(
+        "--shape",
+        default="fastapi-db-worker",
+        help="fastapi-db-worker, celery-flower, bullmq-node or prometheus",
+    )
+    init.add_argument("--force", action="store_true", help="overwrite files that exist")
+    init.add_argument("directory", nargs="?", default=".")
 
     wait = commands.add_parser(
         "wait", help="wait until a deploy is ready (health answers, release matches)"
@@ -162,6 +178,24 @@ def _validate(args: argparse.Namespace, rest: list[str]) -> int:
             f"{file}: ok (service {spec.service}, {len(spec.probes)} probes, {len(spec.slos)} SLOs)"
         )
     return status
+
+
+def _init(args: argparse.Namespace, rest: list[str]) -> int:
+    from sloprobe.scaffold import SHAPES, scaffold
+
+    if args.shape not in SHAPES:
+        print(
+            f"sloprobe init: unknown shape `{args.shape}`; one of {', '.join(SHAPES)}",
+            file=sys.stderr,
+        )
+        return USAGE_ERROR
+    done = scaffold(Path(args.directory), args.shape, args.force)
+    for path in done.created:
+        print(f"created {path}")
+    for path in done.kept:
+        print(f"kept    {path} (exists; --force to overwrite)")
+    print("next: set PROBE_BASE_URL, run `pytest`, then commit and push")
+    return 0
 
 
 def _wait(args: argparse.Namespace, rest: list[str]) -> int:

@@ -160,3 +160,34 @@ def test_action_fails_clearly_when_the_deploy_never_becomes_ready(suite_dir: Pat
     assert code == 1
     assert "not ready within 2s" in log
     assert "answered 404" in log
+
+
+@pytest.mark.parametrize("shape", ["fastapi-db-worker", "celery-flower", "bullmq-node"])
+def test_init_scaffolds_a_valid_suite_and_never_overwrites(tmp_path: Path, shape: str) -> None:
+    from sloprobe.cli import main
+    from sloprobe.config import load_slo_file
+
+    (tmp_path / ".gitignore").write_text("mine\n")
+    assert main(["init", "--shape", shape, str(tmp_path)]) == 0
+    assert (tmp_path / ".gitignore").read_text() == "mine\n"  # kept
+    loaded = load_slo_file(tmp_path / "slo.yaml", environ={})
+    assert "example" in loaded.spec.probes and "example-fast" in loaded.spec.slos
+    for workflow in (tmp_path / ".github" / "workflows").glob("*.yml"):
+        done = subprocess.run(
+            [str(CHECK), "--builtin-schema", "vendor.github-workflows", str(workflow)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stdout
+    listed = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (
+        "slo.yaml::example-fast" in listed.stdout
+        and "probes/test_example.py::test_example" in listed.stdout
+    )

@@ -1,0 +1,1 @@
+"""Fixtures of this probe suite (sloprobe provides `target` and `recorder`)."""
