@@ -10,6 +10,7 @@ SLO file every hook below returns without doing anything.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from sloprobe.plugin.summary import write_summary
 from sloprobe.probes.context import make_context
 from sloprobe.redact import Redactor
 from sloprobe.result import RunResult
+from sloprobe.sinks.github_actions import write_github_outputs
 
 EXIT_ON = ("breach", "warning", "incident")
 
@@ -39,6 +41,7 @@ class _PluginState:
     result: RunResult | None = None
     written: list[Path] = field(default_factory=list)
     sink_warnings: list[str] = field(default_factory=list)
+    annotations: list[str] = field(default_factory=list)
 
 
 _STATE = pytest.StashKey[_PluginState]()
@@ -358,6 +361,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     state.result = result = run.record(run.result())
     state.written, state.sink_warnings = publish(result, run.report_dir)
+    report = next((p for p in state.written if p.suffix == ".html"), None)
+    annotations = io.StringIO()
+    try:
+        write_github_outputs(result, report, stream=annotations)
+    except OSError as exc:
+        state.sink_warnings.append(f"GitHub summary/outputs: {exc.strerror or exc}")
+    state.annotations = annotations.getvalue().splitlines()
     exit_on = _exit_on(session.config)
     if exit_on == "warning" and session.exitstatus == 0 and result.count(Status.WARNING):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -377,3 +387,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if state.result is None:
         return
     write_summary(terminalreporter, state.result, state.written, state.sink_warnings)
+    for line in state.annotations:  # GitHub workflow commands must start their own line
+        terminalreporter.write_line(line)

@@ -17,7 +17,19 @@ def default_sinks() -> tuple[tuple[str, Sink], ...]:
     from sloprobe.sinks.html_report import write_html_report
     from sloprobe.sinks.json_results import write_json_results
 
-    return (("JSON results", write_json_results), ("HTML report", write_html_report))
+    sinks: list[tuple[str, Sink]] = [
+        ("JSON results", write_json_results),
+        ("HTML report", write_html_report),
+    ]
+    try:
+        import prometheus_client  # noqa: F401
+
+        from sloprobe.sinks.metrics_textfile import write_metrics_prom
+
+        sinks.append(("metrics.prom", write_metrics_prom))
+    except ImportError:
+        pass  # prometheus_client is optional; without it there is no metrics.prom
+    return tuple(sinks)
 
 
 def publish(
