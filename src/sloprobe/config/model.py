@@ -18,6 +18,7 @@ from sloprobe.config.types import Duration, Expressions, Name, Objective
 from sloprobe.percentiles import PercentileMethod
 from sloprobe.probes.job_config import JOB_SERIES, JobProbe, Login
 from sloprobe.probes.redis_queue import RedisQueueProbe, redis_series_units
+from sloprobe.probes.sql import SqlProbe, sql_series_units
 from sloprobe.thresholds import Threshold, parse_threshold
 from sloprobe.units import Unit
 
@@ -122,7 +123,7 @@ class PythonProbe(StrictModel):
 HTTP_SERIES: dict[str, Unit] = {"latency": Unit.S, "status": Unit.NONE, "ok": Unit.BOOLEAN}
 
 
-PROBE_KINDS = ("http", "job", "python", "redis")
+PROBE_KINDS = ("http", "job", "python", "redis", "sql")
 
 
 class ProbeSpec(StrictModel):
@@ -135,6 +136,9 @@ class ProbeSpec(StrictModel):
         None, description="Submit a real test job and follow it to its end."
     )
     python: PythonProbe | None = None
+    sql: SqlProbe | None = Field(
+        None, description="Read-only queries: counts, ages, percentiles computed in the database."
+    )
     redis: RedisQueueProbe | None = Field(
         None, description="Queue depth and workers in Redis (RQ, Celery, BullMQ)."
     )
@@ -159,6 +163,8 @@ class ProbeSpec(StrictModel):
             return redis_series_units(self.redis)
         if self.job is not None:
             return dict(JOB_SERIES)
+        if self.sql is not None:
+            return sql_series_units(self.sql)
         assert self.python is not None
         return {name: v.unit for name, v in self.python.values.items()}
 

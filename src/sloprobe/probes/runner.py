@@ -132,4 +132,8 @@ async def _measure(
         from sloprobe.probes.redis_queue import run_redis_queue_probe
 
         return await run_redis_queue_probe(name, spec.redis, context.redactor)
+    if spec.sql is not None:
+        from sloprobe.probes.sql import run_sql_probe
+
+        return await run_sql_probe(name, spec.sql, context.redactor)
     raise ValueError(f"probe `{name}` of kind `{spec.kind}` is not run by the YAML runner")

@@ -1,0 +1,242 @@
+"""The SQL probe: read-only queries with a statement timeout, percentiles computed in the database.
+
+PostgreSQL computes percentiles itself (``percentile_cont`` is the linear
+method, ``percentile_disc`` the nearest-rank one); on SQLite, which has no
+percentile functions, the probe counts the rows and fetches only the ranks
+it needs (``ORDER BY … LIMIT 1 OFFSET k``), so a million rows never reach
+Python. Connections are read-only (SQLite ``mode=ro``, PostgreSQL
+``READ ONLY`` transactions) and every statement is bounded by ``timeout``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from sloprobe.config.base import StrictModel
+from sloprobe.config.types import Duration, Name
+from sloprobe.measure import Measurement, Sample, Series
+from sloprobe.percentiles import PercentileMethod
+from sloprobe.redact import Redactor, redact_urls_in
+from sloprobe.units import Unit
+
+MAX_ROWS = 100_000
+
+
+class SqlQuery(StrictModel):
+    sql: str = Field(description="One SELECT. For percentile mode it selects one numeric column.")
+    unit: Unit = Unit.NONE
+    mode: Literal["value", "column", "percentile"] = "value"
+    percentiles: list[float] = Field(default_factory=lambda: [50.0, 95.0, 99.0])
+    method: PercentileMethod = PercentileMethod.LINEAR
+    max_rows: int = Field(MAX_ROWS, ge=1, le=10_000_000)
+
+    @model_validator(mode="after")
+    def _valid(self) -> SqlQuery:
+        if any(not 0 <= q <= 100 for q in self.percentiles):
+            raise ValueError("percentiles are between 0 and 100")
+        return self
+
+
+class SqlProbe(StrictModel):
+    """Values from a database (any SQLAlchemy URL), e.g. queued jobs or time since the last finished one."""
+
+    url: str = Field(repr=False, description="SQLAlchemy URL; its password is never shown.")
+    timeout: Duration = 10.0
+    queries: dict[Name, SqlQuery] = Field(min_length=1)
+
+
+def sql_series_units(spec: SqlProbe) -> dict[str, Unit]:
+    units: dict[str, Unit] = {}
+    for name, query in spec.queries.items():
+        if query.mode == "percentile":
+            units.update({f"{name}.p{q:g}": query.unit for q in query.percentiles})
+            units[f"{name}.count"] = Unit.COUNT
+        else:
+            units[name] = query.unit
+    return units
+
+
+async def run_sql_probe(name: str, spec: SqlProbe, redactor: Redactor) -> Measurement:
+    started, clock = datetime.now(UTC), time.perf_counter()
+    try:
+        from sqlalchemy.engine import make_url
+
+        redactor.add(make_url(spec.url).password)
+    except Exception:  # an unparsable URL is reported below, without its text
+        pass
+    try:
+        series, missing = await asyncio.wait_for(
+            asyncio.to_thread(_measure, spec), spec.timeout + 1.0
+        )
+        failure = None
+    except TimeoutError:
+        series, missing, failure = {}, {}, f"the query did not finish within {spec.timeout:g}s"
+    except Exception as exc:
+        series, missing, failure = {}, {}, _describe(exc, redactor)
+    units = sql_series_units(spec)
+    return Measurement(
+        probe=name,
+        kind="sql",
+        started_at=started,
+        duration_s=time.perf_counter() - clock,
+        series={n: Series(n, units[n], tuple(series.get(n, ()))) for n in units}
+        if failure is None
+        else {},
+        failure=failure,
+        missing=missing,
+    )
+
+
+def _measure(spec: SqlProbe) -> tuple[dict[str, list[Sample]], dict[str, str]]:
+    from sqlalchemy import text
+
+    engine = _engine(spec)
+    series: dict[str, list[Sample]] = {}
+    missing: dict[str, str] = {}
+    try:
+        with engine.connect() as conn:
+            _read_only(conn, spec.timeout)
+            for name, query in spec.queries.items():
+                if query.mode == "percentile":
+                    values, count = _percentiles(conn, query)
+                    series[f"{name}.count"] = [float(count)]
+                    for q, value in zip(query.percentiles, values, strict=True):
+                        key = f"{name}.p{q:g}"
+                        if value is None:
+                            missing[key] = "the query returned no rows"
+                        else:
+                            series[key] = [query.unit.to_base(value)]
+                    continue
+                rows = conn.execute(text(query.sql)).yield_per(1000)
+                if query.mode == "value":
+                    row = rows.first()
+                    if row is None:
+                        missing[name] = "the query returned no rows"
+                    elif row[0] is None:
+                        missing[name] = "the query returned NULL"
+                    else:
+                        series[name] = [_sample(row[0], query.unit)]
+                else:
+                    found = []
+                    for index, row in enumerate(rows):
+                        if index >= query.max_rows:
+                            break
+                        if row[0] is not None:
+                            found.append(_sample(row[0], query.unit))
+                    if found:
+                        series[name] = found
+                    else:
+                        missing[name] = "the query returned no rows"
+            conn.rollback()
+    finally:
+        engine.dispose()
+    return series, missing
+
+
+def _engine(spec: SqlProbe) -> Any:
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    url = make_url(spec.url)
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        uri = f"file:{database}?mode=ro" if not database.startswith("file:") else database
+        return create_engine("sqlite://", creator=lambda: _sqlite_read_only(uri, spec.timeout))
+    args: dict[str, Any] = {}
+    if url.get_backend_name() == "postgresql":
+        args["connect_timeout"] = max(1, math.ceil(spec.timeout))
+    return create_engine(url, connect_args=args)
+
+
+def _sqlite_read_only(uri: str, timeout: float) -> Any:
+    import sqlite3
+
+    connection = sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
+    deadline = time.monotonic() + timeout
+    # SQLite has no statement timeout: a progress handler aborts a query that runs too long.
+    connection.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 10_000)
+    return connection
+
+
+def _read_only(conn: Any, timeout: float) -> None:
+    from sqlalchemy import text
+
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET TRANSACTION READ ONLY"))
+        conn.execute(text(f"SET LOCAL statement_timeout = {int(timeout * 1000)}"))
+
+
+def _percentiles(conn: Any, query: SqlQuery) -> tuple[list[float | None], int]:
+    from sqlalchemy import text
+
+    inner = query.sql.strip().rstrip(";")
+    qs = [q / 100 for q in query.percentiles]
+    if conn.dialect.name == "postgresql":
+        function = (
+            "percentile_cont" if query.method is PercentileMethod.LINEAR else "percentile_disc"
+        )
+        row = conn.execute(
+            text(
+                f"SELECT {function}(CAST(:qs AS double precision[])) WITHIN GROUP (ORDER BY v), count(v) FROM ({inner}) AS s(v)"
+            ),
+            {"qs": qs},
+        ).one()
+        found = list(row[0]) if row[0] is not None else [None] * len(qs)
+        return [float(v) if v is not None else None for v in found], int(row[1])
+    column = _first_column(conn, inner)
+    count = int(
+        conn.execute(
+            text(f"SELECT count(*) FROM ({inner}) AS s WHERE s.{column} IS NOT NULL")
+        ).scalar()
+        or 0
+    )
+    if count == 0:
+        return [None] * len(qs), 0
+
+    def at(rank: int) -> float:
+        sql = f"SELECT s.{column} FROM ({inner}) AS s WHERE s.{column} IS NOT NULL ORDER BY s.{column} LIMIT 1 OFFSET :k"
+        return float(conn.execute(text(sql), {"k": rank}).scalar())
+
+    values: list[float | None] = []
+    for q in query.percentiles:
+        if query.method is PercentileMethod.NEAREST_RANK:
+            values.append(at(max(1, math.ceil(q / 100 * count)) - 1))
+            continue
+        position = (count - 1) * q / 100
+        lower = math.floor(position)
+        low = at(lower)
+        high = at(min(lower + 1, count - 1)) if position > lower else low
+        values.append(low + (high - low) * (position - lower))
+    return values, count
+
+
+def _first_column(conn: Any, inner: str) -> str:
+    from sqlalchemy import text
+
+    keys = [str(k) for k in conn.execute(text(f"SELECT * FROM ({inner}) LIMIT 0")).keys()]
+    if len(keys) != 1:
+        raise ValueError("a percentile query selects exactly one column")
+    return '"' + keys[0].replace('"', '""') + '"'
+
+
+def _sample(value: Any, unit: Unit) -> Sample:
+    if isinstance(value, bool | str):
+        return value
+    return unit.to_base(float(value))
+
+
+def _describe(exc: BaseException, redactor: Redactor) -> str:
+    original = getattr(exc, "orig", None) or exc
+    text_ = " ".join(str(original).split())
+    lowered = text_.lower()
+    if "read-only" in lowered or "readonly" in lowered or "read only" in lowered:
+        return f"refused: the probe is read-only ({redactor(redact_urls_in(text_))[:200]})"
+    if "statement timeout" in lowered or "interrupted" in lowered:
+        return "the query was cancelled by the statement timeout"
+    return f"{type(original).__name__}: {redactor(redact_urls_in(text_))[:300]}"
