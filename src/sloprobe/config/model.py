@@ -17,6 +17,7 @@ from sloprobe.config.base import StrictModel
 from sloprobe.config.types import Duration, Expressions, Name, Objective
 from sloprobe.percentiles import PercentileMethod
 from sloprobe.probes.job_config import JOB_SERIES, JobProbe, Login
+from sloprobe.probes.prometheus import PrometheusProbe, PromQLProbe, prometheus_series_units
 from sloprobe.probes.redis_queue import RedisQueueProbe, redis_series_units
 from sloprobe.probes.sql import SqlProbe, sql_series_units
 from sloprobe.thresholds import Threshold, parse_threshold
@@ -123,7 +124,7 @@ class PythonProbe(StrictModel):
 HTTP_SERIES: dict[str, Unit] = {"latency": Unit.S, "status": Unit.NONE, "ok": Unit.BOOLEAN}
 
 
-PROBE_KINDS = ("http", "job", "python", "redis", "sql")
+PROBE_KINDS = ("http", "job", "python", "redis", "sql", "prometheus", "promql")
 
 
 class ProbeSpec(StrictModel):
@@ -139,6 +140,8 @@ class ProbeSpec(StrictModel):
     sql: SqlProbe | None = Field(
         None, description="Read-only queries: counts, ages, percentiles computed in the database."
     )
+    prometheus: PrometheusProbe | None = Field(None, description="Scrape a /metrics exposition.")
+    promql: PromQLProbe | None = Field(None, description="Ask a Prometheus server.")
     redis: RedisQueueProbe | None = Field(
         None, description="Queue depth and workers in Redis (RQ, Celery, BullMQ)."
     )
@@ -165,6 +168,10 @@ class ProbeSpec(StrictModel):
             return dict(JOB_SERIES)
         if self.sql is not None:
             return sql_series_units(self.sql)
+        if self.prometheus is not None:
+            return prometheus_series_units(self.prometheus)
+        if self.promql is not None:
+            return prometheus_series_units(self.promql)
         assert self.python is not None
         return {name: v.unit for name, v in self.python.values.items()}
 

@@ -22,7 +22,7 @@ from sloprobe.probes.job_config import Login
 from sloprobe.probes.tracing import Trace
 from sloprobe.units import Dimension, format_base
 
-HTTP_KINDS = frozenset({"http", "job"})
+HTTP_KINDS = frozenset({"http", "job", "prometheus"})
 JOB_DEADLINE_MARGIN_S = 30.0
 
 
@@ -93,6 +93,8 @@ def _deadline(spec: ProbeSpec, default: float) -> float:
         return spec.deadline
     if spec.job is not None:  # let the job's own timeout speak first, with its clearer reason
         return max(default, spec.job.poll.timeout + JOB_DEADLINE_MARGIN_S)
+    if spec.prometheus is not None and spec.prometheus.interval:
+        return max(default, spec.prometheus.interval + 2 * spec.prometheus.timeout)
     return default
 
 
@@ -132,6 +134,14 @@ async def _measure(
         from sloprobe.probes.redis_queue import run_redis_queue_probe
 
         return await run_redis_queue_probe(name, spec.redis, context.redactor)
+    if spec.prometheus is not None:
+        from sloprobe.probes.prometheus import run_prometheus_probe
+
+        return await run_prometheus_probe(name, spec.prometheus, context, client)
+    if spec.promql is not None:
+        from sloprobe.probes.prometheus import run_promql_probe
+
+        return await run_promql_probe(name, spec.promql, context)
     if spec.sql is not None:
         from sloprobe.probes.sql import run_sql_probe
 
