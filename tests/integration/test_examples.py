@@ -26,6 +26,7 @@ def test_there_is_an_example_for_each_shape() -> None:
         "fastapi-db-worker",
         "celery-flower",
         "bullmq-node",
+        "prometheus",
     }
 
 
