@@ -1,4 +1,4 @@
-"""``sloprobe run | demo | validate | schema``: thin wrappers over the pytest plugin and the config.
+"""The ``sloprobe`` command: thin wrappers over the pytest plugin, the config and the history store.
 
 Exit codes follow pytest: 0 every selected SLO met its thresholds, 1 a
 breach, 2 interrupted, 4 usage or config error.
@@ -42,8 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="sloprobe", description=__doc__.splitlines()[0] if __doc__ else None
+        prog="sloprobe", description="Synthetic probes and SLO checks for job systems."
     )
+    parser.add_argument("--version", action="version", version=f"sloprobe {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = commands.add_parser(

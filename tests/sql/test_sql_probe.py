@@ -21,10 +21,10 @@ from sloprobe.redact import Redactor
 ROWS = 3000
 random.seed(7)
 DURATIONS = [round(random.lognormvariate(0, 1), 1) for _ in range(ROWS)]  # rounding makes ties
-NOW = datetime.now(UTC)
 
 
 def fill(url: str) -> None:
+    now = datetime.now(UTC)  # at fill time: the "time since the last finished job" test reads it
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(
@@ -36,8 +36,8 @@ def fill(url: str) -> None:
             {
                 "id": i,
                 "status": "queued" if i % 10 == 0 else "succeeded",
-                "created_at": NOW - timedelta(minutes=i),
-                "finished_at": None if i % 10 == 0 else NOW - timedelta(minutes=i, seconds=-3),
+                "created_at": now - timedelta(minutes=i),
+                "finished_at": None if i % 10 == 0 else now - timedelta(minutes=i, seconds=-3),
                 "seconds": None if i % 10 == 0 else DURATIONS[i],
             }
             for i in range(ROWS)

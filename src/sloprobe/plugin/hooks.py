@@ -15,21 +15,23 @@ import os
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
-from sloprobe.config import ConfigError, LoadedSloFile
-from sloprobe.evaluate import Status
-from sloprobe.measure import Measurement
-from sloprobe.plugin.items import SloFile, SloItem, is_slo_file
-from sloprobe.plugin.recorder import Recorder
-from sloprobe.plugin.suite_run import BASE_URL_ENV, NO_TARGET, SuiteRun
-from sloprobe.plugin.summary import write_summary
-from sloprobe.probes.context import make_context
-from sloprobe.redact import Redactor
-from sloprobe.result import RunResult
-from sloprobe.sinks.github_actions import write_github_outputs
+from sloprobe.plugin.names import BASE_URL_ENV, NO_TARGET, is_slo_file
+
+if (
+    TYPE_CHECKING
+):  # imported for real only once an SLO file is collected: pytest stays fast elsewhere
+    import httpx
+
+    from sloprobe.config import ConfigError, LoadedSloFile
+    from sloprobe.plugin.items import SloFile
+    from sloprobe.plugin.recorder import Recorder
+    from sloprobe.plugin.suite_run import SuiteRun
+    from sloprobe.redact import Redactor
+    from sloprobe.result import RunResult
 
 EXIT_ON = ("breach", "warning", "incident")
 
@@ -46,7 +48,7 @@ class _PluginState:
 
 _STATE = pytest.StashKey[_PluginState]()
 _PROBE_DONE = pytest.StashKey[bool]()
-_RECORDER = pytest.StashKey[Recorder]()
+_RECORDER = pytest.StashKey["Recorder"]()
 
 
 def _state(config: pytest.Config) -> _PluginState:
@@ -73,6 +75,8 @@ def register_loaded(config: pytest.Config, loaded: LoadedSloFile) -> None:
             f"more than one SLO file collected ({state.run.loaded.path} and {loaded.path}); "
             "run one at a time, or choose one with --slo-file"
         )
+    from sloprobe.plugin.suite_run import SuiteRun
+
     for mark in {m for slo in loaded.spec.slos.values() for m in slo.marks}:
         config.addinivalue_line("markers", f"{mark}: an SLO mark from {loaded.path.name}")
     state.run = SuiteRun(
@@ -199,11 +203,12 @@ def _covers(config: pytest.Config, arg: str, file: Path) -> bool:
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> SloFile | None:
     chosen = _chosen_slo_file(parent.config)
-    if chosen is not None:
-        return (
-            SloFile.from_parent(parent, path=file_path) if file_path.resolve() == chosen else None
-        )
-    return SloFile.from_parent(parent, path=file_path) if is_slo_file(file_path) else None
+    wanted = file_path.resolve() == chosen if chosen is not None else is_slo_file(file_path)
+    if not wanted:
+        return None
+    from sloprobe.plugin.items import SloFile
+
+    return SloFile.from_parent(parent, path=file_path)
 
 
 def _probe_name(item: pytest.Item) -> str | None:
@@ -226,6 +231,9 @@ def pytest_collection_modifyitems(
     run = state.run
     if run is None:
         return
+    from sloprobe.measure import Measurement
+    from sloprobe.plugin.items import SloItem
+
     slo_items = [i for i in items if isinstance(i, SloItem)]
     if not slo_items:
         return
@@ -278,6 +286,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
         context = run.context
     else:
         from sloprobe.config.model import Target
+        from sloprobe.probes.context import make_context
 
         base_url = _option(config, "base_url") or os.environ.get(BASE_URL_ENV)
         if not base_url:
@@ -290,6 +299,8 @@ def target(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
 @pytest.fixture
 def recorder(request: pytest.FixtureRequest) -> Recorder:
     """Feeds named values of a Python probe (``@pytest.mark.probe("name")``) into its SLOs."""
+    from sloprobe.plugin.recorder import Recorder
+
     item = request.node
     name = _probe_name(item)
     if name is None:
@@ -330,6 +341,8 @@ def pytest_runtest_makereport(
             failure = f"{item.name}: {_first_line(call.excinfo)}"
         elif report.skipped:
             skipped = f"probe test {item.name} was skipped"
+        from sloprobe.plugin.recorder import Recorder
+
         rec = item.stash.get(_RECORDER, None) or Recorder(name, None, _redactor(run))
         run.measurements[name] = rec.finish(failure=failure, skipped=skipped)
     return report
@@ -346,6 +359,8 @@ def _first_line(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
 
 
 def _redactor(run: SuiteRun | None) -> Redactor:
+    from sloprobe.redact import Redactor
+
     return run.context.redactor if run is not None and run.base_url else Redactor()
 
 
@@ -357,7 +372,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = state.run
     if run is None or not run.verdicts:
         return
+    from sloprobe.evaluate import Status
     from sloprobe.sinks import publish
+    from sloprobe.sinks.github_actions import write_github_outputs
 
     state.result = result = run.record(run.result())
     state.written, state.sink_warnings = publish(result, run.report_dir)
@@ -386,6 +403,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     state = _state(terminalreporter.config)
     if state.result is None:
         return
+    from sloprobe.plugin.summary import write_summary
+
     write_summary(terminalreporter, state.result, state.written, state.sink_warnings)
     for line in state.annotations:  # GitHub workflow commands must start their own line
         terminalreporter.write_line(line)

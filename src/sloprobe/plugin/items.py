@@ -13,17 +13,13 @@ from _pytest._io import TerminalWriter
 
 from sloprobe.config import ConfigError, LoadedSloFile, load_slo_file
 from sloprobe.evaluate import Status, Verdict
+from sloprobe.plugin.names import is_slo_file
 
-SLO_FILE_NAMES = ("slo.yaml", "slo.yml")
+__all__ = ["SLOWarning", "SloFile", "SloItem", "is_slo_file"]
 
 
 class SLOWarning(UserWarning):
     """An SLO met its breach threshold but not its warn threshold."""
-
-
-def is_slo_file(path: Path) -> bool:
-    name = path.name
-    return name in SLO_FILE_NAMES or name.endswith((".slo.yaml", ".slo.yml"))
 
 
 class SloFile(pytest.File):

@@ -22,6 +22,7 @@ from sloprobe.evaluate import Verdict, evaluate_slo
 from sloprobe.measure import Measurement, Sample
 from sloprobe.objectives import format_duration
 from sloprobe.over_time import judge_run, outcome_function, pooled_verdict
+from sloprobe.plugin.names import BASE_URL_ENV, NO_TARGET
 from sloprobe.probes.context import ProbeContext, make_context
 from sloprobe.probes.runner import run_probes
 from sloprobe.redact import redact_url
@@ -31,15 +32,8 @@ if TYPE_CHECKING:
     from sloprobe.history import HistoryStore
     from sloprobe.notify.sentry import SentryNotifier
 
-BASE_URL_ENV = "PROBE_BASE_URL"
 HISTORY_URL_ENV = "SLOPROBE_HISTORY_URL"
 TARGET_KINDS = frozenset({"http", "python", "job", "prometheus"})
-
-NO_TARGET = (
-    "no target to probe: set one with --base-url URL, the {env} environment variable, "
-    "or `target.base_url` in {file}; to try sloprobe against its bundled reference service, "
-    "run `sloprobe demo`"
-)
 
 
 @dataclass
