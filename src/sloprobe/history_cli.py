@@ -8,7 +8,6 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sloprobe.config.types import parse_duration
 
 USAGE_ERROR = 4
 
@@ -71,6 +70,7 @@ def _resolve(args: argparse.Namespace) -> tuple[str, str | None, str | None, Pat
 
 def run_history(args: argparse.Namespace) -> int:
     from sloprobe.config import ConfigError
+    from sloprobe.config.types import parse_duration
     from sloprobe.history import HistoryError, HistoryStore
     from sloprobe.history.replay import export_lines, import_lines
 
