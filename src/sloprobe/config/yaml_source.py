@@ -23,6 +23,10 @@ from sloprobe.config.errors import ConfigError, ConfigProblem
 Path_ = tuple[str | int, ...]
 
 MAX_NODES = 20_000
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge")
+)
 MAX_BYTES = 2 * 1024 * 1024
 _VARIABLE = re.compile(r"\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
 
@@ -81,9 +85,17 @@ def parse_yaml(text: str, file: str, environ: Mapping[str, str]) -> YamlSource:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # An unclosed bracket or quote is noticed lines later; where it was opened is what is wrong.
+        mark = exc.context_mark or exc.problem_mark
         line = mark.line + 1 if mark else None
         reason = exc.problem or exc.context or "invalid YAML"
+        if (
+            exc.context
+            and exc.context_mark
+            and exc.problem_mark
+            and exc.context_mark.line != exc.problem_mark.line
+        ):
+            reason = f"{reason} ({exc.context} that starts here; noticed on line {exc.problem_mark.line + 1})"
         snippet = (
             source.text_lines[line - 1].rstrip()
             if line and line <= len(source.text_lines)
@@ -124,6 +136,13 @@ class _Builder:
                 dotted(path),
             )
         self.source.lines.setdefault(path, node.start_mark.line + 1)
+        if node.tag not in _PLAIN_TAGS:
+            self.problems.append(
+                self.source.problem(
+                    path, f"the YAML tag `{node.tag}` is not allowed (slo.yaml is plain data)"
+                )
+            )
+            return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
