@@ -11,6 +11,7 @@ being one sample).
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -77,8 +78,11 @@ class Budget:
 
 
 def in_window(outcomes: Sequence[RunOutcome], now: datetime, window_s: float) -> list[RunOutcome]:
+    """Counted outcomes in (now − window, now]; ``outcomes`` are sorted by time, so this bisects."""
     start = now - timedelta(seconds=window_s)
-    return [o for o in outcomes if start < o.at <= now and o.counted]
+    first = bisect.bisect_right(outcomes, start, key=lambda o: o.at)
+    last = bisect.bisect_right(outcomes, now, key=lambda o: o.at)
+    return [o for o in outcomes[first:last] if o.counted]
 
 
 def good_and_total(outcomes: Sequence[RunOutcome], budgeting: Budgeting) -> tuple[int, int]:

@@ -60,7 +60,9 @@ def test_canary_appears_nowhere(
         "html": (pytester.path / "reports" / "report.html").read_text(),
         "json": (pytester.path / "reports" / "results.json").read_text(),
         "metrics": (pytester.path / "reports" / "metrics.prom").read_text(),
-        "history": b"".join(p.read_bytes() for p in pytester.path.glob("history.db*")).decode("latin-1"),
+        "history": b"".join(p.read_bytes() for p in pytester.path.glob("history.db*")).decode(
+            "latin-1"
+        ),
         "summary": summary.read_text(),
         "outputs": outputs.read_text(),
     }

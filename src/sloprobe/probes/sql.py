@@ -199,27 +199,38 @@ def _percentiles(conn: Any, query: SqlQuery) -> tuple[list[float | None], int]:
     if count == 0:
         return [None] * len(qs), 0
 
-    def at(rank: int) -> float:
-        sql = f"SELECT s.{column} FROM ({inner}) AS s WHERE s.{column} IS NOT NULL ORDER BY s.{column} LIMIT 1 OFFSET :k"
-        return float(conn.execute(text(sql), {"k": rank}).scalar())
-
-    values: list[float | None] = []
+    needed: dict[
+        float, tuple[int, int, float]
+    ] = {}  # q → (lower rank, upper rank, fraction), 0-based
     for q in query.percentiles:
         if query.method is PercentileMethod.NEAREST_RANK:
-            values.append(at(max(1, math.ceil(q / 100 * count)) - 1))
-            continue
-        position = (count - 1) * q / 100
-        lower = math.floor(position)
-        low = at(lower)
-        high = at(min(lower + 1, count - 1)) if position > lower else low
-        values.append(low + (high - low) * (position - lower))
+            rank = max(1, math.ceil(q / 100 * count)) - 1
+            needed[q] = (rank, rank, 0.0)
+        else:
+            position = (count - 1) * q / 100
+            lower = math.floor(position)
+            needed[q] = (lower, min(lower + 1, count - 1), position - lower)
+    ranks = sorted({r for low, high, _ in needed.values() for r in (low, high)})
+    # One sort, in the database: number the rows and keep only the ranks we need.
+    listed = ", ".join(str(r + 1) for r in ranks)
+    rows = conn.execute(
+        text(
+            f"SELECT rn, v FROM (SELECT s.{column} AS v, ROW_NUMBER() OVER (ORDER BY s.{column}) AS rn "
+            f"FROM ({inner}) AS s WHERE s.{column} IS NOT NULL) AS numbered WHERE rn IN ({listed})"
+        )
+    ).all()
+    at = {int(rn) - 1: float(v) for rn, v in rows}
+    values: list[float | None] = []
+    for q in query.percentiles:
+        low, high, fraction = needed[q]
+        values.append(at[low] + (at[high] - at[low]) * fraction)
     return values, count
 
 
 def _first_column(conn: Any, inner: str) -> str:
     from sqlalchemy import text
 
-    keys = [str(k) for k in conn.execute(text(f"SELECT * FROM ({inner}) LIMIT 0")).keys()]
+    keys = [str(k) for k in conn.execute(text(f"SELECT * FROM ({inner}) LIMIT 0")).keys()]  # noqa: SIM118
     if len(keys) != 1:
         raise ValueError("a percentile query selects exactly one column")
     return '"' + keys[0].replace('"', '""') + '"'
