@@ -27,6 +27,7 @@ class ScriptedServer:
     base_url: str
     routes: dict[str, Answer]
     requests: list[tuple[str, str, dict[str, str]]]
+    bodies: list[bytes] = field(default_factory=list)
     default: Answer = field(default_factory=lambda: Answer(404, b'{"detail": "Not Found"}'))
 
 
@@ -37,8 +38,7 @@ def scripted_server(routes: dict[str, Answer] | None = None) -> Iterator[Scripte
     class Handler(BaseHTTPRequestHandler):
         def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
+            script.bodies.append(self.rfile.read(length) if length else b"")
             path = self.path.split("?", 1)[0]
             script.requests.append((self.command, self.path, dict(self.headers.items())))
             answer = script.routes.get(path, script.default)
