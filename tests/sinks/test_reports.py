@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -175,7 +176,7 @@ def test_a_failing_sink_is_a_warning_not_a_crash(result: RunResult, tmp_path: Pa
     blocker.write_text("not a directory")
     written, warnings = publish(result, blocker / "reports")
     assert written == []
-    assert len(warnings) == len(default_sinks()) == 3
+    assert len(warnings) == len(default_sinks()) == 4
     assert all("cannot write to" in w for w in warnings)
 
 
@@ -229,3 +230,24 @@ def test_report_in_headless_chromium(result: RunResult, tmp_path: Path) -> None:
         timeout=90,
     )
     assert shot.stat().st_size > 20_000
+
+
+def test_run_index_keeps_each_run_and_prunes(result: RunResult, tmp_path: Path) -> None:
+    from sloprobe.sinks import run_index
+
+    for minute in range(run_index.RETENTION + 3):
+        run = dataclasses.replace(
+            result.run, run_id=f"r{minute:03d}", started_at=START + timedelta(minutes=minute)
+        )
+        _, warnings = publish(dataclasses.replace(result, run=run), tmp_path)
+        assert not warnings
+    runs = sorted((tmp_path / "runs").glob("*.json"))
+    assert len(runs) == run_index.RETENTION
+    assert runs[0].name.endswith("-r003.json")  # the three oldest were pruned
+    assert (tmp_path / "runs" / runs[-1].name.replace(".json", ".html")).is_file()
+    index = (tmp_path / "index.html").read_text()
+    assert index.count('data-status="breach"') == run_index.RETENTION
+    assert (
+        json.loads((tmp_path / "latest.json").read_text())["run"]["run_id"]
+        == f"r{run_index.RETENTION + 2:03d}"
+    )

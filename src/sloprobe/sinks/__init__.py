@@ -29,6 +29,9 @@ def default_sinks() -> tuple[tuple[str, Sink], ...]:
         sinks.append(("metrics.prom", write_metrics_prom))
     except ImportError:
         pass  # prometheus_client is optional; without it there is no metrics.prom
+    from sloprobe.sinks.run_index import write_run_index
+
+    sinks.append(("run index", write_run_index))  # last: it links the report the sinks above wrote
     return tuple(sinks)
 
 
