@@ -188,3 +188,16 @@ def test_history_remembers_delivery(tmp_path: Path) -> None:
         ).all()
     engine.dispose()
     assert [tuple(r) for r in rows] == [("sentry", "opened", 1)]
+
+
+def test_a_broken_slo_file_sends_an_error_checkin(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with fake_sentry() as sentry:
+        monkeypatch.setenv("SENTRY_DSN", sentry.dsn)
+        monkeypatch.setenv("SLOPROBE_MONITOR_SLUG", "shop-probe")
+        pytester.makefile(".yaml", slo="version: 1\nservice: shop\nprobes: {}\nslos: {}\n")
+        result = pytester.runpytest()
+        time.sleep(0.2)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert [(c["monitor_slug"], c["status"]) for c in sentry.checkins] == [("shop-probe", "error")]

@@ -227,6 +227,7 @@ def pytest_collection_modifyitems(
     yield  # -k, -m, --lf and friends select first
     state = _state(config)
     if state.problems:
+        _report_cannot_run()
         raise pytest.UsageError("\n".join(p.render() for p in state.problems))
     run = state.run
     if run is None:
@@ -356,6 +357,26 @@ def _first_line(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
         text = excinfo.exconly()
     lines = text.strip().splitlines()
     return (lines[0] if lines else type(excinfo.value).__name__)[:300]
+
+
+def _report_cannot_run() -> None:
+    """sloprobe itself cannot run (a broken slo.yaml): an `error` check-in, when Sentry is set up by the environment."""
+    dsn = os.environ.get("SENTRY_DSN")
+    if not dsn:
+        return
+    try:
+        from sloprobe.notify.sentry import SentryNotifier
+        from sloprobe.redact import Redactor
+
+        notifier = SentryNotifier(
+            dsn, os.environ.get("SLOPROBE_ENVIRONMENT", "production"), None, Redactor([dsn]), 3.0
+        )
+        notifier.checkin(
+            os.environ.get("SLOPROBE_MONITOR_SLUG", "sloprobe"), "error", None, None, {}
+        )
+        notifier.close()
+    except Exception:  # reporting the failure must not add another
+        return
 
 
 def _redactor(run: SuiteRun | None) -> Redactor:
