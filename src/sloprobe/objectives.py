@@ -107,6 +107,35 @@ def burn_rate(
     return BurnRate(window_s, ((total - good) / total) / (1 - objective), len(runs))
 
 
+@dataclass(frozen=True)
+class WindowTotals:
+    """Counted runs of a window, summed (the database can sum 8,640 runs faster than Python)."""
+
+    runs: int = 0
+    bad_runs: int = 0
+    good_events: int = 0
+    total_events: int = 0
+    first_at: datetime | None = None
+
+    def plus(self, outcome: RunOutcome) -> WindowTotals:
+        if not outcome.counted:
+            return self
+        return WindowTotals(
+            self.runs + 1,
+            self.bad_runs + outcome.bad,
+            self.good_events + outcome.good_events,
+            self.total_events + outcome.total_events,
+            min(self.first_at, outcome.at) if self.first_at else outcome.at,
+        )
+
+
+def totals_of(outcomes: Sequence[RunOutcome]) -> WindowTotals:
+    totals = WindowTotals()
+    for outcome in outcomes:
+        totals = totals.plus(outcome)
+    return totals
+
+
 def error_budget(
     outcomes: Sequence[RunOutcome],
     now: datetime,
@@ -115,16 +144,36 @@ def error_budget(
     budgeting: Budgeting,
     current_burn: float | None,
 ) -> Budget:
-    runs = in_window(outcomes, now, window_s)
-    good, total = good_and_total(runs, budgeting)
+    return budget_from_totals(
+        totals_of(in_window(outcomes, now, window_s)),
+        now,
+        objective,
+        window_s,
+        budgeting,
+        current_burn,
+    )
+
+
+def budget_from_totals(
+    totals: WindowTotals,
+    now: datetime,
+    objective: float,
+    window_s: float,
+    budgeting: Budgeting,
+    current_burn: float | None,
+) -> Budget:
+    if budgeting == "occurrences":
+        good, total = totals.good_events, totals.total_events
+    else:
+        good, total = totals.runs - totals.bad_runs, totals.runs
     total_s = (1 - objective) * window_s
-    history_s = min(window_s, (now - min(o.at for o in runs)).total_seconds()) if runs else 0.0
+    history_s = min(window_s, (now - totals.first_at).total_seconds()) if totals.first_at else 0.0
     if total == 0:
         return Budget(
             objective,
             window_s,
             budgeting,
-            len(runs),
+            totals.runs,
             good,
             total,
             None,
@@ -145,7 +194,7 @@ def error_budget(
         objective,
         window_s,
         budgeting,
-        len(runs),
+        totals.runs,
         good,
         total,
         good / total,

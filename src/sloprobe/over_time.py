@@ -22,7 +22,9 @@ from sloprobe.objectives import (
     Budget,
     BurnRate,
     RunOutcome,
+    WindowTotals,
     alert_states,
+    budget_from_totals,
     burn_rate,
     error_budget,
 )
@@ -100,6 +102,7 @@ def judge_over_time(
     open_incident: OpenIncident | None,
     outcome: RunOutcome,
     now: datetime,
+    totals: WindowTotals | None = None,
 ) -> Verdict:
     """``past`` holds this SLO's earlier outcomes, oldest first; ``outcome`` is this run's."""
     outcomes = [*past, outcome]
@@ -119,7 +122,14 @@ def judge_over_time(
         )
         current = rates[0].rate if rates else None
         hourly = next((r.rate for r in rates if r.window_s == 3600 and r.rate is not None), current)
-        budget = error_budget(outcomes, now, spec.objective, spec.window, spec.budgeting, hourly)
+        if totals is not None:
+            budget = budget_from_totals(
+                totals.plus(outcome), now, spec.objective, spec.window, spec.budgeting, hourly
+            )
+        else:
+            budget = error_budget(
+                outcomes, now, spec.objective, spec.window, spec.budgeting, hourly
+            )
     silence = next((s for s in settings.silences if s.covers(verdict.slo, now)), None)
     recent = [(o.at, o.bad) for o in outcomes if o.counted]
     incident = next_incident_state(
@@ -149,16 +159,21 @@ class HistoryReader(Protocol):
 
     def open_incident(self, slo: str) -> OpenIncident | None: ...
 
+    def window_totals(self, slo: str, since: datetime, before: datetime) -> WindowTotals: ...
+
 
 FLAP_LOOKBACK_S = 86400.0
 
 
 def lookback_s(spec: SloSpec, settings: Settings) -> float:
-    """How far back this SLO's judgement looks: its window and its longest burn-rate window."""
+    """How far back this SLO's run-by-run judgement looks: its burn-rate windows and flap control.
+
+    The objective's whole window (30 days: 8,640 runs) is only summed, by the store.
+    """
     if spec.objective is None:
         return FLAP_LOOKBACK_S
     longest = max((a.long for a in settings.burn_rate_alerts), default=0.0)
-    return max(spec.window, longest, FLAP_LOOKBACK_S)
+    return max(longest, FLAP_LOOKBACK_S)
 
 
 def judge_run(result: RunResult, slo_file: SloFile, reader: HistoryReader) -> RunResult:
@@ -175,6 +190,9 @@ def judge_run(result: RunResult, slo_file: SloFile, reader: HistoryReader) -> Ru
         )
         past = [o for o in past if o.at < now]
         outcome = outcome_of(verdict, spec, result.measurements.get(verdict.probe), now)
+        totals = None
+        if spec.objective is not None:
+            totals = reader.window_totals(verdict.slo, now - timedelta(seconds=spec.window), now)
         judged.append(
             judge_over_time(
                 verdict,
@@ -184,6 +202,7 @@ def judge_run(result: RunResult, slo_file: SloFile, reader: HistoryReader) -> Ru
                 reader.open_incident(verdict.slo),
                 outcome,
                 now,
+                totals,
             )
         )
     return dataclasses.replace(result, verdicts=tuple(judged))

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
+    case,
     create_engine,
     delete,
     event,
@@ -35,7 +36,7 @@ from sloprobe.history import schema
 from sloprobe.incidents import OpenIncident, Transition
 from sloprobe.measure import Sample
 from sloprobe.notify.plan import Notice
-from sloprobe.objectives import RunOutcome
+from sloprobe.objectives import RunOutcome, WindowTotals
 from sloprobe.redact import redact_url, redact_urls_in
 from sloprobe.result import RunResult
 from sloprobe.timeline import Point
@@ -87,6 +88,34 @@ class HistoryView:
             )
             for r in rows
         ]
+
+    def window_totals(self, slo: str, since: datetime, before: datetime) -> WindowTotals:
+        """Counted runs in (since, before), summed by the database."""
+        v = schema.verdicts
+        row = self._conn.execute(
+            select(
+                func.count(),
+                func.sum(case((v.c.counts_as_bad, 1), else_=0)),
+                func.sum(v.c.good_events),
+                func.sum(v.c.total_events),
+                func.min(v.c.at),
+            ).where(
+                v.c.service == self._service,
+                v.c.environment == self._environment,
+                v.c.slo == slo,
+                v.c.counted.is_(True),
+                v.c.at > since,
+                v.c.at < before,
+            )
+        ).one()
+        runs, bad, good_events, total_events, first = row
+        return WindowTotals(
+            int(runs or 0),
+            int(bad or 0),
+            int(good_events or 0),
+            int(total_events or 0),
+            aware(first) if first else None,
+        )
 
     def samples(self, slo: str, since: datetime) -> list[Sample]:
         v = schema.verdicts
