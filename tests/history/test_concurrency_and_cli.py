@@ -94,3 +94,12 @@ def _no_objective() -> str:
     from tests.history.simulation import SUITE
 
     return SUITE.replace("    objective: 99%\n", "")
+
+
+def test_a_missing_driver_is_a_clear_error_without_the_password() -> None:
+    from sloprobe.history import HistoryError
+
+    with pytest.raises(HistoryError) as caught:
+        HistoryStore.open("postgresql+pg8000://probe:s3cret-pw@127.0.0.1/history")
+    assert "a database driver is missing (pg8000)" in str(caught.value)
+    assert "s3cret-pw" not in str(caught.value)

@@ -188,6 +188,10 @@ class HistoryStore:
             store._migrate()
         except HistoryError:
             raise
+        except ImportError as exc:
+            raise HistoryError(
+                f"cannot open history at {redact_url(url)}: {missing_driver(exc)}"
+            ) from None
         except (SQLAlchemyError, OSError) as exc:
             raise HistoryError(f"cannot open history at {redact_url(url)}: {_short(exc)}") from None
         return store
@@ -498,6 +502,14 @@ def _engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def missing_driver(exc: ImportError) -> str:
+    """Name the extra that brings a missing database driver."""
+    name = exc.name or str(exc)
+    if "psycopg" in name:
+        return "the PostgreSQL driver is missing: pip install 'sloprobe[postgres]'"
+    return f"a database driver is missing ({name}); install it next to sloprobe"
 
 
 def _short(exc: BaseException) -> str:

@@ -77,6 +77,10 @@ async def run_sql_probe(name: str, spec: SqlProbe, redactor: Redactor) -> Measur
         failure = None
     except TimeoutError:
         series, missing, failure = {}, {}, f"the query did not finish within {spec.timeout:g}s"
+    except ImportError as exc:
+        from sloprobe.history.store import missing_driver
+
+        series, missing, failure = {}, {}, missing_driver(exc)
     except Exception as exc:
         series, missing, failure = {}, {}, _describe(exc, redactor)
     units = sql_series_units(spec)
