@@ -44,9 +44,12 @@ def test_chart_points_match_the_history(report: Path) -> None:
     )
     assert strip is not None
     assert int(strip.group(1)) == 156  # every run of the day, no downsampling needed
-    fills = re.findall(r'fill="(#[0-9a-f]{6})"', strip.group(2))
-    assert fills.count(STATUS_COLOURS["breach"]) == 6
-    assert fills.count(STATUS_COLOURS["ok"]) == 150
+    bars = re.findall(r'fill="(#[0-9a-f]{6})" data-runs="(\d+)"', strip.group(2))
+    runs_by_colour: dict[str, int] = {}
+    for colour, runs in bars:
+        runs_by_colour[colour] = runs_by_colour.get(colour, 0) + int(runs)
+    assert runs_by_colour == {STATUS_COLOURS["breach"]: 6, STATUS_COLOURS["ok"]: 150}
+    assert len(bars) == 3  # good, the six-run incident, good again
     values = re.search(r'<svg class="chart line"[^>]*data-points="(\d+)"', html)
     assert values is not None and int(values.group(1)) == 156
     assert 'aria-label="depth: error budget left"' in html
@@ -94,3 +97,21 @@ def test_report_renders_in_chromium_without_errors_or_requests(
             timeout=90,
         )
         assert shot.stat().st_size > 10_000
+
+
+def test_old_history_is_bucketed_by_the_database_keeping_the_worst(history_url: str) -> None:
+    store = HistoryStore.open(history_url)
+    pattern = "g" * 200 + "b" + "g" * 375  # two days; one bad run on the first day
+    results = play(store, suite(), pattern)
+    now = results[-1].run.started_at
+    timeline = store.timeline(
+        "shop", "production", now - timedelta(days=30), now - timedelta(days=1), buckets=50
+    )
+    store.dispose()
+    points = timeline["depth"]
+    older = [p for p in points if p.at <= now - timedelta(days=1)]
+    recent = [p for p in points if p.at > now - timedelta(days=1)]
+    assert len(recent) == 288  # the last day, run by run
+    assert len(older) <= 51  # the first day, in buckets
+    assert [p.status for p in older].count("breach") == 1  # the bad run survives bucketing
+    assert max(p.value for p in older if p.value is not None) == 500.0

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
+    Integer,
     case,
     create_engine,
     delete,
@@ -304,15 +305,58 @@ class HistoryStore:
         return judged
 
     def timeline(
-        self, service: str, environment: str, since: datetime
+        self,
+        service: str,
+        environment: str,
+        since: datetime,
+        detail_since: datetime | None = None,
+        buckets: int = 288,
     ) -> dict[str, tuple[Point, ...]]:
-        """Every SLO's runs since ``since``, oldest first (for charts)."""
+        """Every SLO's history since ``since``, oldest first, for charts.
+
+        Runs after ``detail_since`` come one by one; older ones are summed by the
+        database into ``buckets`` time buckets (worst status, highest value, lowest
+        budget), so 30 days of five-minute runs never cross into Python row by row.
+        """
         v = schema.verdicts
+        detail_since = detail_since or since
         points: dict[str, list[Point]] = {}
         with self._transaction("sloprobe-read") as conn:
+            epoch = _epoch(conn, v.c.at)
+            if epoch is not None and detail_since > since:
+                size = max(1.0, (detail_since - since).total_seconds() / buckets)
+                bucket = func.floor(epoch / size)
+                severity = func.max(
+                    case(*((v.c.status == s, n) for s, n in _SEVERITY.items()), else_=0)
+                )
+                rows = conn.execute(
+                    select(
+                        v.c.slo,
+                        func.max(v.c.at),
+                        severity,
+                        func.max(v.c.observed_value),
+                        func.min(v.c.budget_remaining),
+                    )
+                    .where(
+                        v.c.service == service,
+                        v.c.environment == environment,
+                        v.c.at > since,
+                        v.c.at <= detail_since,
+                    )
+                    .group_by(v.c.slo, bucket)
+                    .order_by(func.max(v.c.at))
+                )
+                statuses = {n: s for s, n in _SEVERITY.items()}
+                for slo, at, worst, value, budget in rows:
+                    points.setdefault(slo, []).append(
+                        Point(aware(at), statuses.get(int(worst or 0), "ok"), value, budget)
+                    )
+                start = detail_since
+            else:
+                start = since
             rows = conn.execute(
                 select(v.c.slo, v.c.at, v.c.status, v.c.observed_value, v.c.budget_remaining)
-                .where(v.c.service == service, v.c.environment == environment, v.c.at > since)
+                .where(v.c.service == service, v.c.environment == environment, v.c.at > start)
                 .order_by(v.c.at, v.c.id)
             )
             for row in rows:
@@ -502,6 +546,18 @@ def _engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+_SEVERITY = {"ok": 0, "no_data": 1, "warning": 2, "breach": 3}
+
+
+def _epoch(conn: Connection, column: Any) -> Any:
+    """Seconds since 1970 of a timestamp column, in this database's dialect (None: unknown dialect)."""
+    if conn.dialect.name == "sqlite":
+        return func.cast(func.strftime("%s", column), Integer)
+    if conn.dialect.name == "postgresql":
+        return func.extract("epoch", column)
+    return None
 
 
 def missing_driver(exc: ImportError) -> str:

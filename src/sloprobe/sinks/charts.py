@@ -42,15 +42,23 @@ def downsample(points: Sequence[Point], limit: int = MAX_POINTS) -> list[Point]:
 
 
 def status_strip(points: Sequence[Point], title: str, width: int = 600, height: int = 26) -> Markup:
-    """A bar per run, coloured by status, like a status page."""
+    """A bar per run, coloured by status, like a status page; runs of one status share one bar."""
     if not points:
         return Markup("")
-    shown = downsample(points, limit=min(MAX_POINTS, width // 2))
-    bar = width / len(shown)
+    shown = downsample(points)
+    step = width / len(shown)
+    segments: list[tuple[int, int, str]] = []  # (first index, count, status)
+    for index, point in enumerate(shown):
+        if segments and segments[-1][2] == point.status:
+            first, count, status = segments[-1]
+            segments[-1] = (first, count + 1, status)
+        else:
+            segments.append((index, 1, point.status))
     bars = "".join(
-        f'<rect x="{i * bar:.2f}" y="0" width="{max(bar - 0.6, 0.6):.2f}" height="{height}" '
-        f'fill="{STATUS_COLOURS.get(p.status, "#999")}"><title>{escape(_when(p.at))}: {escape(p.status)}</title></rect>'
-        for i, p in enumerate(shown)
+        f'<rect x="{first * step:.2f}" y="0" width="{max(count * step - 0.6, 0.6):.2f}" height="{height}" '
+        f'fill="{STATUS_COLOURS.get(status, "#999")}" data-runs="{count}"><title>{escape(_when(shown[first].at))} – '
+        f"{escape(_when(shown[first + count - 1].at))}: {escape(status)} ({count})</title></rect>"
+        for first, count, status in segments
     )
     return Markup(
         f'<svg class="chart strip" viewBox="0 0 {width} {height}" preserveAspectRatio="none" role="img" '
