@@ -129,7 +129,9 @@ def history(runs: int) -> str:
         from sloprobe.sinks.json_results import result_to_dict
 
         timeline_time, _, timeline = measured(
-            lambda: store.timeline("bench", "production", now - timedelta(days=30))
+            lambda: store.timeline(
+                "bench", "production", now - timedelta(days=30), now - timedelta(days=1)
+            )
         )
         shown = dataclasses.replace(judged, timeline=timeline)
         json_time, _, _ = measured(lambda: json.dumps(result_to_dict(shown)))
