@@ -191,3 +191,15 @@ def test_init_scaffolds_a_valid_suite_and_never_overwrites(tmp_path: Path, shape
         "slo.yaml::example-fast" in listed.stdout
         and "probes/test_example.py::test_example" in listed.stdout
     )
+
+
+def test_pages_publishing_is_optional_and_follows_the_probe() -> None:
+    pages = load(ROOT / ".github" / "workflows" / "probe.yml")["jobs"]["pages"]
+    assert pages["needs"] == "probe"
+    assert "vars.SLOPROBE_PAGES == 'true'" in pages["if"]
+    assert pages["permissions"] == {"pages": "write", "id-token": "write"}
+    assert [s.get("uses", "").split("@")[0] for s in pages["steps"]] == [
+        "actions/download-artifact",
+        "actions/upload-pages-artifact",
+        "actions/deploy-pages",
+    ]
