@@ -35,10 +35,22 @@ def run_seconds(command: Sequence[str], cwd: Path | None = None, repeats: int = 
 
 
 @contextmanager
-def slow_server(delay_s: float) -> Iterator[str]:
-    """Every GET sleeps ``delay_s`` and reports the time it slept in ``X-Slept``."""
+def slow_server(delay_s: float, handled: list[float] | None = None) -> Iterator[str]:
+    """Every GET sleeps ``delay_s``; ``handled`` collects each request's full handling time, as the server saw it."""
 
     class Handler(BaseHTTPRequestHandler):
+        started = 0.0
+
+        def parse_request(self) -> bool:
+            self.started = time.perf_counter()  # the request line has just been read
+            return super().parse_request()
+
+        def handle_one_request(self) -> None:
+            self.started = 0.0
+            super().handle_one_request()
+            if handled is not None and self.started:
+                handled.append(time.perf_counter() - self.started)
+
         protocol_version = "HTTP/1.1"  # keep-alive, as real servers: no connect in every sample
         disable_nagle_algorithm = True  # no delayed-ACK stalls between header and body writes
 
