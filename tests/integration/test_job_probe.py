@@ -152,3 +152,38 @@ def test_every_defers_the_job_and_history_remembers(
     assert (
         results["verdicts"][0]["history"]["budget"]["runs"] == 1
     )  # the deferred run is not a slice
+
+
+def test_prometheus_probe_reads_the_reference_services_metrics(slow_jobs: RunningService) -> None:
+    import httpx
+
+    for _ in range(3):
+        httpx.post(f"{slow_jobs.base_url}/jobs", data={"asset_id": "a", "prompt": "p"})
+    spec = ProbeSpec.model_validate(
+        {
+            "prometheus": {
+                "url": "/metrics",
+                "interval": "1500ms",
+                "metrics": {
+                    "p95": {
+                        "name": "job_duration_seconds",
+                        "kind": "histogram_quantile",
+                        "quantile": 0.95,
+                        "unit": "s",
+                    },
+                    "depth": {"name": "job_queue_depth", "unit": "count"},
+                    "finished": {"name": "jobs_finished_total", "kind": "counter", "unit": "count"},
+                },
+            }
+        }
+    )
+    m = run_probes({"metrics": spec}, make_context(slow_jobs.base_url, Target()), 1, 30.0)[
+        "metrics"
+    ]
+    assert m.failure is None, m.failure
+    assert m.series["finished"].samples == (3.0,)  # the three jobs finished between the two scrapes
+    p95 = m.series["p95"].samples[0]
+    assert (
+        isinstance(p95, float) and 0.25 <= p95 <= 0.5
+    )  # 400 ms jobs land in the 0.25–0.5 s bucket
+    assert m.series["depth"].samples == (0.0,)
