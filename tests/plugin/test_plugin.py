@@ -304,3 +304,25 @@ def test_broken_history_is_a_warning_and_changes_no_verdict(
     result.stdout.fnmatch_lines(["*warning: history not used: cannot open history*"])
     results = json.loads((pytester.path / "reports" / "results.json").read_text())
     assert any("history not used" in w for w in results["warnings"])
+
+
+def test_a_bug_in_history_or_notifiers_is_a_warning(
+    pytester: pytest.Pytester, shop: ScriptedServer
+) -> None:
+    pytester.makefile(".yaml", slo=SUITE)
+    pytester.makeconftest(
+        """
+        import sloprobe.plugin.suite_run as suite_run
+
+        def broken(self, result):
+            raise RuntimeError("simulated bug")
+
+        suite_run.SuiteRun.record = broken
+        """
+    )
+    result = pytester.runpytest("--base-url", shop.base_url)
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(
+        ["*warning: history/notifications failed: RuntimeError: simulated bug*"]
+    )
+    assert (pytester.path / "reports" / "report.html").is_file()

@@ -10,6 +10,7 @@ SLO file every hook below returns without doing anything.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import os
 from collections.abc import Generator, Iterator
@@ -397,7 +398,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from sloprobe.sinks import publish
     from sloprobe.sinks.github_actions import write_github_outputs
 
-    state.result = result = run.record(run.result())
+    result = run.result()
+    try:
+        result = run.record(result)
+    except Exception as exc:  # history and notifiers must never take the verdicts and report down
+        note = (
+            f"history/notifications failed: {type(exc).__name__}: {_redactor(run)(str(exc))[:200]}"
+        )
+        result = dataclasses.replace(result, warnings=(*result.warnings, note))
+    state.result = result
     state.written, state.sink_warnings = publish(result, run.report_dir)
     report = next((p for p in state.written if p.suffix == ".html"), None)
     annotations = io.StringIO()
