@@ -108,7 +108,7 @@ def accuracy() -> str:
     import numpy
 
     from sloprobe.config.model import HttpProbe, ProbeSpec, Target
-    from sloprobe.percentiles import PercentileMethod, percentile
+    from sloprobe.model.percentiles import PercentileMethod, percentile
     from sloprobe.probes.context import make_context
     from sloprobe.probes.runner import run_probes
 

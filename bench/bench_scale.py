@@ -36,12 +36,12 @@ def history(runs: int) -> str:
     from sqlalchemy import insert, select
 
     from sloprobe.config import load_slo_text
-    from sloprobe.evaluate import evaluate_slo
     from sloprobe.history import HistoryStore, schema
-    from sloprobe.measure import Measurement, Series
-    from sloprobe.over_time import judge_run, outcome_function
-    from sloprobe.result import RunInfo, RunResult
-    from sloprobe.units import Unit
+    from sloprobe.judge.evaluate import evaluate_slo
+    from sloprobe.judge.over_time import judge_run, outcome_function
+    from sloprobe.model.measurement import Measurement, Series
+    from sloprobe.model.result import RunInfo, RunResult
+    from sloprobe.model.units import Unit
 
     text = "version: 1\nservice: bench\nprobes:\n  p:\n    http:\n      path: /\n      values:\n        v: {json: v, unit: count}\nslos:\n"
     text += "".join(
@@ -125,8 +125,8 @@ def history(runs: int) -> str:
         naive_time, naive_peak, _ = measured(naive)
         import dataclasses
 
+        from sloprobe.codec import result_to_dict
         from sloprobe.sinks.html_report import render_html_report
-        from sloprobe.sinks.json_results import result_to_dict
 
         timeline_time, _, timeline = measured(
             lambda: store.timeline(
@@ -184,7 +184,7 @@ def history(runs: int) -> str:
 def sql_percentile(rows: int, postgres: bool) -> str:
     from sqlalchemy import create_engine, text
 
-    from sloprobe.percentiles import percentile
+    from sloprobe.model.percentiles import percentile
     from sloprobe.probes.sql import SqlProbe, run_sql_probe
     from sloprobe.redact import Redactor
 

@@ -203,8 +203,8 @@ def _wait(args: argparse.Namespace, rest: list[str]) -> int:
     import os
 
     from sloprobe.config.types import parse_duration
+    from sloprobe.model.units import Dimension, format_base
     from sloprobe.redact import redact_url
-    from sloprobe.units import Dimension, format_base
     from sloprobe.wait import wait_until_ready
 
     base_url = args.base_url or os.environ.get("PROBE_BASE_URL")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sloprobe.config import LoadedSloFile, load_slo_text
-from sloprobe.evaluate import evaluate_slo
 from sloprobe.history import HistoryStore
-from sloprobe.measure import Measurement, Series
-from sloprobe.over_time import judge_run, outcome_function
-from sloprobe.result import RunInfo, RunResult
-from sloprobe.units import Unit
+from sloprobe.judge.evaluate import evaluate_slo
+from sloprobe.judge.over_time import judge_run, outcome_function
+from sloprobe.model.measurement import Measurement, Series
+from sloprobe.model.result import RunInfo, RunResult
+from sloprobe.model.units import Unit
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 STEP = timedelta(minutes=5)

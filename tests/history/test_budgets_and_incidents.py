@@ -10,9 +10,8 @@ from datetime import timedelta
 import pytest
 
 from sloprobe.history import HistoryStore
-from sloprobe.incidents import Transition
-from sloprobe.over_time import SloHistory
-from sloprobe.result import RunResult
+from sloprobe.model.history import SloHistory, Transition
+from sloprobe.model.result import RunResult
 from tests.history.simulation import STEP, SUITE, T0, play, record, suite
 
 

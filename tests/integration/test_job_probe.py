@@ -9,7 +9,7 @@ import pytest
 
 from sloprobe.config.model import ProbeSpec, Target
 from sloprobe.demo.service import Faults, RunningService, ServiceConfig, start_service
-from sloprobe.measure import Measurement
+from sloprobe.model.measurement import Measurement
 from sloprobe.probes.context import make_context
 from sloprobe.probes.runner import run_probes
 from tests.support.scripted_server import Answer, ScriptedServer

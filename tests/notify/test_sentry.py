@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from sloprobe.config import LoadedSloFile, load_slo_text
-from sloprobe.measure import Measurement, Series
+from sloprobe.model.measurement import Measurement, Series
+from sloprobe.model.result import RunResult
+from sloprobe.model.units import Unit
 from sloprobe.plugin.suite_run import SuiteRun
-from sloprobe.result import RunResult
-from sloprobe.units import Unit
 from tests.history.simulation import STEP, T0
 from tests.support.fake_sentry import fake_sentry
 

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 from sloprobe.config import LoadedSloFile, load_slo_text
-from sloprobe.measure import Measurement, Series
+from sloprobe.model.measurement import Measurement, Series
+from sloprobe.model.result import RunResult
+from sloprobe.model.units import Unit
 from sloprobe.plugin.suite_run import SuiteRun
-from sloprobe.result import RunResult
-from sloprobe.units import Unit
 from tests.history.simulation import STEP, T0
 from tests.support.scripted_server import Answer, ScriptedServer
 

@@ -19,7 +19,7 @@ import redis
 from pytest_redis import factories
 from pytest_redis.executor import RedisExecutor
 
-from sloprobe.measure import Measurement
+from sloprobe.model.measurement import Measurement
 from sloprobe.probes.redis_queue import RedisQueueProbe, run_redis_queue_probe
 from sloprobe.redact import Redactor
 

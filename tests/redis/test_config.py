@@ -8,6 +8,7 @@ import sys
 import pytest
 from pydantic import ValidationError
 
+from sloprobe.model.units import Unit
 from sloprobe.probes.redis_queue import (
     INSTALL_HINT,
     RedisQueueProbe,
@@ -15,7 +16,6 @@ from sloprobe.probes.redis_queue import (
     run_redis_queue_probe,
 )
 from sloprobe.redact import Redactor
-from sloprobe.units import Unit
 
 URL = "redis://:hunter2-secret@cache:6379/0"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from sloprobe.config.model import HttpProbe, ProbeSpec, Target
-from sloprobe.measure import Measurement
+from sloprobe.model.measurement import Measurement
 from sloprobe.probes.context import make_context
 from sloprobe.probes.runner import run_probes
 from tests.reliability.hostile_server import hostile_server, silent_port

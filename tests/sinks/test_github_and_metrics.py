@@ -9,18 +9,17 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from sloprobe.evaluate import Level, Status, ThresholdCheck, Verdict
-from sloprobe.incidents import IncidentState, Transition
-from sloprobe.objectives import Budget, BurnRate
-from sloprobe.over_time import SloHistory
-from sloprobe.result import RunInfo, RunResult
+from sloprobe.codec import result_to_dict
+from sloprobe.model.history import Budget, BurnRate, IncidentState, SloHistory, Transition
+from sloprobe.model.result import RunInfo, RunResult
+from sloprobe.model.status import Level, Status
+from sloprobe.model.verdict import ThresholdCheck, Verdict
 from sloprobe.sinks.github_actions import (
     escape_data,
     escape_property,
     job_summary,
     write_github_outputs,
 )
-from sloprobe.sinks.json_results import result_to_dict
 from sloprobe.sinks.metrics_textfile import render_metrics
 
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

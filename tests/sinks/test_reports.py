@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from sloprobe.evaluate import Level, Status, ThresholdCheck, Verdict
-from sloprobe.measure import Measurement, Series
-from sloprobe.result import RunInfo, RunResult
+from sloprobe.model.measurement import Measurement, Series
+from sloprobe.model.result import RunInfo, RunResult
+from sloprobe.model.status import Level, Status
+from sloprobe.model.units import Unit
+from sloprobe.model.verdict import ThresholdCheck, Verdict
 from sloprobe.sinks import default_sinks, publish
 from sloprobe.sinks.html_report import write_html_report
 from sloprobe.sinks.json_results import write_json_results
-from sloprobe.units import Unit
 
 HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -130,7 +131,7 @@ def test_json_results_are_strict_and_complete(result: RunResult, tmp_path: Path)
         "observed_text": "p95 = 120ms",
         "held": True,
     }
-    assert data["measurements"]["health"]["series"]["latency"]["samples"] == [0.1, 0.12, None]
+    assert data["measurements"]["health"]["series"]["latency"]["samples"] == [0.1, 0.12, {"float": "nan"}]
     assert data["measurements"]["health"]["retries"] == 2
     assert data["warnings"] == ["history store unreachable"]
 

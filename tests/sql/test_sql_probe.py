@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from sloprobe.measure import Measurement
-from sloprobe.percentiles import PercentileMethod, percentile
+from sloprobe.model.measurement import Measurement
+from sloprobe.model.percentiles import PercentileMethod, percentile
 from sloprobe.probes.sql import SqlProbe, run_sql_probe
 from sloprobe.redact import Redactor
 

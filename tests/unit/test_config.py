@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from sloprobe.config import ConfigError, load_slo_file, load_slo_text
-from sloprobe.units import Unit
+from sloprobe.model.units import Unit
 
 GOOD = """\
 version: 1

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from sloprobe.config.model import SloSpec
-from sloprobe.evaluate import Status, evaluate_slo
-from sloprobe.measure import Measurement, Series
-from sloprobe.units import Unit
+from sloprobe.judge.evaluate import evaluate_slo
+from sloprobe.model.measurement import Measurement, Series
+from sloprobe.model.status import Status
+from sloprobe.model.units import Unit
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
 

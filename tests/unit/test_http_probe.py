@@ -9,7 +9,7 @@ import pytest
 from tests.support.scripted_server import Answer, ScriptedServer
 
 from sloprobe.config.model import HttpProbe, ProbeSpec, Target
-from sloprobe.measure import Measurement
+from sloprobe.model.measurement import Measurement
 from sloprobe.probes.context import make_context
 from sloprobe.probes.runner import run_probes
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sloprobe.percentiles import PercentileMethod, percentile
+from sloprobe.model.percentiles import PercentileMethod, percentile
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from sloprobe.measure import Sample, Series
-from sloprobe.percentiles import PercentileMethod
-from sloprobe.thresholds import ThresholdError, parse_threshold
-from sloprobe.units import Unit
+from sloprobe.judge.thresholds import ThresholdError, parse_threshold
+from sloprobe.model.measurement import Sample, Series
+from sloprobe.model.percentiles import PercentileMethod
+from sloprobe.model.units import Unit
 
 
 def judge(expression: str, unit: Unit, samples: list[Sample]) -> bool:

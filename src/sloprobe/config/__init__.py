@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from sloprobe.config.errors import ConfigError, ConfigProblem
 from sloprobe.config.model import SloFile, SloSpec
 from sloprobe.config.yaml_source import Path_, YamlSource, load_yaml, parse_yaml
-from sloprobe.thresholds import ThresholdError
+from sloprobe.judge.thresholds import ThresholdError
 
 __all__ = ["ConfigError", "ConfigProblem", "LoadedSloFile", "load_slo_file", "load_slo_text"]
 

@@ -15,13 +15,13 @@ from pydantic import Field, SecretStr, model_validator
 
 from sloprobe.config.base import StrictModel
 from sloprobe.config.types import Duration, Expressions, Name, Objective
-from sloprobe.percentiles import PercentileMethod
+from sloprobe.judge.thresholds import Threshold, parse_threshold
+from sloprobe.model.percentiles import PercentileMethod
+from sloprobe.model.units import Unit
 from sloprobe.probes.job_config import JOB_SERIES, JobProbe, Login
 from sloprobe.probes.prometheus import PrometheusProbe, PromQLProbe, prometheus_series_units
 from sloprobe.probes.redis_queue import RedisQueueProbe, redis_series_units
 from sloprobe.probes.sql import SqlProbe, sql_series_units
-from sloprobe.thresholds import Threshold, parse_threshold
-from sloprobe.units import Unit
 
 
 class BasicAuth(StrictModel):

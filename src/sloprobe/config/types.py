@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
-from sloprobe.thresholds import ThresholdError, parse_threshold
-from sloprobe.units import TIME_SUFFIXES
+from sloprobe.judge.thresholds import ThresholdError, parse_threshold
+from sloprobe.model.units import TIME_SUFFIXES
 
 _DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h|d)\s*$")
 

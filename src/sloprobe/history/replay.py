@@ -14,16 +14,12 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from sloprobe.evaluate import Level, Status, ThresholdCheck, Verdict
+from sloprobe.codec import history_from_dict, measurement_from_dict, verdict_from_dict
 from sloprobe.history import schema
 from sloprobe.history.store import HistoryStore, aware
-from sloprobe.incidents import IncidentState, Transition
-from sloprobe.measure import Measurement, Series
-from sloprobe.objectives import AlertState, Budget, BurnRate
-from sloprobe.over_time import SloHistory
-from sloprobe.percentiles import PercentileMethod
-from sloprobe.result import RunInfo, RunResult
-from sloprobe.units import Unit
+from sloprobe.model.result import RunInfo, RunResult
+from sloprobe.model.status import Status
+from sloprobe.model.verdict import Verdict
 
 FORMAT = "sloprobe.history/1"
 
@@ -66,83 +62,36 @@ def load_run(store: HistoryStore, run_id: str) -> RunResult | None:
         trigger=row.trigger,
         release=row.release,
     )
-    measurements = {m.probe: _measurement(m.probe, json.loads(m.data)) for m in measurement_rows}
-    verdicts = tuple(_verdict(v, measurements) for v in verdict_rows)
+    measurements = {
+        m.probe: measurement_from_dict(json.loads(m.data), m.probe) for m in measurement_rows
+    }
+    verdicts = tuple(_verdict(v) for v in verdict_rows)
     return RunResult(info, verdicts, measurements, tuple(json.loads(row.warnings or "[]")))
 
 
-def _measurement(probe: str, data: dict[str, Any]) -> Measurement:
-    return Measurement(
-        probe=probe,
-        kind=data["kind"],
-        started_at=datetime.fromisoformat(data["started_at"]),
-        duration_s=data["duration_s"],
-        series={
-            name: Series(name, Unit(s["unit"]), tuple(x for x in s["samples"] if x is not None))
-            for name, s in data["series"].items()
-        },
-        failure=data["failure"],
-        missing=data["missing"],
-        attempts=data["attempts"],
-        retries=data["retries"],
-        excerpt=data["excerpt"],
-        details=data["details"],
-        skipped=data["skipped"],
-        deferred=data.get("deferred", False),
-        trace_id=data.get("trace_id"),
-    )
+def _verdict(row: Any) -> Verdict:
+    """The verdict as it was judged: the codec's dict, kept whole in ``summary``."""
+    stored = json.loads(row.summary) if row.summary else None
+    if stored is not None and "slo" in stored:
+        return verdict_from_dict(stored)
+    return _legacy_verdict(row, stored)
 
 
-def _verdict(row: Any, measurements: dict[str, Measurement]) -> Verdict:
-    summary = json.loads(row.summary) if row.summary else None
-    samples = json.loads(row.samples or "[]")
+def _legacy_verdict(row: Any, summary: dict[str, Any] | None) -> Verdict:
+    """Rows written before the codec kept only the history part; the rest comes from columns."""
+    status = Status(row.status)
     return Verdict(
         slo=row.slo,
         probe="",
         measure="",
-        status=Status(row.status),
+        status=status,
         observed=row.observed,
         threshold=row.threshold,
         reason=row.reason,
         counts_as_bad=bool(row.counts_as_bad),
-        checks=(
-            ThresholdCheck(
-                row.threshold, Level.BREACH, row.observed_value, row.observed, not row.counts_as_bad
-            ),
-        ),
-        samples=len(samples),
-        percentile_method=PercentileMethod.LINEAR,
-        history=_history(summary) if summary else None,
+        samples=len(json.loads(row.samples or "[]")),
+        history=history_from_dict(summary) if summary else None,
     )
-
-
-def _history(data: dict[str, Any]) -> SloHistory:
-    incident = data["incident"]
-    state = IncidentState(
-        open=incident["open"],
-        transition=Transition(incident["transition"]) if incident["transition"] else None,
-        opened_at=datetime.fromisoformat(incident["opened_at"]) if incident["opened_at"] else None,
-        duration_s=incident["duration_s"],
-        bad_streak=incident["bad_streak"],
-        good_streak=incident["good_streak"],
-        cause=incident["cause"],
-        silenced=incident["silenced"],
-        incident_id=incident["id"],
-        since=datetime.fromisoformat(incident["since"]) if incident["since"] else None,
-    )
-    budget = Budget(**data["budget"]) if data["budget"] else None
-    rates = tuple(BurnRate(b["window_s"], b["rate"], b["runs"]) for b in data["burn_rates"])
-    by_window = {b.window_s: b for b in rates}
-    alerts = tuple(
-        AlertState(
-            a["level"],
-            a["factor"],
-            by_window.get(a["long_s"], BurnRate(a["long_s"], None, 0)),
-            by_window.get(a["short_s"], BurnRate(a["short_s"], None, 0)),
-        )
-        for a in data["alerts"]
-    )
-    return SloHistory(state, budget, rates, alerts, data["runs_seen"])
 
 
 def export_lines(store: HistoryStore) -> Iterator[str]:

@@ -32,15 +32,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from sloprobe.evaluate import Verdict
+from sloprobe.codec import measurement_to_dict, verdict_to_dict
 from sloprobe.history import schema
-from sloprobe.incidents import OpenIncident, Transition
-from sloprobe.measure import Sample
-from sloprobe.notify.plan import Notice
-from sloprobe.objectives import RunOutcome, WindowTotals
+from sloprobe.model.history import OpenIncident, RunOutcome, Transition, WindowTotals
+from sloprobe.model.measurement import Sample
+from sloprobe.model.notice import Notice
+from sloprobe.model.result import RunResult
+from sloprobe.model.status import Status
+from sloprobe.model.timeline import Point
+from sloprobe.model.verdict import Verdict
 from sloprobe.redact import redact_url, redact_urls_in
-from sloprobe.result import RunResult
-from sloprobe.timeline import Point
 
 SQLITE_BUSY_TIMEOUT_S = 30
 
@@ -327,7 +328,7 @@ class HistoryStore:
                 size = max(1.0, (detail_since - since).total_seconds() / buckets)
                 bucket = func.floor(epoch / size)
                 severity = func.max(
-                    case(*((v.c.status == s, n) for s, n in _SEVERITY.items()), else_=0)
+                    case(*((v.c.status == s.value, s.severity) for s in Status), else_=0)
                 )
                 rows = conn.execute(
                     select(
@@ -346,7 +347,7 @@ class HistoryStore:
                     .group_by(v.c.slo, bucket)
                     .order_by(func.max(v.c.at))
                 )
-                statuses = {n: s for s, n in _SEVERITY.items()}
+                statuses = {s.severity: s.value for s in Status}
                 for slo, at, worst, value, budget in rows:
                     points.setdefault(slo, []).append(
                         Point(aware(at), statuses.get(int(worst or 0), "ok"), value, budget)
@@ -381,8 +382,6 @@ class HistoryStore:
 def _write(
     conn: Connection, result: RunResult, outcome_of: Callable[[Verdict], RunOutcome]
 ) -> RunResult:
-    from sloprobe.sinks.json_results import history_to_dict, measurement_to_dict
-
     run = result.run
     run_pk = _inserted(
         conn.execute(
@@ -450,9 +449,7 @@ def _write(
                 else None,
                 incident_id=incident_id,
                 samples=json.dumps([_finite(s) for s in series.samples] if series else []),
-                summary=json.dumps(history_to_dict(verdict.history), allow_nan=False)
-                if verdict.history
-                else None,
+                summary=json.dumps(verdict_to_dict(verdict), allow_nan=False),
             )
         )
     return dataclasses.replace(result, verdicts=tuple(stored))
@@ -546,9 +543,6 @@ def _engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
-
-
-_SEVERITY = {"ok": 0, "no_data": 1, "warning": 2, "breach": 3}
 
 
 def _epoch(conn: Connection, column: Any) -> Any:

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sloprobe.evaluate import Verdict
+from sloprobe.model.result import RunResult
+from sloprobe.model.verdict import Verdict
 from sloprobe.notify.messages import context, headline
 from sloprobe.notify.plan import ChannelPolicy
 from sloprobe.notify.slack import post_to_slack
-from sloprobe.result import RunResult
 
 if TYPE_CHECKING:
     from sloprobe.config.model import Settings

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sloprobe.evaluate import Verdict
-from sloprobe.history_text import budget_text
-from sloprobe.notify.plan import Notice
-from sloprobe.objectives import format_duration
-from sloprobe.result import RunResult
+from sloprobe.model.describe import budget_text
+from sloprobe.model.notice import Notice
+from sloprobe.model.result import RunResult
+from sloprobe.model.units import format_duration
+from sloprobe.model.verdict import Verdict
 
 
 def headline(notice: Notice, verdict: Verdict | None) -> str:

@@ -8,35 +8,19 @@ identity, so the receiving end can deduplicate it.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sloprobe.incidents import Transition
-from sloprobe.result import RunResult
-
-_NAMESPACE = uuid.UUID("5d1c4e0a-7c0f-4d0e-9a57-51c0b7e0b001")
+from sloprobe.model.history import Transition
+from sloprobe.model.notice import Notice
+from sloprobe.model.result import RunResult
 
 
 @dataclass(frozen=True)
 class ChannelPolicy:
     recovery: bool = False
     reminder_every_s: float | None = None
-
-
-@dataclass(frozen=True)
-class Notice:
-    incident_id: int
-    slo: str
-    channel: str
-    kind: str  # opened | reminder | resolved
-    key: str  # unique per incident and channel
-
-    def event_id(self, service: str, environment: str) -> str:
-        """Stable across retries: Sentry drops a second event with the same id."""
-        name = f"{service}/{environment}/{self.slo}/{self.incident_id}/{self.channel}/{self.key}"
-        return uuid.uuid5(_NAMESPACE, name).hex
 
 
 def plan_notices(

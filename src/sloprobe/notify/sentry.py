@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from sloprobe.notify.plan import Notice
+from sloprobe.model.notice import Notice
 
 Scrub = Callable[[str], str]
 

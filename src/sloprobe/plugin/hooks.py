@@ -28,11 +28,11 @@ if (
     import httpx
 
     from sloprobe.config import ConfigError, LoadedSloFile
+    from sloprobe.model.result import RunResult
     from sloprobe.plugin.items import SloFile
     from sloprobe.plugin.recorder import Recorder
     from sloprobe.plugin.suite_run import SuiteRun
     from sloprobe.redact import Redactor
-    from sloprobe.result import RunResult
 
 EXIT_ON = ("breach", "warning", "incident")
 
@@ -233,7 +233,7 @@ def pytest_collection_modifyitems(
     run = state.run
     if run is None:
         return
-    from sloprobe.measure import Measurement
+    from sloprobe.model.measurement import Measurement
     from sloprobe.plugin.items import SloItem
 
     slo_items = [i for i in items if isinstance(i, SloItem)]
@@ -394,7 +394,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = state.run
     if run is None or not run.verdicts:
         return
-    from sloprobe.evaluate import Status
+    from sloprobe.model.status import Status
     from sloprobe.sinks import publish
     from sloprobe.sinks.github_actions import write_github_outputs
 

@@ -12,7 +12,8 @@ from _pytest._code.code import TerminalRepr
 from _pytest._io import TerminalWriter
 
 from sloprobe.config import ConfigError, LoadedSloFile, load_slo_file
-from sloprobe.evaluate import Status, Verdict
+from sloprobe.model.status import Status
+from sloprobe.model.verdict import Verdict
 from sloprobe.plugin.names import is_slo_file
 
 __all__ = ["SLOWarning", "SloFile", "SloItem", "is_slo_file"]

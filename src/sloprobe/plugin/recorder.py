@@ -8,9 +8,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sloprobe.config.model import RecordedValue
-from sloprobe.measure import Measurement, Sample, Series
+from sloprobe.model.measurement import Measurement, Sample, Series
+from sloprobe.model.units import Dimension, Unit
 from sloprobe.redact import Redactor
-from sloprobe.units import Dimension, Unit
 
 
 class Recorder:

@@ -18,15 +18,16 @@ from typing import TYPE_CHECKING
 from sloprobe import __version__
 from sloprobe.config import LoadedSloFile
 from sloprobe.config.model import ProbeSpec
-from sloprobe.evaluate import Verdict, evaluate_slo
-from sloprobe.measure import Measurement, Sample
-from sloprobe.objectives import format_duration
-from sloprobe.over_time import judge_run, outcome_function, pooled_verdict
+from sloprobe.judge.evaluate import evaluate_slo
+from sloprobe.judge.over_time import judge_run, outcome_function, pooled_verdict
+from sloprobe.model.measurement import Measurement, Sample
+from sloprobe.model.result import RunInfo, RunResult
+from sloprobe.model.units import format_duration
+from sloprobe.model.verdict import Verdict
 from sloprobe.plugin.names import BASE_URL_ENV, NO_TARGET
 from sloprobe.probes.context import ProbeContext, make_context
 from sloprobe.probes.runner import run_probes
 from sloprobe.redact import redact_url
-from sloprobe.result import RunInfo, RunResult
 
 if TYPE_CHECKING:
     from sloprobe.history import HistoryStore

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from sloprobe.evaluate import Status, Verdict
-from sloprobe.history_text import budget_text, incident_text
-from sloprobe.result import RunResult
+from sloprobe.model.describe import budget_text, incident_text
+from sloprobe.model.result import RunResult
+from sloprobe.model.status import Status
+from sloprobe.model.verdict import Verdict
 
 _MARKUP: dict[Status, dict[str, bool]] = {
     Status.OK: {"green": True},

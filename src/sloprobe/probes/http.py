@@ -18,10 +18,10 @@ import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from sloprobe.config.model import HTTP_SERIES, HttpProbe, ValueSpec
-from sloprobe.measure import Measurement, Sample, Series
+from sloprobe.model.measurement import Measurement, Sample, Series
+from sloprobe.model.units import Dimension, Unit
 from sloprobe.probes.context import ProbeContext
 from sloprobe.probes.tracing import Trace
-from sloprobe.units import Dimension, Unit
 
 EXCERPT_CHARS = 500
 _RETRYABLE = (httpx.ConnectError, httpx.ConnectTimeout)

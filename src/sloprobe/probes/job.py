@@ -17,11 +17,11 @@ from typing import Any
 import httpx
 from tenacity import AsyncRetrying, RetryError, retry_if_result, stop_after_delay, wait_exponential
 
-from sloprobe.measure import Measurement, Sample, Series
+from sloprobe.model.measurement import Measurement, Sample, Series
+from sloprobe.model.units import Dimension, format_base
 from sloprobe.probes.context import ProbeContext
 from sloprobe.probes.http import ABSENT, dig
 from sloprobe.probes.job_config import JOB_SERIES, JobProbe, RequestSpec
-from sloprobe.units import Dimension, format_base
 
 ERROR_CHARS = 300
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\-]*)\}")

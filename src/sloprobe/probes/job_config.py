@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from sloprobe.config.base import StrictModel
 from sloprobe.config.types import Duration, Name
-from sloprobe.units import Unit
+from sloprobe.model.units import Unit
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 

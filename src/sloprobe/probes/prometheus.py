@@ -19,10 +19,10 @@ from pydantic import Field, model_validator
 
 from sloprobe.config.base import StrictModel
 from sloprobe.config.types import Duration, Name
-from sloprobe.measure import Measurement, Sample, Series
+from sloprobe.model.measurement import Measurement, Sample, Series
+from sloprobe.model.units import Unit
 from sloprobe.probes.histogram import histogram_quantile, series_delta
 from sloprobe.redact import redact_url
-from sloprobe.units import Unit
 
 if TYPE_CHECKING:
     from sloprobe.probes.context import ProbeContext

@@ -19,10 +19,10 @@ from pydantic import Field, field_validator, model_validator
 
 from sloprobe.config.base import StrictModel
 from sloprobe.config.types import Duration
-from sloprobe.measure import Measurement, Sample, Series
+from sloprobe.model.measurement import Measurement, Sample, Series
+from sloprobe.model.units import Dimension, Unit, format_base
 from sloprobe.probes import redis_layouts as layouts
 from sloprobe.redact import Redactor, redact_url
-from sloprobe.units import Dimension, Unit, format_base
 
 INSTALL_HINT = "install the redis extra: pip install 'sloprobe[redis]'"
 _SCHEMES = ("redis", "rediss", "unix")

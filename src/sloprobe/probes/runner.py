@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 import httpx
 
 from sloprobe.config.model import ProbeSpec
-from sloprobe.measure import Measurement
+from sloprobe.model.measurement import Measurement
+from sloprobe.model.units import Dimension, format_base
 from sloprobe.probes.context import ProbeContext
 from sloprobe.probes.http import ABSENT, dig, run_http_probe
 from sloprobe.probes.job_config import Login
 from sloprobe.probes.tracing import Trace
-from sloprobe.units import Dimension, format_base
 
 HTTP_KINDS = frozenset({"http", "job", "prometheus"})
 JOB_DEADLINE_MARGIN_S = 30.0

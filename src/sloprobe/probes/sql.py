@@ -20,10 +20,10 @@ from pydantic import Field, model_validator
 
 from sloprobe.config.base import StrictModel
 from sloprobe.config.types import Duration, Name
-from sloprobe.measure import Measurement, Sample, Series
-from sloprobe.percentiles import PercentileMethod
+from sloprobe.model.measurement import Measurement, Sample, Series
+from sloprobe.model.percentiles import PercentileMethod
+from sloprobe.model.units import Unit
 from sloprobe.redact import Redactor, redact_urls_in
-from sloprobe.units import Unit
 
 MAX_ROWS = 100_000
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sloprobe.result import RunResult
+from sloprobe.model.result import RunResult
 
 Sink = Callable[[RunResult, Path], Path]
 

@@ -12,9 +12,14 @@ from datetime import datetime
 
 from markupsafe import Markup, escape
 
-from sloprobe.timeline import Point
+from sloprobe.model.status import Status
+from sloprobe.model.timeline import Point
 
-STATUS_ORDER = {"ok": 0, "no_data": 1, "warning": 2, "breach": 3}
+
+def _severity(status: str) -> int:
+    return Status(status).severity if status in Status.__members__.values() else 0
+
+
 STATUS_COLOURS = {"ok": "#2da44e", "warning": "#d4a72c", "breach": "#cf222e", "no_data": "#8250df"}
 MAX_POINTS = 288
 
@@ -27,7 +32,7 @@ def downsample(points: Sequence[Point], limit: int = MAX_POINTS) -> list[Point]:
     out = []
     for index in range(limit):
         bucket = points[int(index * size) : max(int((index + 1) * size), int(index * size) + 1)]
-        worst = max(bucket, key=lambda p: STATUS_ORDER.get(p.status, 0))
+        worst = max(bucket, key=lambda p: _severity(p.status))
         values = [p.value for p in bucket if p.value is not None]
         budgets = [p.budget_remaining for p in bucket if p.budget_remaining is not None]
         out.append(

@@ -15,12 +15,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
-from sloprobe.evaluate import Status, Verdict
-from sloprobe.history_text import budget_text, incident_text
-from sloprobe.result import RunResult
+from sloprobe.model.describe import budget_text, incident_text
+from sloprobe.model.result import RunResult
+from sloprobe.model.status import Status
+from sloprobe.model.verdict import Verdict
 
 SUMMARY_LIMIT = 1024 * 1024 - 4096  # GitHub refuses a step summary over 1 MiB
-_ORDER = {Status.BREACH: 0, Status.NO_DATA: 1, Status.WARNING: 2, Status.OK: 3}
 _EMOJI = {Status.OK: "✅", Status.WARNING: "⚠️", Status.BREACH: "❌", Status.NO_DATA: "❔"}
 
 
@@ -96,10 +96,7 @@ def _detail(verdict: Verdict) -> str:
 
 
 def _ordered(result: RunResult) -> list[Verdict]:
-    return sorted(
-        result.verdicts,
-        key=lambda v: _ORDER[v.status] if v.counts_as_bad or v.status is not Status.NO_DATA else 2,
-    )
+    return sorted(result.verdicts, key=lambda v: v.rank)
 
 
 def job_summary(result: RunResult) -> str:

@@ -13,19 +13,18 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from sloprobe.evaluate import Status, Verdict
-from sloprobe.history_text import budget_text, burn_text, incident_text
-from sloprobe.measure import Measurement, Series
-from sloprobe.objectives import format_duration
-from sloprobe.percentiles import PercentileMethod, percentile
-from sloprobe.result import RunResult
+from sloprobe.judge.thresholds import ThresholdError, format_observed, parse_threshold
+from sloprobe.model.describe import budget_text, burn_text, incident_text
+from sloprobe.model.measurement import Measurement, Series
+from sloprobe.model.percentiles import PercentileMethod, percentile
+from sloprobe.model.result import RunResult
+from sloprobe.model.status import Status
+from sloprobe.model.units import Dimension, format_duration
+from sloprobe.model.verdict import Verdict
 from sloprobe.sinks.charts import line_chart, status_strip
 from sloprobe.sinks.files import write_atomically
-from sloprobe.thresholds import ThresholdError, format_observed, parse_threshold
-from sloprobe.units import Dimension
 
 FILE_NAME = "report.html"
-_ORDER = {Status.BREACH: 0, Status.NO_DATA: 1, Status.WARNING: 2, Status.OK: 3}
 _METHODS = {
     PercentileMethod.LINEAR: "linear (Hyndman–Fan type 7)",
     PercentileMethod.NEAREST_RANK: "nearest rank",
@@ -54,12 +53,7 @@ def write_html_report(result: RunResult, directory: Path) -> Path:
 
 def render_html_report(result: RunResult) -> str:
     template = _environment.get_template("report.html.j2")
-    verdicts = sorted(
-        result.verdicts,
-        key=lambda v: _ORDER[
-            v.status if v.counts_as_bad or v.status is not Status.NO_DATA else Status.WARNING
-        ],
-    )
+    verdicts = sorted(result.verdicts, key=lambda v: v.rank)
     return template.render(
         result=result,
         run=result.run,

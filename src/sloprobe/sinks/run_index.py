@@ -13,9 +13,9 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from sloprobe.result import RunResult
+from sloprobe.codec import result_to_dict
+from sloprobe.model.result import RunResult
 from sloprobe.sinks.files import write_atomically
-from sloprobe.sinks.json_results import result_to_dict
 
 RETENTION = 50
 _environment = Environment(

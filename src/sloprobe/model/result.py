@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sloprobe.evaluate import Status, Verdict
-from sloprobe.measure import Measurement
-from sloprobe.timeline import Point
+from sloprobe.model.measurement import Measurement
+from sloprobe.model.status import Status
+from sloprobe.model.timeline import Point
+from sloprobe.model.verdict import Verdict
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sloprobe.units import Dimension, Unit
+from sloprobe.model.units import Dimension, Unit
 
 Sample = float | str | bool
 

@@ -13,9 +13,9 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sloprobe.measure import Sample, Series
-from sloprobe.percentiles import PercentileMethod, percentile
-from sloprobe.units import TIME_SUFFIXES, Dimension, Unit, format_base
+from sloprobe.model.measurement import Sample, Series
+from sloprobe.model.percentiles import PercentileMethod, percentile
+from sloprobe.model.units import TIME_SUFFIXES, Dimension, Unit, format_base
 
 
 class ThresholdError(ValueError):

@@ -9,40 +9,9 @@ keeps runs in history but opens nothing. Notifiers speak on transitions only.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
-
-class Transition(StrEnum):
-    OPENED = "opened"
-    ONGOING = "ongoing"
-    RESOLVED = "resolved"
-
-
-@dataclass(frozen=True)
-class OpenIncident:
-    """An incident as history holds it before this run."""
-
-    id: int
-    opened_at: datetime
-    cause: str
-
-
-@dataclass(frozen=True)
-class IncidentState:
-    """The incident state of one SLO after this run."""
-
-    open: bool
-    transition: Transition | None
-    opened_at: datetime | None
-    duration_s: float | None
-    bad_streak: int
-    good_streak: int
-    cause: str | None = None
-    silenced: str | None = None
-    incident_id: int | None = None
-    since: datetime | None = None  # the first bad run of the current bad streak
+from sloprobe.model.history import IncidentState, OpenIncident, Transition
 
 
 def streaks(recent: Sequence[tuple[datetime, bool]]) -> tuple[int, int, datetime | None]:

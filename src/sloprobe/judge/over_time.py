@@ -8,47 +8,36 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sloprobe.config.model import Settings, SloFile, SloSpec
-from sloprobe.evaluate import Status, Verdict, evaluate_slo
-from sloprobe.incidents import IncidentState, OpenIncident, next_incident_state
-from sloprobe.measure import Measurement, Sample, Series
-from sloprobe.objectives import (
+from sloprobe.judge.evaluate import evaluate_slo
+from sloprobe.judge.incidents import next_incident_state
+from sloprobe.judge.objectives import (
     AlertSpec,
-    AlertState,
-    Budget,
-    BurnRate,
-    RunOutcome,
-    WindowTotals,
     alert_states,
     budget_from_totals,
     burn_rate,
     error_budget,
 )
-from sloprobe.result import RunResult
-from sloprobe.units import Dimension
-
-
-@dataclass(frozen=True)
-class SloHistory:
-    """What history says about one SLO after this run."""
-
-    incident: IncidentState
-    budget: Budget | None = None
-    burn_rates: tuple[BurnRate, ...] = ()
-    alerts: tuple[AlertState, ...] = ()
-    runs_seen: int = 0
-
-    @property
-    def firing(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(a.level for a in self.alerts if a.firing))
+from sloprobe.judge.rules import JudgeSettings, SloRule, SuiteRules
+from sloprobe.model.history import (
+    AlertState,
+    BurnRate,
+    OpenIncident,
+    RunOutcome,
+    SloHistory,
+    WindowTotals,
+)
+from sloprobe.model.measurement import Measurement, Sample, Series
+from sloprobe.model.result import RunResult
+from sloprobe.model.status import Status
+from sloprobe.model.units import Dimension
+from sloprobe.model.verdict import Verdict
 
 
 def outcome_of(
-    verdict: Verdict, spec: SloSpec, measurement: Measurement | None, at: datetime
+    verdict: Verdict, spec: SloRule, measurement: Measurement | None, at: datetime
 ) -> RunOutcome:
     """How this run counts: a bad or good slice, and its good and total events (samples)."""
     counted = verdict.status is not Status.NO_DATA or verdict.counts_as_bad
@@ -58,7 +47,7 @@ def outcome_of(
     )
 
 
-def _events(verdict: Verdict, spec: SloSpec, measurement: Measurement | None) -> tuple[int, int]:
+def _events(verdict: Verdict, spec: SloRule, measurement: Measurement | None) -> tuple[int, int]:
     if verdict.status is Status.NO_DATA:
         return (0, 1) if verdict.counts_as_bad else (0, 0)
     series = measurement.series.get(spec.measure) if measurement is not None else None
@@ -78,10 +67,10 @@ def _events(verdict: Verdict, spec: SloSpec, measurement: Measurement | None) ->
 
 def pooled_verdict(
     name: str,
-    spec: SloSpec,
+    spec: SloRule,
     measurement: Measurement | None,
     pooled: Sequence[Sample],
-    settings: Settings,
+    settings: JudgeSettings,
 ) -> Verdict:
     """Judge ``spec.over`` SLOs over past samples plus this run's (percentiles pool, never average)."""
     if measurement is None or measurement.failed or not pooled:
@@ -96,8 +85,8 @@ def pooled_verdict(
 
 def judge_over_time(
     verdict: Verdict,
-    spec: SloSpec,
-    settings: Settings,
+    spec: SloRule,
+    settings: JudgeSettings,
     past: Sequence[RunOutcome],
     open_incident: OpenIncident | None,
     outcome: RunOutcome,
@@ -165,7 +154,7 @@ class HistoryReader(Protocol):
 FLAP_LOOKBACK_S = 86400.0
 
 
-def lookback_s(spec: SloSpec, settings: Settings) -> float:
+def lookback_s(spec: SloRule, settings: JudgeSettings) -> float:
     """How far back this SLO's run-by-run judgement looks: its burn-rate windows and flap control.
 
     The objective's whole window (30 days: 8,640 runs) is only summed, by the store.
@@ -176,7 +165,7 @@ def lookback_s(spec: SloSpec, settings: Settings) -> float:
     return max(longest, FLAP_LOOKBACK_S)
 
 
-def judge_run(result: RunResult, slo_file: SloFile, reader: HistoryReader) -> RunResult:
+def judge_run(result: RunResult, slo_file: SuiteRules, reader: HistoryReader) -> RunResult:
     """Every verdict of ``result`` judged over time, as of the run's start."""
     now = result.run.started_at
     judged = []
@@ -208,7 +197,7 @@ def judge_run(result: RunResult, slo_file: SloFile, reader: HistoryReader) -> Ru
     return dataclasses.replace(result, verdicts=tuple(judged))
 
 
-def outcome_function(result: RunResult, slo_file: SloFile) -> Callable[[Verdict], RunOutcome]:
+def outcome_function(result: RunResult, slo_file: SuiteRules) -> Callable[[Verdict], RunOutcome]:
     """The outcome of each verdict of ``result``, for the store to record."""
 
     def outcome(verdict: Verdict) -> RunOutcome:

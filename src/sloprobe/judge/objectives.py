@@ -15,66 +15,8 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
 
-Budgeting = Literal["timeslices", "occurrences"]
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    """One run of one SLO as history remembers it."""
-
-    at: datetime
-    bad: bool
-    counted: bool = True  # False for no_data that the SLO allows: neither good nor bad
-    good_events: int = 0
-    total_events: int = 0
-
-
-@dataclass(frozen=True)
-class BurnRate:
-    window_s: float
-    rate: float | None  # None: fewer runs than the minimum (no data), never 0
-    runs: int
-
-
-@dataclass(frozen=True)
-class AlertState:
-    level: str
-    factor: float
-    long: BurnRate
-    short: BurnRate
-
-    @property
-    def firing(self) -> bool:
-        return (
-            self.long.rate is not None
-            and self.short.rate is not None
-            and self.long.rate >= self.factor
-            and self.short.rate >= self.factor
-        )
-
-
-@dataclass(frozen=True)
-class Budget:
-    """The error budget of one SLO over its window, as of ``now``."""
-
-    objective: float
-    window_s: float
-    budgeting: Budgeting
-    runs: int
-    good: int
-    total: int
-    compliance: float | None
-    total_s: float  # the budget as time: (1 - objective) × window
-    remaining_fraction: float | None
-    remaining_s: float | None
-    exhausted_in_s: float | None  # at the current burn; None when not burning
-    history_s: float  # how much of the window history covers
-
-    @property
-    def used_fraction(self) -> float | None:
-        return None if self.remaining_fraction is None else 1 - self.remaining_fraction
+from sloprobe.model.history import AlertState, Budget, Budgeting, BurnRate, RunOutcome, WindowTotals
 
 
 def in_window(outcomes: Sequence[RunOutcome], now: datetime, window_s: float) -> list[RunOutcome]:
@@ -105,28 +47,6 @@ def burn_rate(
     if len(runs) < min_runs or total == 0:
         return BurnRate(window_s, None, len(runs))
     return BurnRate(window_s, ((total - good) / total) / (1 - objective), len(runs))
-
-
-@dataclass(frozen=True)
-class WindowTotals:
-    """Counted runs of a window, summed (the database can sum 8,640 runs faster than Python)."""
-
-    runs: int = 0
-    bad_runs: int = 0
-    good_events: int = 0
-    total_events: int = 0
-    first_at: datetime | None = None
-
-    def plus(self, outcome: RunOutcome) -> WindowTotals:
-        if not outcome.counted:
-            return self
-        return WindowTotals(
-            self.runs + 1,
-            self.bad_runs + outcome.bad,
-            self.good_events + outcome.good_events,
-            self.total_events + outcome.total_events,
-            min(self.first_at, outcome.at) if self.first_at else outcome.at,
-        )
 
 
 def totals_of(outcomes: Sequence[RunOutcome]) -> WindowTotals:
@@ -231,18 +151,3 @@ def alert_states(
         )
         for spec in specs
     )
-
-
-def format_duration(seconds: float) -> str:
-    """``3 h 12 m``, ``45 m``, ``2 d 4 h`` — budget left, incident age."""
-    whole = max(0, round(seconds))
-    days, rest = divmod(whole, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
-    if hours:
-        return f"{hours} h {minutes} m" if minutes else f"{hours} h"
-    if minutes:
-        return f"{minutes} m"
-    return f"{secs} s"

@@ -92,3 +92,18 @@ def format_base(value: float, dimension: Dimension) -> str:
 
 def _trim(value: float) -> str:
     return f"{round(value, 2):.12g}"
+
+
+def format_duration(seconds: float) -> str:
+    """``3 h 12 m``, ``45 m``, ``2 d 4 h`` — budget left, incident age."""
+    whole = max(0, round(seconds))
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} m" if minutes else f"{hours} h"
+    if minutes:
+        return f"{minutes} m"
+    return f"{secs} s"

@@ -9,71 +9,18 @@ problems never reach here (they are usage errors).
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import TYPE_CHECKING
 
-from sloprobe.config.model import SloSpec
-from sloprobe.measure import Measurement, Sample, Series
-from sloprobe.percentiles import PercentileMethod
-from sloprobe.thresholds import Threshold, format_observed
-
-if TYPE_CHECKING:
-    from sloprobe.over_time import SloHistory
-
-
-class Status(StrEnum):
-    OK = "ok"
-    WARNING = "warning"
-    BREACH = "breach"
-    NO_DATA = "no_data"
-
-
-class Level(StrEnum):
-    BREACH = "breach"
-    WARN = "warn"
-
-
-@dataclass(frozen=True)
-class ThresholdCheck:
-    """One expression held against this run's data; ``held`` is None when it could not be computed."""
-
-    expression: str
-    level: Level
-    observed: Sample | None
-    observed_text: str
-    held: bool | None
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The judgement of one SLO in one run, with everything a sink needs to explain it."""
-
-    slo: str
-    probe: str
-    measure: str
-    status: Status
-    observed: str
-    threshold: str
-    reason: str
-    counts_as_bad: bool
-    checks: tuple[ThresholdCheck, ...] = ()
-    warn: str | None = None
-    samples: int = 0
-    percentile_method: PercentileMethod = PercentileMethod.LINEAR
-    description: str | None = None
-    owner: str | None = None
-    runbook: str | None = None
-    history: SloHistory | None = None  # added at session end from stored runs
-
-    @property
-    def passed(self) -> bool:
-        return not self.counts_as_bad
+from sloprobe.judge.rules import SloRule
+from sloprobe.judge.thresholds import Threshold, format_observed
+from sloprobe.model.measurement import Measurement, Series
+from sloprobe.model.percentiles import PercentileMethod
+from sloprobe.model.status import Level, Status
+from sloprobe.model.verdict import ThresholdCheck, Verdict
 
 
 def evaluate_slo(
     name: str,
-    spec: SloSpec,
+    spec: SloRule,
     measurement: Measurement | None,
     default_method: PercentileMethod = PercentileMethod.LINEAR,
 ) -> Verdict:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sloprobe.evaluate import Verdict
-from sloprobe.incidents import Transition
-from sloprobe.objectives import format_duration
+from sloprobe.model.history import Transition
+from sloprobe.model.units import format_duration
+from sloprobe.model.verdict import Verdict
 
 
 def budget_text(verdict: Verdict) -> str:

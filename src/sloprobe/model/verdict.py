@@ -1,0 +1,56 @@
+"""A verdict: the judgement of one SLO in one run, with everything an output needs to explain it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sloprobe.model.history import SloHistory
+from sloprobe.model.measurement import Sample
+from sloprobe.model.percentiles import PercentileMethod
+from sloprobe.model.status import Level, Status
+
+
+@dataclass(frozen=True)
+class ThresholdCheck:
+    """One expression held against this run's data; ``held`` is None when it could not be computed."""
+
+    expression: str
+    level: Level
+    observed: Sample | None
+    observed_text: str
+    held: bool | None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The judgement of one SLO in one run, with everything a sink needs to explain it."""
+
+    slo: str
+    probe: str
+    measure: str
+    status: Status
+    observed: str
+    threshold: str
+    reason: str
+    counts_as_bad: bool
+    checks: tuple[ThresholdCheck, ...] = ()
+    warn: str | None = None
+    samples: int = 0
+    percentile_method: PercentileMethod = PercentileMethod.LINEAR
+    description: str | None = None
+    owner: str | None = None
+    runbook: str | None = None
+    history: SloHistory | None = None  # added at session end from stored runs
+
+    @property
+    def passed(self) -> bool:
+        return not self.counts_as_bad
+
+    @property
+    def rank(self) -> int:
+        """Place in a list for people, most urgent first: breach, bad no data, warning, ok."""
+        if self.status is Status.BREACH:
+            return 0
+        if self.counts_as_bad:
+            return 1
+        return 3 if self.status is Status.OK else 2
