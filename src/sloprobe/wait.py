@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import httpx
 from tenacity import RetryError, Retrying, retry_if_result, stop_before_delay, wait_exponential
 
-from sloprobe.probes.http import ABSENT, dig
+from sloprobe.probes.http.measure import ABSENT, dig
 from sloprobe.redact import redact_url
 
 

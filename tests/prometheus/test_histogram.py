@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from sloprobe.probes.histogram import counter_delta, histogram_quantile
+from sloprobe.probes.prometheus.histogram import counter_delta, histogram_quantile
 
 INF = math.inf
 

@@ -9,12 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from sloprobe.model.units import Unit
-from sloprobe.probes.redis_queue import (
-    INSTALL_HINT,
-    RedisQueueProbe,
-    redis_series_units,
-    run_redis_queue_probe,
-)
+from sloprobe.probes.redis.spec import INSTALL_HINT, RedisQueueProbe, redis_series_units
+from sloprobe.probes.redis.measure import run_redis_queue_probe
 from sloprobe.redact import Redactor
 
 URL = "redis://:hunter2-secret@cache:6379/0"

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from sloprobe.config.model import HttpProbe, ProbeSpec, Target
+from sloprobe.probes.http.spec import HttpProbe
+from sloprobe.config.model import ProbeSpec, Target
 from sloprobe.model.measurement import Measurement
 from sloprobe.probes.context import make_context
 from sloprobe.probes.runner import run_probes

@@ -8,7 +8,8 @@ import json
 import pytest
 from tests.support.scripted_server import Answer, ScriptedServer
 
-from sloprobe.config.model import HttpProbe, ProbeSpec, Target
+from sloprobe.probes.http.spec import HttpProbe
+from sloprobe.config.model import ProbeSpec, Target
 from sloprobe.model.measurement import Measurement
 from sloprobe.probes.context import make_context
 from sloprobe.probes.runner import run_probes

@@ -9,19 +9,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, create_model, model_validator
 
 from sloprobe.config.base import StrictModel
-from sloprobe.config.types import Duration, Expressions, Name, Objective
+from sloprobe.config.types import Duration, Expressions, HttpMethod, Name, Objective
 from sloprobe.judge.thresholds import Threshold, parse_threshold
 from sloprobe.model.percentiles import PercentileMethod
 from sloprobe.model.units import Unit
-from sloprobe.probes.job_config import JOB_SERIES, JobProbe, Login
-from sloprobe.probes.prometheus import PrometheusProbe, PromQLProbe, prometheus_series_units
-from sloprobe.probes.redis_queue import RedisQueueProbe, redis_series_units
-from sloprobe.probes.sql import SqlProbe, sql_series_units
+from sloprobe.probes.registry import KINDS
 
 
 class BasicAuth(StrictModel):
@@ -38,6 +35,23 @@ class Auth(StrictModel):
         if (self.bearer is None) == (self.basic is None):
             raise ValueError("set exactly one of `bearer` or `basic`")
         return self
+
+
+Method = HttpMethod
+
+
+class Login(StrictModel):
+    """A request whose answer yields a token used by every probe for the run (and redacted everywhere)."""
+
+    method: Method = "POST"
+    path: str
+    json_body: Any = Field(None, alias="json")
+    form: dict[str, str] | None = None
+    token: str = Field("access_token", description="JSON path of the token in the answer.")
+    header: str = "Authorization"
+    scheme: str | None = Field(
+        "Bearer", description="Prefix of the header value; null for the bare token."
+    )
 
 
 class Target(StrictModel):
@@ -57,123 +71,49 @@ class Target(StrictModel):
     )
 
 
-class ValueSpec(StrictModel):
-    """A named value read from a response: a JSON field by dotted path, or a header."""
+class _ProbeBase(StrictModel):
+    """A probe of slo.yaml: its options, and exactly one kind (a key named after it)."""
 
-    json_path: str | None = Field(
-        None, alias="json", description="Dotted path, e.g. `checks.queue.depth` or `jobs.0.id`."
-    )
-    header: str | None = None
-    length: bool = Field(
-        False, description="Take the length of the list or object found instead of the value."
-    )
-    unit: Unit = Unit.NONE
-    default: float | str | bool | None = Field(
-        None, description="Value to use when the field is absent."
-    )
-
-    @model_validator(mode="after")
-    def _one_source(self) -> ValueSpec:
-        if (self.json_path is None) == (self.header is None):
-            raise ValueError("set exactly one of `json` or `header`")
-        return self
-
-
-class Expect(StrictModel):
-    """What a good response looks like; anything else is a failed (bad) measurement."""
-
-    status: list[int | str] = Field(
-        default_factory=lambda: list[int | str](["2xx"]), description="Codes or classes like `2xx`."
-    )
-    body_contains: str | None = None
-
-
-class HttpProbe(StrictModel):
-    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] = "GET"
-    path: str
-    query: dict[str, str | int | float | bool] = Field(default_factory=dict)
-    headers: dict[str, str] = Field(default_factory=dict)
-    json_body: Any = Field(None, alias="json")
-    form: dict[str, str | int | float | bool] | None = None
-    samples: int = Field(1, ge=1, le=1000)
-    timeout: Duration | None = None
-    retries: int = Field(
-        2, ge=0, le=10, description="Retries of connection errors only, never of answers."
-    )
-    expect: Expect = Field(default_factory=Expect)
-    values: dict[Name, ValueSpec] = Field(default_factory=dict)
-    max_body_bytes: int = Field(1_048_576, ge=1024, le=64 * 1_048_576)
-
-    @model_validator(mode="after")
-    def _one_body(self) -> HttpProbe:
-        if self.json_body is not None and self.form is not None:
-            raise ValueError("set `json` or `form`, not both")
-        return self
-
-
-class RecordedValue(StrictModel):
-    unit: Unit = Unit.NONE
-
-
-class PythonProbe(StrictModel):
-    """Measured by a test in probes/ marked ``@pytest.mark.probe("<name>")`` through ``recorder``."""
-
-    values: dict[Name, RecordedValue] = Field(default_factory=dict)
-
-
-HTTP_SERIES: dict[str, Unit] = {"latency": Unit.S, "status": Unit.NONE, "ok": Unit.BOOLEAN}
-
-
-PROBE_KINDS = ("http", "job", "python", "redis", "sql", "prometheus", "promql")
-
-
-class ProbeSpec(StrictModel):
     description: str | None = None
     deadline: Duration | None = Field(
         None, description="Upper bound on the whole probe, retries included."
     )
-    http: HttpProbe | None = None
-    job: JobProbe | None = Field(
-        None, description="Submit a real test job and follow it to its end."
-    )
-    python: PythonProbe | None = None
-    sql: SqlProbe | None = Field(
-        None, description="Read-only queries: counts, ages, percentiles computed in the database."
-    )
-    prometheus: PrometheusProbe | None = Field(None, description="Scrape a /metrics exposition.")
-    promql: PromQLProbe | None = Field(None, description="Ask a Prometheus server.")
-    redis: RedisQueueProbe | None = Field(
-        None, description="Queue depth and workers in Redis (RQ, Celery, BullMQ)."
-    )
 
     @model_validator(mode="after")
-    def _one_kind(self) -> ProbeSpec:
-        kinds = [name for name in PROBE_KINDS if getattr(self, name) is not None]
+    def _one_kind(self) -> _ProbeBase:
+        kinds = [name for name in KINDS if getattr(self, name, None) is not None]
         if len(kinds) != 1:
-            listed = ", ".join(f"`{k}`" for k in PROBE_KINDS)
+            listed = ", ".join(f"`{k}`" for k in KINDS)
             raise ValueError(f"a probe needs exactly one kind: one of {listed}")
         return self
 
     @property
     def kind(self) -> str:
-        return next(name for name in PROBE_KINDS if getattr(self, name) is not None)
+        return next(name for name in KINDS if getattr(self, name, None) is not None)
+
+    @property
+    def body(self) -> Any:
+        """The kind's own spec (an ``HttpProbe``, a ``JobProbe``, …)."""
+        return getattr(self, self.kind)
 
     def series_units(self) -> dict[str, Unit]:
         """The series this probe produces and their units (for config-time checks)."""
-        if self.http is not None:
-            return {**HTTP_SERIES, **{name: v.unit for name, v in self.http.values.items()}}
-        if self.redis is not None:
-            return redis_series_units(self.redis)
-        if self.job is not None:
-            return dict(JOB_SERIES)
-        if self.sql is not None:
-            return sql_series_units(self.sql)
-        if self.prometheus is not None:
-            return prometheus_series_units(self.prometheus)
-        if self.promql is not None:
-            return prometheus_series_units(self.promql)
-        assert self.python is not None
-        return {name: v.unit for name, v in self.python.values.items()}
+        return KINDS[self.kind].series_units(self.body)
+
+
+# One optional field per registered kind: the registry, not this file, says which kinds exist.
+if TYPE_CHECKING:
+    ProbeSpec = _ProbeBase
+else:
+    ProbeSpec = create_model(
+        "ProbeSpec",
+        __base__=_ProbeBase,
+        __doc__=_ProbeBase.__doc__,
+        **{
+            name: (kind.spec | None, Field(None, description=kind.summary))
+            for name, kind in KINDS.items()
+        },
+    )
 
 
 AlertLevel = Literal["page", "ticket"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
@@ -11,6 +11,9 @@ from sloprobe.judge.thresholds import ThresholdError, parse_threshold
 from sloprobe.model.units import TIME_SUFFIXES
 
 _DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h|d)\s*$")
+
+
+HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
 def parse_duration(value: Any) -> Any:

@@ -314,14 +314,14 @@ def recorder(request: pytest.FixtureRequest) -> Recorder:
     declared = None
     if run is not None:
         probe = run.loaded.spec.probes.get(name)
-        if probe is None or probe.python is None:
+        if probe is None or probe.kind != "python":
             what = (
                 "is not defined"
                 if probe is None
                 else f"is an `{probe.kind}` probe, not a `python` one"
             )
             pytest.fail(f"probe `{name}` {what} in {run.loaded.path.name}", pytrace=False)
-        declared = probe.python.values
+        declared = probe.body.values
     rec = Recorder(name, declared, _redactor(run))
     item.stash[_RECORDER] = rec
     return rec

@@ -7,9 +7,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sloprobe.config.model import RecordedValue
 from sloprobe.model.measurement import Measurement, Sample, Series
 from sloprobe.model.units import Dimension, Unit
+from sloprobe.probes.python.spec import RecordedValue
 from sloprobe.redact import Redactor
 
 

@@ -17,24 +17,26 @@ from typing import TYPE_CHECKING
 
 from sloprobe import __version__
 from sloprobe.config import LoadedSloFile
-from sloprobe.config.model import ProbeSpec
+from sloprobe.config.model import ProbeSpec, SloSpec
 from sloprobe.judge.evaluate import evaluate_slo
 from sloprobe.judge.over_time import judge_run, outcome_function, pooled_verdict
 from sloprobe.model.measurement import Measurement, Sample
 from sloprobe.model.result import RunInfo, RunResult
+from sloprobe.model.status import Status
 from sloprobe.model.units import format_duration
 from sloprobe.model.verdict import Verdict
 from sloprobe.plugin.names import BASE_URL_ENV, NO_TARGET
 from sloprobe.probes.context import ProbeContext, make_context
+from sloprobe.probes.job.spec import JobProbe
+from sloprobe.probes.registry import KINDS
 from sloprobe.probes.runner import run_probes
-from sloprobe.redact import redact_url
+from sloprobe.redact import Redactor, redact_url
 
 if TYPE_CHECKING:
     from sloprobe.history import HistoryStore
     from sloprobe.notify.sentry import SentryNotifier
 
 HISTORY_URL_ENV = "SLOPROBE_HISTORY_URL"
-TARGET_KINDS = frozenset({"http", "python", "job", "prometheus"})
 
 
 @dataclass
@@ -83,7 +85,7 @@ class SuiteRun:
 
     def needs_target(self, probes: set[str]) -> bool:
         """Whether any of these probes talks to the target's base URL."""
-        return any(self.loaded.spec.probes[p].kind in TARGET_KINDS for p in probes)
+        return any(KINDS[self.loaded.spec.probes[p].kind].talks_to_target for p in probes)
 
     def measure_once(self) -> None:
         """Run every needed YAML probe, once, before the first SLO is judged."""
@@ -93,20 +95,22 @@ class SuiteRun:
         self.start_notifiers()
         spec = self.loaded.spec
         probes = {n: spec.probes[n] for n in sorted(self.needed_yaml_probes)}
-        self.measurements.update(
-            run_probes(
-                probes,
-                self.context,
-                spec.settings.concurrency,
-                spec.settings.probe_deadline,
-                deferred=self._not_due(probes),
-            )
+        outcome = run_probes(
+            probes,
+            self.context,
+            spec.settings.concurrency,
+            spec.settings.probe_deadline,
+            deferred=self._not_due(probes),
         )
+        self.measurements.update(outcome.measurements)
+        self.warnings.extend(outcome.warnings)
 
     def _not_due(self, probes: dict[str, ProbeSpec]) -> dict[str, str]:
         """Job probes that ran too recently (``every``) or too often today (``max_per_day``)."""
         limited = {
-            n: p.job for n, p in probes.items() if p.job and (p.job.every or p.job.max_per_day)
+            n: p.body
+            for n, p in probes.items()
+            if isinstance(p.body, JobProbe) and (p.body.every or p.body.max_per_day)
         }
         store = self._history() if limited else None
         if store is None:
@@ -131,6 +135,18 @@ class SuiteRun:
         return deferred
 
     def judge(self, slo: str) -> Verdict:
+        """This run's verdict of one SLO; a bug while judging breaches that SLO alone, never the run."""
+        try:
+            verdict = self._judge(slo)
+        except Exception as exc:
+            verdict = judging_failed(slo, self.loaded.spec.slos[slo], exc, self.context.redactor)
+            self.warnings.append(
+                f"internal error while judging `{slo}`: this is a bug in sloprobe; please report it"
+            )
+        self.verdicts[slo] = verdict
+        return verdict
+
+    def _judge(self, slo: str) -> Verdict:
         spec = self.loaded.spec
         slo_spec = spec.slos[slo]
         measurement = self.measurements.get(slo_spec.probe)
@@ -140,7 +156,6 @@ class SuiteRun:
             )
         else:
             verdict = evaluate_slo(slo, slo_spec, measurement, spec.settings.percentile_method)
-        self.verdicts[slo] = verdict
         return verdict
 
     # -- history -----------------------------------------------------------------------
@@ -363,3 +378,20 @@ def _dsn_parts(dsn: str) -> list[str]:
     except ValueError:
         return []
     return [p for p in (parts.username, parts.password) if p]
+
+
+def judging_failed(slo: str, spec: SloSpec, exc: BaseException, redactor: Redactor) -> Verdict:
+    """The verdict of an SLO whose judging raised: breached, with the internal-error reason."""
+    return Verdict(
+        slo=slo,
+        probe=spec.probe,
+        measure=spec.measure,
+        status=Status.BREACH,
+        observed="failed",
+        threshold=" and ".join(spec.threshold),
+        reason=redactor(f"internal error while judging {slo}: {type(exc).__name__}: {exc}")[:500],
+        counts_as_bad=True,
+        description=spec.description,
+        owner=spec.owner,
+        runbook=spec.runbook,
+    )

@@ -1,1 +1,1 @@
-"""Probes measure the target and return Measurements; they never decide pass or fail."""
+"""Probes measure; they never judge. One folder per kind, declared in :mod:`.registry`."""

@@ -1,7 +1,14 @@
 """Run the YAML probes a run needs: once each, concurrently (bounded), each within its deadline.
 
+Every measuring module is imported, and every kind set up, before the event
+loop starts, so no probe's latency sample carries another probe's imports.
+Whatever happens inside a probe — the target failing, or a bug of ours —
+ends as that probe's Measurement; the runner never raises.
+
 A target with a ``login`` is logged into first; its token goes into every
-request of the run and into the redactor, so it is masked everywhere.
+request to the target and into the redactor. If the login fails, the probes
+still run: only those the target then refuses (401/403) fail, and their
+reason says the login failed.
 """
 
 from __future__ import annotations
@@ -9,21 +16,37 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+import traceback
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
-from sloprobe.config.model import ProbeSpec
+from sloprobe.config.model import Login, ProbeSpec
 from sloprobe.model.measurement import Measurement
 from sloprobe.model.units import Dimension, format_base
+from sloprobe.probes.base import Measurer, ProbeCall
 from sloprobe.probes.context import ProbeContext
-from sloprobe.probes.http import ABSENT, dig, run_http_probe
-from sloprobe.probes.job_config import Login
+from sloprobe.probes.http.measure import ABSENT, dig
+from sloprobe.probes.network import describe_error
+from sloprobe.probes.registry import KINDS
 from sloprobe.probes.tracing import Trace
 
-HTTP_KINDS = frozenset({"http", "job", "prometheus"})
-JOB_DEADLINE_MARGIN_S = 30.0
+INTERNAL_ERROR = "internal error in probe"
+TRACEBACK_DETAIL = "traceback"
+
+
+class ProbeRun(dict[str, Measurement]):
+    """The runner's output: a measurement per probe (it is that mapping), and what to warn about."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.warnings: list[str] = []
+
+    @property
+    def measurements(self) -> dict[str, Measurement]:
+        return self
 
 
 def run_probes(
@@ -32,11 +55,39 @@ def run_probes(
     concurrency: int,
     default_deadline: float,
     deferred: Mapping[str, str] | None = None,
-) -> dict[str, Measurement]:
+) -> ProbeRun:
     """Measure every probe in ``probes`` (``deferred`` ones are not due: name → why); never raises."""
+    outcome = ProbeRun()
     if not probes:
-        return {}
-    return asyncio.run(_run_all(probes, context, concurrency, default_deadline, deferred or {}))
+        return outcome
+    deferred = deferred or {}
+    measurers: dict[str, Measurer] = {}
+    unloadable: dict[str, str] = {}
+    for name, spec in probes.items():
+        if name in deferred or spec.kind in measurers or spec.kind in unloadable:
+            continue
+        try:
+            measurers[spec.kind] = KINDS[spec.kind].load()
+        except ImportError as exc:
+            unloadable[spec.kind] = _missing_extra(spec.kind, exc)
+    asyncio.run(
+        _run_all(
+            probes, context, concurrency, default_deadline, deferred, measurers, unloadable, outcome
+        )
+    )
+    for name, measurement in outcome.measurements.items():
+        if TRACEBACK_DETAIL in measurement.details:
+            outcome.warnings.append(
+                f"{INTERNAL_ERROR} `{name}`: this is a bug in sloprobe; please report it with "
+                "the traceback in the report's details"
+            )
+    return outcome
+
+
+def _missing_extra(kind: str, exc: ImportError) -> str:
+    extra = KINDS[kind].extra
+    hint = f"install the {extra} extra: pip install 'sloprobe[{extra}]'" if extra else str(exc)
+    return f"`{kind}` probes cannot run: {hint}"
 
 
 async def _run_all(
@@ -45,15 +96,24 @@ async def _run_all(
     concurrency: int,
     default_deadline: float,
     deferred: Mapping[str, str],
-) -> dict[str, Measurement]:
+    measurers: Mapping[str, Measurer],
+    unloadable: Mapping[str, str],
+    outcome: ProbeRun,
+) -> None:
     gate = asyncio.Semaphore(concurrency)
+    running = [n for n in probes if n not in deferred]
+    schedule = (
+        f"with {len(running) - 1} other probe(s), at most {concurrency} at once"
+        if len(running) > 1
+        else "alone"
+    )
     async with context.async_client() as client:
         login_failure = None
         login = context.target.login
-        if login is not None and any(
-            p.kind in HTTP_KINDS for n, p in probes.items() if n not in deferred
-        ):
+        if login is not None and any(KINDS[probes[n].kind].talks_to_target for n in running):
             login_failure = await _log_in(client, login, context)
+            if login_failure is not None:
+                outcome.warnings.append(login_failure)
 
         async def one(name: str, spec: ProbeSpec) -> Measurement:
             started, clock = datetime.now(UTC), time.perf_counter()
@@ -61,15 +121,16 @@ async def _run_all(
                 return Measurement(
                     name, spec.kind, started, 0.0, skipped=deferred[name], deferred=True
                 )
-            if login_failure is not None and spec.kind in HTTP_KINDS:
-                return Measurement(name, spec.kind, started, 0.0, failure=login_failure)
-            deadline = _deadline(spec, default_deadline)
+            measurer = measurers.get(spec.kind)
+            if measurer is None:
+                return Measurement(name, spec.kind, started, 0.0, failure=unloadable[spec.kind])
+            kind = KINDS[spec.kind]
+            deadline = spec.deadline or kind.default_deadline(spec.body, default_deadline)
             trace = Trace()
+            call = ProbeCall(name, spec.body, context, client, trace)
             async with gate:
                 try:
-                    measured = await asyncio.wait_for(
-                        _measure(name, spec, context, client, trace), deadline
-                    )
+                    measured = await asyncio.wait_for(measurer(call), deadline)
                 except TimeoutError:
                     measured = Measurement(
                         probe=name,
@@ -78,72 +139,59 @@ async def _run_all(
                         duration_s=time.perf_counter() - clock,
                         failure=f"did not finish within its deadline of {format_base(deadline, Dimension.TIME)}",
                     )
-            return (
-                dataclasses.replace(measured, trace_id=trace.trace_id)
-                if spec.kind in HTTP_KINDS
-                else measured
-            )
+                except Exception as exc:  # a bug of ours, or an input nobody foresaw
+                    measured = internal_error(name, spec.kind, started, clock, exc, context)
+            details = {**measured.details, "scheduled": schedule}
+            measured = dataclasses.replace(measured, details=details)
+            if login_failure is not None and measured.failure and _refused(measured.failure):
+                measured = dataclasses.replace(
+                    measured, failure=f"{measured.failure} ({login_failure})"
+                )
+            if kind.talks_to_target:
+                measured = dataclasses.replace(measured, trace_id=trace.trace_id)
+            return measured
 
         results = await asyncio.gather(*(one(n, s) for n, s in probes.items()))
-    return {m.probe: m for m in results}
+    outcome.update({m.probe: m for m in results})
 
 
-def _deadline(spec: ProbeSpec, default: float) -> float:
-    if spec.deadline is not None:
-        return spec.deadline
-    if spec.job is not None:  # let the job's own timeout speak first, with its clearer reason
-        return max(default, spec.job.poll.timeout + JOB_DEADLINE_MARGIN_S)
-    if spec.prometheus is not None and spec.prometheus.interval:
-        return max(default, spec.prometheus.interval + 2 * spec.prometheus.timeout)
-    return default
+def internal_error(
+    name: str, kind: str, started: datetime, clock: float, exc: BaseException, context: Any
+) -> Measurement:
+    """A probe that raised: a failed measurement saying so, with the (redacted) traceback."""
+    redactor = context.redactor
+    text = "".join(traceback.format_exception(exc))
+    return Measurement(
+        probe=name,
+        kind=kind,
+        started_at=started,
+        duration_s=time.perf_counter() - clock,
+        failure=redactor(f"{INTERNAL_ERROR} {name}: {type(exc).__name__}: {exc}")[:500],
+        details={TRACEBACK_DETAIL: redactor(text)[-8000:]},
+    )
+
+
+def _refused(failure: str) -> bool:
+    return " 401" in failure or " 403" in failure
 
 
 async def _log_in(client: httpx.AsyncClient, login: Login, context: ProbeContext) -> str | None:
     """Log in and set the token on the client; returns why it failed, or None."""
+    step = f"login: {login.method} {login.path}"
     try:
         response = await client.request(
             login.method, login.path, json=login.json_body, data=login.form
         )
     except httpx.HTTPError as exc:
-        return context.redactor(f"login: {login.method} {login.path}: {type(exc).__name__}: {exc}")[
-            :300
-        ]
+        return describe_error(exc, context.redactor, step=step)
     if response.status_code >= 400:
-        return f"login: {login.method} {login.path} answered {response.status_code}"
+        return f"{step} answered {response.status_code}"
     try:
         token = dig(response.json(), login.token)
-    except ValueError:
+    except (ValueError, RecursionError):
         token = ABSENT
     if token is ABSENT or not isinstance(token, str) or not token:
-        return f"login: the answer has no token at `{login.token}`"
+        return f"{step}: the answer has no token at `{login.token}`"
     context.redactor.add(token)
     client.headers[login.header] = f"{login.scheme} {token}" if login.scheme else token
     return None
-
-
-async def _measure(
-    name: str, spec: ProbeSpec, context: ProbeContext, client: httpx.AsyncClient, trace: Trace
-) -> Measurement:
-    if spec.http is not None:
-        return await run_http_probe(name, spec.http, context, client, trace)
-    if spec.job is not None:
-        from sloprobe.probes.job import run_job_probe
-
-        return await run_job_probe(name, spec.job, context, client, trace.headers())
-    if spec.redis is not None:
-        from sloprobe.probes.redis_queue import run_redis_queue_probe
-
-        return await run_redis_queue_probe(name, spec.redis, context.redactor)
-    if spec.prometheus is not None:
-        from sloprobe.probes.prometheus import run_prometheus_probe
-
-        return await run_prometheus_probe(name, spec.prometheus, context, client)
-    if spec.promql is not None:
-        from sloprobe.probes.prometheus import run_promql_probe
-
-        return await run_promql_probe(name, spec.promql, context)
-    if spec.sql is not None:
-        from sloprobe.probes.sql import run_sql_probe
-
-        return await run_sql_probe(name, spec.sql, context.redactor)
-    raise ValueError(f"probe `{name}` of kind `{spec.kind}` is not run by the YAML runner")

@@ -19,11 +19,22 @@ from tenacity import AsyncRetrying, RetryError, retry_if_result, stop_after_dela
 
 from sloprobe.model.measurement import Measurement, Sample, Series
 from sloprobe.model.units import Dimension, format_base
+from sloprobe.probes.base import ProbeCall
 from sloprobe.probes.context import ProbeContext
-from sloprobe.probes.http import ABSENT, dig
-from sloprobe.probes.job_config import JOB_SERIES, JobProbe, RequestSpec
+from sloprobe.probes.http.measure import ABSENT, dig
+from sloprobe.probes.job.spec import JOB_SERIES, JobProbe, RequestSpec
+from sloprobe.probes.network import (
+    Answer,
+    BodyError,
+    describe_error,
+    fetch,
+    parse_json,
+    status_problem,
+)
 
 ERROR_CHARS = 300
+EXCERPT_CHARS = 500
+MAX_BODY_BYTES = 4 * 1024 * 1024
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\-]*)\}")
 
 
@@ -54,6 +65,12 @@ def fill(value: Any, variables: dict[str, str]) -> Any:
     return value
 
 
+async def measure(call: ProbeCall[JobProbe]) -> Measurement:
+    return await run_job_probe(
+        call.name, call.spec, call.context, call.client, call.trace.headers()
+    )
+
+
 async def run_job_probe(
     name: str,
     spec: JobProbe,
@@ -62,31 +79,29 @@ async def run_job_probe(
     trace_headers: dict[str, str],
 ) -> Measurement:
     started, clock = datetime.now(UTC), time.perf_counter()
-    variables: dict[str, str] = {}
+    steps = _Steps(client, context, trace_headers)
     timeline = _Timeline()
     failure = None
     details: dict[str, str] = {}
     try:
         for request in spec.setup:
-            await _send(client, request, variables, trace_headers, context)
-        await _submit(client, spec, variables, trace_headers, timeline, context)
-        details["job"] = variables["id"]
-        await _follow(client, spec, variables, trace_headers, timeline)
+            await steps.send("set-up", request)
+        await _submit(steps, spec, timeline)
+        details["job"] = steps.variables["id"]
+        await _follow(steps, spec, timeline)
         if timeline.state in spec.status.failure:
             error = _text(dig(timeline.job, spec.status.error)) if spec.status.error else None
             raise JobFailure(
-                f"job {variables['id']} ended {timeline.state}"
+                f"job {steps.variables['id']} ended {timeline.state}"
                 + (f": {error[:ERROR_CHARS]}" if error else "")
             )
     except JobFailure as exc:
         failure = context.redactor(str(exc))
-    except httpx.HTTPError as exc:
-        failure = context.redactor(f"{type(exc).__name__}: {exc}"[:ERROR_CHARS])
     finally:
-        for request in spec.cleanup if "id" in variables else ():
+        for request in spec.cleanup if "id" in steps.variables else ():
             try:
-                await _send(client, request, variables, trace_headers, context)
-            except (JobFailure, httpx.HTTPError) as exc:
+                await steps.send("clean-up", request)
+            except JobFailure as exc:
                 details["cleanup"] = context.redactor(str(exc))[:ERROR_CHARS]
     if timeline.poll_errors:
         details["poll errors"] = str(timeline.poll_errors)
@@ -102,98 +117,159 @@ async def run_job_probe(
         missing=missing,
         attempts=timeline.polls + 1,
         details=details,
+        excerpt=steps.excerpt,
     )
 
 
-async def _send(
-    client: httpx.AsyncClient,
-    request: RequestSpec,
-    variables: dict[str, str],
-    headers: dict[str, str],
-    context: ProbeContext,
-) -> httpx.Response:
-    response = await client.request(
-        request.method,
-        fill(request.path, variables),
-        json=fill(request.json_body, variables),
-        data=fill(request.form, variables),
-        headers={**headers, **fill(request.headers, variables)},
-    )
-    if response.status_code >= 400:
-        raise JobFailure(
-            f"{request.method} {fill(request.path, variables)} answered {response.status_code}"
+class _Steps:
+    """Sends the job probe's requests: saved values filled in everywhere, bounded reads, one vocabulary."""
+
+    def __init__(
+        self, client: httpx.AsyncClient, context: ProbeContext, trace_headers: dict[str, str]
+    ) -> None:
+        self.client = client
+        self.context = context
+        self.trace_headers = trace_headers
+        self.variables: dict[str, str] = {}
+        self.excerpt: str | None = None
+
+    def label(self, step: str, method: str, path: str) -> str:
+        return f"{step}: {method} {self.context.shown_base_url}{fill(path, self.variables)}"
+
+    async def request(
+        self,
+        step: str,
+        method: str,
+        path: str,
+        *,
+        headers: dict[str, str] | None = None,
+        query: dict[str, Any] | None = None,
+        json_body: Any = None,
+        form: dict[str, Any] | None = None,
+        retries: int = 2,
+    ) -> tuple[Answer, Any]:
+        """Send one step; (answer, JSON document or None). Raises JobFailure with the reason."""
+        label = self.label(step, method, path)
+        filled_form = fill(form, self.variables)
+        request = self.client.build_request(
+            method,
+            fill(path, self.variables),
+            params={k: _text(v) for k, v in fill(query or {}, self.variables).items()} or None,
+            headers={**self.trace_headers, **fill(headers or {}, self.variables)},
+            json=fill(json_body, self.variables),
+            data={k: _text(v) for k, v in filled_form.items()} if filled_form is not None else None,
         )
-    if request.save:
-        document = _json(response)
+        try:
+            answer = await fetch(self.client, request, max_bytes=MAX_BODY_BYTES, retries=retries)
+        except httpx.HTTPError as exc:
+            raise JobFailure(describe_error(exc, self.context.redactor, label)) from None
+        text = self.context.redactor(answer.text()[:EXCERPT_CHARS])
+        if answer.truncated:
+            raise JobFailure(f"{label}: body too large (over {MAX_BODY_BYTES} bytes)")
+        if answer.status >= 400:
+            self.excerpt = text
+            raise JobFailure(f"{label}: {status_problem(answer.status)}: {text[:ERROR_CHARS]}")
+        try:
+            document = parse_json(answer.body) if answer.body else None
+        except BodyError:
+            document = None
+        if self.excerpt is None or document is None:
+            self.excerpt = text
+        return answer, document
+
+    async def send(self, step: str, request: RequestSpec) -> Any:
+        _, document = await self.request(
+            step,
+            request.method,
+            request.path,
+            headers=request.headers,
+            query=request.query,
+            json_body=request.json_body,
+            form=request.form,
+        )
+        self.save(step, request, document)
+        return document
+
+    def save(self, step: str, request: RequestSpec, document: Any) -> None:
         for key, path in request.save.items():
-            found = dig(document, path)
+            found = dig(document, path) if document is not None else ABSENT
             if found is ABSENT or found is None:
                 raise JobFailure(
-                    f"{request.method} {request.path}: no `{path}` in the answer to save as `{key}`"
+                    f"{self.label(step, request.method, request.path)}: no `{path}` in the answer "
+                    f"to save as `{key}`: {self.excerpt or ''}"[: ERROR_CHARS * 2]
                 )
-            variables[key] = _text(found)
-    return response
+            self.variables[key] = _text(found)
 
 
-async def _submit(
-    client: httpx.AsyncClient,
-    spec: JobProbe,
-    variables: dict[str, str],
-    headers: dict[str, str],
-    timeline: _Timeline,
-    context: ProbeContext,
-) -> None:
+async def _submit(steps: _Steps, spec: JobProbe, timeline: _Timeline) -> None:
     submit = spec.submit
-    body = fill(submit.json_body, variables)
+    body = fill(submit.json_body, steps.variables)
     if submit.synthetic_field and isinstance(body, dict):
         body = {**body, submit.synthetic_field: True}
-    form = fill(submit.form, variables)
+    form = submit.form
     if submit.synthetic_field and form is not None:
         form = {**form, submit.synthetic_field: "true"}
     clock = time.perf_counter()
-    response = await client.request(
+    # a submit is not retried: the server may have taken the first one
+    answer, document = await steps.request(
+        "submit",
         submit.method,
-        fill(submit.path, variables),
-        json=body,
-        data=form,
-        headers={**headers, **submit.headers},
+        submit.path,
+        headers=submit.headers,
+        query=submit.query,
+        json_body=body,
+        form=form,
+        retries=0,
     )
     timeline.submitted_at = time.perf_counter()
-    timeline.submit_s = timeline.submitted_at - clock
-    if response.status_code >= 400:
-        raise JobFailure(
-            f"submitting the job: {submit.method} {submit.path} answered {response.status_code}"
-        )
-    job_id = dig(_json(response), submit.id)
+    timeline.submit_s = answer.latency_s if answer.latency_s else timeline.submitted_at - clock
+    job_id = dig(document, submit.id) if document is not None else ABSENT
     if job_id is ABSENT or job_id is None:
-        raise JobFailure(f"the submit answer has no job id at `{submit.id}`")
-    variables["id"] = _text(job_id)
+        raise JobFailure(
+            f"{steps.label('submit', submit.method, submit.path)}: the answer has no job id at "
+            f"`{submit.id}`: {steps.excerpt or ''}"[: ERROR_CHARS * 2]
+        )
+    steps.variables["id"] = _text(job_id)
+    steps.save("submit", submit, document)
 
 
-async def _follow(
-    client: httpx.AsyncClient,
-    spec: JobProbe,
-    variables: dict[str, str],
-    headers: dict[str, str],
-    timeline: _Timeline,
-) -> None:
+async def _follow(steps: _Steps, spec: JobProbe, timeline: _Timeline) -> None:
     status, poll = spec.status, spec.poll
     final = {*status.success, *status.failure}
-    path = fill(status.path, variables)
+    label = steps.label("status", status.method, status.path)
+    last_problem: list[str] = []
 
     async def look() -> str | None:
         timeline.polls += 1
         try:
-            response = await client.request(status.method, path, headers=headers)
-        except httpx.TransportError:
+            _, document = await steps.request(
+                "status",
+                status.method,
+                status.path,
+                headers=status.headers,
+                query=status.query,
+                json_body=status.json_body,
+                retries=0,
+            )
+        except JobFailure as exc:
+            reason = str(exc)
+            if "auth refused" in reason:
+                raise  # a 401/403 will not change by polling: say so on the first poll
             timeline.poll_errors += 1  # a flaky poll is not a failed job; the timeout bounds it
+            last_problem[:] = [reason]
             return None
         seen = time.perf_counter()
-        document = _json(response) if response.status_code < 500 else None
-        if response.status_code == 404 or not isinstance(document, dict):
+        if not isinstance(document, dict):
             timeline.poll_errors += 1
+            last_problem[:] = [f"{label}: the answer is not a JSON object: {steps.excerpt or ''}"]
             return None
-        state = _text(dig(document, status.field))
+        found = dig(document, status.field)
+        if found is ABSENT:
+            raise JobFailure(
+                f"{label}: no `{status.field}` in the answer (set `status.field`): "
+                f"{steps.excerpt or ''}"[: ERROR_CHARS * 2]
+            )
+        state = _text(found)
         timeline.job, timeline.state = document, state
         if state in status.running and timeline.started_seen is None:
             timeline.started_seen = seen
@@ -214,10 +290,14 @@ async def _follow(
     try:
         await retrying(look)
     except RetryError:
-        where = f"still {timeline.state}" if timeline.state else "never answered its status URL"
-        raise JobFailure(
-            f"job {variables['id']} {where} after {format_base(poll.timeout, Dimension.TIME)} (timeout)"
-        ) from None
+        after = format_base(poll.timeout, Dimension.TIME)
+        if timeline.state:
+            where = f"still {timeline.state} after {after} (timeout)"
+        else:
+            where = f"no usable status answer in {after} (timeout)"
+            if last_problem:
+                where += f"; last: {last_problem[0]}"
+        raise JobFailure(f"job {steps.variables['id']} {where}") from None
 
 
 def _phases(spec: JobProbe, t: _Timeline) -> tuple[dict[str, Series], dict[str, str]]:
@@ -253,13 +333,6 @@ def _phases(spec: JobProbe, t: _Timeline) -> tuple[dict[str, Series], dict[str, 
     return {
         name: Series(name, JOB_SERIES[name], tuple(values)) for name, values in samples.items()
     }, missing
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
 
 
 def _text(value: Any) -> str:

@@ -12,113 +12,24 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime
-from typing import Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from pydantic import Field, field_validator, model_validator
+import redis.exceptions as errors
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
-from sloprobe.config.base import StrictModel
-from sloprobe.config.types import Duration
 from sloprobe.model.measurement import Measurement, Sample, Series
-from sloprobe.model.units import Dimension, Unit, format_base
-from sloprobe.probes import redis_layouts as layouts
+from sloprobe.model.units import Dimension, format_base
+from sloprobe.probes.base import ProbeCall
+from sloprobe.probes.network import describe_error
+from sloprobe.probes.redis import layouts
+from sloprobe.probes.redis.spec import RedisQueueProbe, redis_series_units
 from sloprobe.redact import Redactor, redact_url
 
-INSTALL_HINT = "install the redis extra: pip install 'sloprobe[redis]'"
-_SCHEMES = ("redis", "rediss", "unix")
 
-
-class RedisQueueProbe(StrictModel):
-    """Queues in one Redis database, read with the key layout of the library that fills them."""
-
-    url: str = Field(
-        repr=False,
-        description="`redis://[user:password@]host:port/db`, `rediss://…` or `unix://…`; the password is redacted everywhere.",
-    )
-    layout: Literal["rq", "celery", "bullmq"]
-    queues: list[str] = Field(
-        min_length=1, description="Queue names; depth is per queue and total."
-    )
-    prefix: str | None = Field(
-        None,
-        description="Key prefix: RQ's queue prefix (default `rq:queue:`; `<ns>:queue:` for RQ_KEY_PREFIX=<ns>), BullMQ's `prefix` (default `bull`), kombu's `global_keyprefix` for Celery (default none).",
-    )
-    timeout: Duration = Field(5.0, description="Bound on connecting and reading, all included.")
-    oldest_age: bool = Field(
-        True, description="Also read the age of the oldest waiting job (RQ and BullMQ)."
-    )
-    workers: bool = Field(
-        False, description="RQ only: count the queues' live workers and their heartbeat age."
-    )
-    priority_steps: list[int] = Field(
-        default_factory=lambda: list(layouts.KOMBU_PRIORITY_STEPS),
-        min_length=1,
-        description="Celery only: the broker transport option `priority_steps`.",
-    )
-    sep: str = Field(
-        layouts.KOMBU_SEP,
-        min_length=1,
-        description="Celery only: the broker transport option `sep` (kombu's default is `\\x06\\x16`).",
-    )
-
-    @field_validator("url")
-    @classmethod
-    def _redis_url(cls, value: str) -> str:
-        # never echo the value: it may hold a password
-        scheme = value.split("://", 1)[0].lower() if "://" in value else ""
-        if scheme not in _SCHEMES:
-            raise ValueError("expected a redis://, rediss:// or unix:// URL")
-        return value
-
-    @field_validator("queues")
-    @classmethod
-    def _distinct_queues(cls, value: list[str]) -> list[str]:
-        if any(not name.strip() for name in value):
-            raise ValueError("a queue name cannot be empty")
-        if len(set(value)) != len(value):
-            raise ValueError("each queue may be listed once")
-        return value
-
-    @model_validator(mode="after")
-    def _layout_options(self) -> RedisQueueProbe:
-        if self.workers and self.layout != "rq":
-            raise ValueError("`workers` reads RQ's worker registrations; it needs `layout: rq`")
-        celery_only = sorted({"priority_steps", "sep"} & self.model_fields_set)
-        if celery_only and self.layout != "celery":
-            raise ValueError(f"`{celery_only[0]}` applies to `layout: celery` only")
-        return self
-
-    @property
-    def key_prefix(self) -> str:
-        if self.prefix is not None:
-            return self.prefix
-        return {"rq": layouts.RQ_QUEUE_PREFIX, "bullmq": layouts.BULLMQ_PREFIX}.get(self.layout, "")
-
-    @property
-    def reads_age(self) -> bool:
-        return self.oldest_age and self.layout != "celery"
-
-
-def redis_series_units(spec: RedisQueueProbe) -> dict[str, Unit]:
-    """The series a Redis queue probe produces and their units (for config-time checks).
-
-    Celery has no ``oldest_age``: its messages carry no enqueue time
-    (:data:`~sloprobe.probes.redis_layouts.CELERY_NO_AGE`).
-    """
-    units: dict[str, Unit] = {"depth": Unit.COUNT}
-    for queue in spec.queues:
-        units[f"depth.{queue}"] = Unit.COUNT
-        if spec.layout == "bullmq":
-            units.update({f"depth.{queue}.{s}": Unit.COUNT for s in layouts.BULLMQ_STATES})
-            units[f"paused.{queue}"] = Unit.BOOLEAN
-    if spec.reads_age:
-        units["oldest_age"] = Unit.S
-        units.update({f"oldest_age.{queue}": Unit.S for queue in spec.queues})
-    if spec.workers:
-        units["workers"] = Unit.COUNT
-        units.update({f"workers.{queue}": Unit.COUNT for queue in spec.queues})
-        units["heartbeat_age"] = Unit.S
-    return units
+async def measure(call: ProbeCall[RedisQueueProbe]) -> Measurement:
+    return await run_redis_queue_probe(call.name, call.spec, call.context.redactor)
 
 
 async def run_redis_queue_probe(
@@ -130,6 +41,7 @@ async def run_redis_queue_probe(
     redactor.add(*secrets)
     refused = "refused the credentials" if secrets else "needs credentials, the URL has none"
     shown = redact_url(spec.url)
+    step = f"redis {shown}"
     details = {"redis": shown, "layout": spec.layout, "key prefix": spec.key_prefix or "(none)"}
     if spec.layout == "celery" and spec.oldest_age:
         details["oldest_age"] = layouts.CELERY_NO_AGE
@@ -146,14 +58,6 @@ async def run_redis_queue_probe(
             missing=missing,
             details=details,
         )
-
-    try:
-        import redis.exceptions as errors
-        from redis.asyncio import Redis
-        from redis.asyncio.retry import Retry
-        from redis.backoff import NoBackoff
-    except ImportError:
-        return measured(failure=INSTALL_HINT)
 
     def why(exc: BaseException) -> str:
         text = str(exc).replace(spec.url, shown) or type(exc).__name__
@@ -184,17 +88,15 @@ async def run_redis_queue_probe(
             reading = await layouts.READERS[spec.layout](client, plan)
     except (TimeoutError, errors.TimeoutError):
         limit = format_base(spec.timeout, Dimension.TIME)
-        return measured(failure=f"Redis at {shown} did not answer within {limit}")
+        return measured(failure=f"{step}: read timeout (no answer within {limit})")
     except (errors.AuthenticationError, errors.AuthenticationWrongNumberOfArgsError) as exc:
-        return measured(failure=f"Redis at {shown} {refused}: {why(exc)}")
+        return measured(failure=f"{step}: auth refused (Redis {refused}: {why(exc)})")
     except layouts.LayoutError as exc:
         if isinstance(exc.__cause__, errors.AuthenticationError):
-            return measured(failure=f"Redis at {shown} {refused}: {why(exc.__cause__)}")
-        return measured(failure=f"Redis at {shown}: {why(exc)}")
-    except errors.ConnectionError as exc:
-        return measured(failure=f"cannot connect to Redis at {shown}: {why(exc)}")
+            return measured(failure=f"{step}: auth refused (Redis {refused}: {why(exc.__cause__)})")
+        return measured(failure=f"{step}: {why(exc)}")
     except (errors.RedisError, OSError) as exc:
-        return measured(failure=f"Redis at {shown}: {type(exc).__name__}: {why(exc)}")
+        return measured(failure=describe_error(exc, redactor, step).replace(spec.url, shown))
     finally:
         await client.aclose()
     return measured(reading=reading)

@@ -7,20 +7,21 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from sloprobe.config.base import StrictModel
-from sloprobe.config.types import Duration, Name
+from sloprobe.config.types import Duration, HttpMethod, Name
 from sloprobe.model.units import Unit
 
-Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+Method = HttpMethod
 
 
 class RequestSpec(StrictModel):
-    """One request; ``{name}`` in path and body strings is filled from earlier answers (`{id}`, saved values)."""
+    """One request; ``{name}`` in its path, headers, query and body is filled from earlier answers (`{id}`, saved values)."""
 
     method: Method = "POST"
     path: str
     json_body: Any = Field(None, alias="json")
     form: dict[str, str | int | float | bool] | None = None
     headers: dict[str, str] = Field(default_factory=dict)
+    query: dict[str, str | int | float | bool] = Field(default_factory=dict)
     save: dict[Name, str] = Field(
         default_factory=dict, description="Values to keep from the answer: name → JSON path."
     )
@@ -30,20 +31,6 @@ class RequestSpec(StrictModel):
         if self.json_body is not None and self.form is not None:
             raise ValueError("set `json` or `form`, not both")
         return self
-
-
-class Login(StrictModel):
-    """A request whose answer yields a token used by every probe for the run (and redacted everywhere)."""
-
-    method: Method = "POST"
-    path: str
-    json_body: Any = Field(None, alias="json")
-    form: dict[str, str] | None = None
-    token: str = Field("access_token", description="JSON path of the token in the answer.")
-    header: str = "Authorization"
-    scheme: str | None = Field(
-        "Bearer", description="Prefix of the header value; null for the bare token."
-    )
 
 
 class SubmitSpec(RequestSpec):
@@ -56,6 +43,11 @@ class SubmitSpec(RequestSpec):
 class StatusSpec(StrictModel):
     method: Literal["GET", "POST"] = "GET"
     path: str = Field(description="Status URL of the job, e.g. /jobs/{id}.")
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Sent with every poll; `{name}` filled from saved values."
+    )
+    query: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    json_body: Any = Field(None, alias="json", description="Body of a POST status request.")
     field: str = Field("status", description="JSON path of the job's state.")
     success: list[str] = Field(
         default_factory=lambda: ["succeeded", "success", "completed", "done"]

@@ -8,32 +8,29 @@ Measurement so a flaky network is visible rather than hidden.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from sloprobe.config.model import HTTP_SERIES, HttpProbe, ValueSpec
 from sloprobe.model.measurement import Measurement, Sample, Series
 from sloprobe.model.units import Dimension, Unit
+from sloprobe.probes.base import ProbeCall
 from sloprobe.probes.context import ProbeContext
+from sloprobe.probes.http.spec import HTTP_SERIES, HttpProbe, ValueSpec
+from sloprobe.probes.network import (
+    Answer,
+    BodyError,
+    describe_error,
+    fetch,
+    parse_json,
+    status_problem,
+)
 from sloprobe.probes.tracing import Trace
 
 EXCERPT_CHARS = 500
-_RETRYABLE = (httpx.ConnectError, httpx.ConnectTimeout)
-
-
-@dataclass
-class _Answer:
-    status: int
-    latency_s: float
-    body: bytes
-    truncated: bool
-    headers: httpx.Headers
 
 
 @dataclass
@@ -45,6 +42,10 @@ class _Collected:
     retries: int = 0
     excerpt: str | None = None
     last_status: int | None = None
+
+
+async def measure(call: ProbeCall[HttpProbe]) -> Measurement:
+    return await run_http_probe(call.name, call.spec, call.context, call.client, call.trace)
 
 
 async def run_http_probe(
@@ -61,7 +62,10 @@ async def run_http_probe(
         try:
             answer = await _send(spec, client, collected, trace.headers() if trace else {})
         except httpx.HTTPError as exc:
-            collected.failures.append(_describe_error(exc, spec, context))
+            collected.attempts += spec.retries + 1
+            collected.retries += spec.retries
+            step = f"{spec.method} {context.shown_base_url}{spec.path}"
+            collected.failures.append(describe_error(exc, context.redactor, step))
             break  # the target is not answering; more samples would only wait longer
         _record(answer, spec, context, collected)
     return _measurement(name, spec, context, collected, started, time.perf_counter() - clock)
@@ -69,7 +73,7 @@ async def run_http_probe(
 
 async def _send(
     spec: HttpProbe, client: httpx.AsyncClient, collected: _Collected, trace_headers: dict[str, str]
-) -> _Answer:
+) -> Answer:
     timeout = httpx.Timeout(spec.timeout) if spec.timeout is not None else None
     request = client.build_request(
         spec.method,
@@ -80,65 +84,40 @@ async def _send(
         data={k: _text(v) for k, v in spec.form.items()} if spec.form is not None else None,
         timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
     )
-    retrying = AsyncRetrying(
-        retry=retry_if_exception_type(_RETRYABLE),
-        stop=stop_after_attempt(spec.retries + 1),
-        wait=wait_exponential(multiplier=0.2, max=2.0),
-        reraise=True,
-    )
-    async for attempt in retrying:
-        with attempt:
-            collected.attempts += 1
-            if attempt.retry_state.attempt_number > 1:
-                collected.retries += 1
-            clock = time.perf_counter()
-            response = await client.send(request, stream=True)
-            try:
-                body, truncated = await _read_capped(response, spec.max_body_bytes)
-            finally:
-                await response.aclose()
-            return _Answer(
-                response.status_code, time.perf_counter() - clock, body, truncated, response.headers
-            )
-    raise AssertionError("unreachable: tenacity re-raises the last error")
+    answer = await fetch(client, request, max_bytes=spec.max_body_bytes, retries=spec.retries)
+    collected.attempts += answer.attempts
+    collected.retries += answer.attempts - 1
+    return answer
 
 
-async def _read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > limit:
-            return b"".join(chunks)[:limit], True
-    return b"".join(chunks), False
-
-
-def _record(answer: _Answer, spec: HttpProbe, context: ProbeContext, collected: _Collected) -> None:
+def _record(answer: Answer, spec: HttpProbe, context: ProbeContext, collected: _Collected) -> None:
     collected.samples["latency"].append(answer.latency_s)
     collected.samples["status"].append(float(answer.status))
-    text = answer.body.decode("utf-8", errors="replace")
-    problem = _unexpected(answer, text, spec)
+    text = answer.text()
+    problem = _unexpected(answer, text, spec, context)
     collected.samples["ok"].append(problem is None)
     collected.last_status = answer.status
     if problem is not None:
         collected.failures.append(problem)
     if collected.excerpt is None or problem is not None:
         collected.excerpt = context.redactor(text[:EXCERPT_CHARS])
-    document = _json(text) if spec.values else None
+    document, unreadable = _json(answer) if spec.values else (None, None)
     for value_name, value_spec in spec.values.items():
-        value, why = _extract(value_spec, document, answer)
+        value, why = _extract(value_spec, document, answer, unreadable)
         if why is not None:
             collected.missing.setdefault(value_name, why)
         elif value is not None:
             collected.samples[value_name].append(value)
 
 
-def _unexpected(answer: _Answer, text: str, spec: HttpProbe) -> str | None:
+def _unexpected(answer: Answer, text: str, spec: HttpProbe, context: ProbeContext) -> str | None:
     """Why this answer is not what the probe expects, or None."""
+    step = f"{spec.method} {context.shown_base_url}{spec.path}"
+    if answer.truncated:
+        return f"{step}: body too large (over {spec.max_body_bytes} bytes, `max_body_bytes`)"
     if not _status_expected(answer.status, spec.expect.status):
         shown = ", ".join(str(s) for s in spec.expect.status)
-        return f"{spec.method} {spec.path} answered {answer.status}, expected {shown}"
+        return f"{step}: {status_problem(answer.status)}, expected {shown}"
     if spec.expect.body_contains is not None and spec.expect.body_contains not in text:
         return (
             f"{spec.method} {spec.path} answered without `{spec.expect.body_contains}` in its body"
@@ -157,14 +136,19 @@ def _status_expected(status: int, expected: list[int | str]) -> bool:
     return False
 
 
-def _json(text: str) -> Any:
+def _json(answer: Answer) -> tuple[Any, str | None]:
+    """(document, None) or (None, why the body is not JSON)."""
+    if answer.truncated:
+        return None, "the answer is too large to read"
     try:
-        return json.loads(text)
-    except ValueError:
-        return None
+        return parse_json(answer.body), None
+    except BodyError as exc:
+        return None, str(exc)
 
 
-def _extract(spec: ValueSpec, document: Any, answer: _Answer) -> tuple[Sample | None, str | None]:
+def _extract(
+    spec: ValueSpec, document: Any, answer: Answer, unreadable: str | None
+) -> tuple[Sample | None, str | None]:
     """(value in base units, None) or (None, why it is missing)."""
     if spec.header is not None:
         raw: Any = answer.headers.get(spec.header)
@@ -174,7 +158,11 @@ def _extract(spec: ValueSpec, document: Any, answer: _Answer) -> tuple[Sample | 
         where = f"field `{spec.json_path}`"
         raw = dig(document, spec.json_path) if document is not None else ABSENT
         if document is None and spec.default is None:
-            return None, f"the answer ({answer.status}) is not JSON, so {where} cannot be read"
+            why = unreadable or "not JSON"
+            return (
+                None,
+                f"the answer ({answer.status}) cannot be read: {why}, so {where} cannot be read",
+            )
     if raw is None or raw is ABSENT:
         if spec.default is not None:
             raw = spec.default
@@ -238,15 +226,6 @@ def _text(value: object) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     return str(value)
-
-
-def _describe_error(exc: httpx.HTTPError, spec: HttpProbe, context: ProbeContext) -> str:
-    url = context.shown_base_url + spec.path
-    if isinstance(exc, httpx.TimeoutException):
-        return f"{spec.method} {url} timed out ({type(exc).__name__})"
-    if isinstance(exc, httpx.ConnectError):
-        return f"{spec.method} {url}: cannot connect ({context.redactor(str(exc)) or 'connection failed'})"
-    return f"{spec.method} {url}: {type(exc).__name__}: {context.redactor(str(exc))[:200]}"
 
 
 def _measurement(

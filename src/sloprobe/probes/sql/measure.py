@@ -14,52 +14,21 @@ import asyncio
 import math
 import time
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import Field, model_validator
+import sqlalchemy  # noqa: F401  (imported before the first timed request)
 
-from sloprobe.config.base import StrictModel
-from sloprobe.config.types import Duration, Name
 from sloprobe.model.measurement import Measurement, Sample, Series
 from sloprobe.model.percentiles import PercentileMethod
 from sloprobe.model.units import Unit
-from sloprobe.redact import Redactor, redact_urls_in
-
-MAX_ROWS = 100_000
-
-
-class SqlQuery(StrictModel):
-    sql: str = Field(description="One SELECT. For percentile mode it selects one numeric column.")
-    unit: Unit = Unit.NONE
-    mode: Literal["value", "column", "percentile"] = "value"
-    percentiles: list[float] = Field(default_factory=lambda: [50.0, 95.0, 99.0])
-    method: PercentileMethod = PercentileMethod.LINEAR
-    max_rows: int = Field(MAX_ROWS, ge=1, le=10_000_000)
-
-    @model_validator(mode="after")
-    def _valid(self) -> SqlQuery:
-        if any(not 0 <= q <= 100 for q in self.percentiles):
-            raise ValueError("percentiles are between 0 and 100")
-        return self
+from sloprobe.probes.base import ProbeCall
+from sloprobe.probes.network import describe_error
+from sloprobe.probes.sql.spec import SqlProbe, SqlQuery, sql_series_units
+from sloprobe.redact import Redactor, redact_url, redact_urls_in
 
 
-class SqlProbe(StrictModel):
-    """Values from a database (any SQLAlchemy URL), e.g. queued jobs or time since the last finished one."""
-
-    url: str = Field(repr=False, description="SQLAlchemy URL; its password is never shown.")
-    timeout: Duration = 10.0
-    queries: dict[Name, SqlQuery] = Field(min_length=1)
-
-
-def sql_series_units(spec: SqlProbe) -> dict[str, Unit]:
-    units: dict[str, Unit] = {}
-    for name, query in spec.queries.items():
-        if query.mode == "percentile":
-            units.update({f"{name}.p{q:g}": query.unit for q in query.percentiles})
-            units[f"{name}.count"] = Unit.COUNT
-        else:
-            units[name] = query.unit
-    return units
+async def measure(call: ProbeCall[SqlProbe]) -> Measurement:
+    return await run_sql_probe(call.name, call.spec, call.context.redactor)
 
 
 async def run_sql_probe(name: str, spec: SqlProbe, redactor: Redactor) -> Measurement:
@@ -82,7 +51,7 @@ async def run_sql_probe(name: str, spec: SqlProbe, redactor: Redactor) -> Measur
 
         series, missing, failure = {}, {}, missing_driver(exc)
     except Exception as exc:
-        series, missing, failure = {}, {}, _describe(exc, redactor)
+        series, missing, failure = {}, {}, _describe(exc, redactor, spec.url)
     units = sql_series_units(spec)
     return Measurement(
         probe=name,
@@ -246,12 +215,24 @@ def _sample(value: Any, unit: Unit) -> Sample:
     return unit.to_base(float(value))
 
 
-def _describe(exc: BaseException, redactor: Redactor) -> str:
+def _describe(exc: BaseException, redactor: Redactor, url: str) -> str:
     original = getattr(exc, "orig", None) or exc
+    step = f"sql {_shown(url)}"
     text_ = " ".join(str(original).split())
     lowered = text_.lower()
     if "read-only" in lowered or "readonly" in lowered or "read only" in lowered:
         return f"refused: the probe is read-only ({redactor(redact_urls_in(text_))[:200]})"
     if "statement timeout" in lowered or "interrupted" in lowered:
         return "the query was cancelled by the statement timeout"
-    return f"{type(original).__name__}: {redactor(redact_urls_in(text_))[:300]}"
+    if getattr(exc, "connection_invalidated", False) or type(exc).__name__ == "OperationalError":
+        return describe_error(original, redactor, step)
+    return f"{step}: {type(original).__name__}: {redactor(redact_urls_in(text_))[:300]}"
+
+
+def _shown(url: str) -> str:
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return redact_url(url)

@@ -1,0 +1,79 @@
+"""The probe contract: what a kind declares once, and how the runner calls it.
+
+A kind is one folder under ``sloprobe/probes``: ``spec.py`` (its slo.yaml
+options, no I/O), ``measure.py`` (the code that talks to the world) and an
+``__init__.py`` that declares a :class:`ProbeKind`. Config validation, the JSON
+Schema, the runner and docs/probes.md all read that declaration from
+:mod:`sloprobe.probes.registry`; the measuring module is imported only by the
+runner, before the first timed request.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from sloprobe.config.base import StrictModel
+from sloprobe.model.units import Unit
+
+if TYPE_CHECKING:
+    import httpx
+
+    from sloprobe.model.measurement import Measurement
+    from sloprobe.probes.context import ProbeContext
+    from sloprobe.probes.tracing import Trace
+
+SpecT = TypeVar("SpecT", bound=StrictModel)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A series a kind produces. ``name`` may hold a placeholder: ``depth.<queue>``."""
+
+    name: str
+    unit: str  # a unit of sloprobe.model.units, or "declared" (the option `unit:` chooses)
+    meaning: str
+
+
+@dataclass(frozen=True)
+class ProbeCall(Generic[SpecT]):
+    """One probe's inputs for one run."""
+
+    name: str
+    spec: SpecT
+    context: ProbeContext
+    client: httpx.AsyncClient  # the run's client for the target: base URL, headers, auth
+    trace: Trace
+
+
+Measurer = Callable[[ProbeCall[Any]], Awaitable["Measurement"]]
+
+
+@dataclass(frozen=True)
+class ProbeKind(Generic[SpecT]):
+    """Everything sloprobe knows about a kind without importing its I/O code."""
+
+    name: str
+    spec: type[SpecT]
+    summary: str
+    measures: tuple[Measure, ...]
+    series_units: Callable[[SpecT], dict[str, Unit]]
+    talks_to_target: bool  # uses the target's base URL (and its login token)
+    measurer: str  # "module:function" of the measuring coroutine
+    deadline: Callable[[SpecT, float], float] | None = None  # default deadline from the spec
+    extra: str | None = None  # the pip extra its measuring code needs
+    notes: tuple[str, ...] = field(default=())
+
+    def load(self) -> Measurer:
+        """Import the measuring code (before any timed request: imports are not the target's time)."""
+        module_name, _, function = self.measurer.partition(":")
+        module = importlib.import_module(module_name)
+        measurer: Measurer = getattr(module, function)
+        return measurer
+
+    def default_deadline(self, spec: StrictModel, default: float) -> float:
+        if self.deadline is None:
+            return default
+        return self.deadline(spec, default)  # type: ignore[arg-type]

@@ -1,0 +1,72 @@
+"""Config of the HTTP probe: one request, sent N times, and named values read from its answers."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from sloprobe.config.base import StrictModel
+from sloprobe.config.types import Duration, Name
+from sloprobe.model.units import Unit
+
+
+class ValueSpec(StrictModel):
+    """A named value read from a response: a JSON field by dotted path, or a header."""
+
+    json_path: str | None = Field(
+        None, alias="json", description="Dotted path, e.g. `checks.queue.depth` or `jobs.0.id`."
+    )
+    header: str | None = None
+    length: bool = Field(
+        False, description="Take the length of the list or object found instead of the value."
+    )
+    unit: Unit = Unit.NONE
+    default: float | str | bool | None = Field(
+        None, description="Value to use when the field is absent."
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ValueSpec:
+        if (self.json_path is None) == (self.header is None):
+            raise ValueError("set exactly one of `json` or `header`")
+        return self
+
+
+class Expect(StrictModel):
+    """What a good response looks like; anything else is a failed (bad) measurement."""
+
+    status: list[int | str] = Field(
+        default_factory=lambda: list[int | str](["2xx"]), description="Codes or classes like `2xx`."
+    )
+    body_contains: str | None = None
+
+
+class HttpProbe(StrictModel):
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] = "GET"
+    path: str
+    query: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict)
+    json_body: Any = Field(None, alias="json")
+    form: dict[str, str | int | float | bool] | None = None
+    samples: int = Field(1, ge=1, le=1000)
+    timeout: Duration | None = None
+    retries: int = Field(
+        2, ge=0, le=10, description="Retries of connection errors only, never of answers."
+    )
+    expect: Expect = Field(default_factory=Expect)
+    values: dict[Name, ValueSpec] = Field(default_factory=dict)
+    max_body_bytes: int = Field(1_048_576, ge=1024, le=64 * 1_048_576)
+
+    @model_validator(mode="after")
+    def _one_body(self) -> HttpProbe:
+        if self.json_body is not None and self.form is not None:
+            raise ValueError("set `json` or `form`, not both")
+        return self
+
+
+HTTP_SERIES: dict[str, Unit] = {"latency": Unit.S, "status": Unit.NONE, "ok": Unit.BOOLEAN}
+
+
+def http_series_units(spec: HttpProbe) -> dict[str, Unit]:
+    return {**HTTP_SERIES, **{name: v.unit for name, v in spec.values.items()}}

@@ -1,0 +1,55 @@
+"""Config of the Prometheus probe: scrape a /metrics exposition and read gauges, counters, rates, ratios and quantiles."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from sloprobe.config.base import StrictModel
+from sloprobe.config.types import Duration, Name
+from sloprobe.model.units import Unit
+
+
+class Selector(StrictModel):
+    name: str = Field(description="Metric (family or sample) name, e.g. jobs_finished_total.")
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="Exact label matches; matching series are summed."
+    )
+
+
+class MetricSpec(Selector):
+    kind: Literal["gauge", "counter", "rate", "histogram_quantile", "ratio"] = "gauge"
+    quantile: float | None = Field(None, ge=0, le=1)
+    numerator: Selector | None = None
+    denominator: Selector | None = None
+    unit: Unit = Unit.NONE
+
+    @model_validator(mode="after")
+    def _complete(self) -> MetricSpec:
+        if self.kind == "histogram_quantile" and self.quantile is None:
+            raise ValueError("histogram_quantile needs `quantile`, e.g. 0.95")
+        if self.kind == "ratio" and (self.numerator is None or self.denominator is None):
+            raise ValueError("ratio needs `numerator` and `denominator` selectors")
+        return self
+
+
+class PrometheusProbe(StrictModel):
+    """Scrape a /metrics exposition; read gauges, counters, rates, ratios and histogram quantiles."""
+
+    url: str = Field("/metrics", description="Absolute, or a path on the target.")
+    interval: Duration | None = Field(
+        None, description="Scrape twice this far apart and use the difference."
+    )
+    timeout: Duration = 10.0
+    metrics: dict[Name, MetricSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _rates_need_two_scrapes(self) -> PrometheusProbe:
+        if self.interval is None and any(m.kind == "rate" for m in self.metrics.values()):
+            raise ValueError("`rate` needs `interval` (two scrapes)")
+        return self
+
+
+def prometheus_series_units(spec: PrometheusProbe) -> dict[str, Unit]:
+    return {name: m.unit for name, m in spec.metrics.items()}

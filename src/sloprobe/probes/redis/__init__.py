@@ -1,0 +1,62 @@
+"""The `redis` kind: queue depth, oldest waiting job and RQ workers, read from the queue library's keys."""
+
+from __future__ import annotations
+
+from sloprobe.probes.base import Measure, ProbeKind
+from sloprobe.probes.redis.spec import RedisQueueProbe, redis_series_units
+
+KIND = ProbeKind(
+    name="redis",
+    spec=RedisQueueProbe,
+    summary="Read queues in Redis with the key layout of RQ, Celery (kombu) or BullMQ; read-only commands.",
+    measures=(
+        Measure("depth", "count", "Jobs waiting in all listed queues together."),
+        Measure(
+            "depth.<queue>",
+            "count",
+            "Jobs waiting in one queue. RQ: the queue list's length. Celery: the lengths of the "
+            "queue's lists over `priority_steps` (kombu's default 0, 3, 6, 9). BullMQ: `wait` + "
+            "`paused` + `prioritized` (the jobs a worker would take), as BullMQ's own getWaitingCount.",
+        ),
+        Measure(
+            "depth.<queue>.<state>",
+            "count",
+            "BullMQ only: jobs in one state: wait, active, delayed, prioritized, paused, "
+            "waiting-children, failed, completed.",
+        ),
+        Measure(
+            "paused.<queue>",
+            "bool",
+            "BullMQ only: whether the queue is paused (`paused` in its meta hash).",
+        ),
+        Measure(
+            "oldest_age",
+            "s",
+            "RQ and BullMQ: age of the oldest waiting job over all queues (`oldest_age: true`).",
+        ),
+        Measure(
+            "oldest_age.<queue>", "s", "RQ and BullMQ: age of the oldest waiting job in one queue."
+        ),
+        Measure(
+            "workers",
+            "count",
+            "RQ with `workers: true`: live workers registered for the listed queues.",
+        ),
+        Measure(
+            "workers.<queue>",
+            "count",
+            "RQ with `workers: true`: live workers listening on one queue.",
+        ),
+        Measure(
+            "heartbeat_age", "s", "RQ with `workers: true`: age of the stalest worker heartbeat."
+        ),
+    ),
+    series_units=redis_series_units,
+    talks_to_target=False,
+    measurer="sloprobe.probes.redis.measure:measure",
+    extra="redis",
+    notes=(
+        "A queue that does not exist is said as such: no BullMQ `meta` key, no RQ queue in `<ns>:queues`, "
+        "no Celery binding in `_kombu.binding.<queue>` — never read as a quiet 0.",
+    ),
+)
