@@ -202,7 +202,7 @@ def _init(args: argparse.Namespace, rest: list[str]) -> int:
 def _wait(args: argparse.Namespace, rest: list[str]) -> int:
     import os
 
-    from sloprobe.config.types import parse_duration
+    from sloprobe.fields.types import parse_duration
     from sloprobe.model.units import Dimension, format_base
     from sloprobe.redact import redact_url
     from sloprobe.wait import wait_until_ready

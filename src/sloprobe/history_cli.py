@@ -69,7 +69,7 @@ def _resolve(args: argparse.Namespace) -> tuple[str, str | None, str | None, Pat
 
 def run_history(args: argparse.Namespace) -> int:
     from sloprobe.config import ConfigError
-    from sloprobe.config.types import parse_duration
+    from sloprobe.fields.types import parse_duration
     from sloprobe.history import HistoryError, HistoryStore
     from sloprobe.history.replay import export_lines, import_lines
 

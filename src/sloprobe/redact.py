@@ -67,3 +67,15 @@ class Redactor:
     def headers(self, headers: Iterable[tuple[str, str]]) -> dict[str, str]:
         """Headers safe to show: secret ones masked by name, known secrets masked by value."""
         return {k: MASK if k.lower() in SECRET_HEADERS else self(v) for k, v in headers}
+
+
+def url_secrets(url: str) -> list[str]:
+    """The secrets a URL carries: its userinfo password (raw and decoded) and a ``?password=``."""
+    from urllib.parse import parse_qsl, unquote, urlsplit
+
+    try:
+        parts = urlsplit(url)
+        found = [parts.password, unquote(parts.password)] if parts.password else []
+    except ValueError:
+        return []
+    return found + [v for k, v in parse_qsl(parts.query) if k.lower() == "password" and v]

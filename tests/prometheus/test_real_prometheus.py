@@ -15,8 +15,8 @@ import pytest
 
 from sloprobe.config.model import ProbeSpec, Target
 from sloprobe.probes.context import make_context
-from sloprobe.probes.prometheus.spec import MetricSpec
 from sloprobe.probes.prometheus.measure import evaluate_metric, parse_exposition
+from sloprobe.probes.prometheus.spec import MetricSpec
 from sloprobe.probes.runner import run_probes
 
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5)

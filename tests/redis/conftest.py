@@ -20,8 +20,8 @@ from pytest_redis import factories
 from pytest_redis.executor import RedisExecutor
 
 from sloprobe.model.measurement import Measurement
-from sloprobe.probes.redis.spec import RedisQueueProbe
 from sloprobe.probes.redis.measure import run_redis_queue_probe
+from sloprobe.probes.redis.spec import RedisQueueProbe
 from sloprobe.redact import Redactor
 
 PASSWORD = "s3cret-Redis-pw"

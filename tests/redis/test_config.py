@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
 import pytest
 from pydantic import ValidationError
 
+from sloprobe.config.model import ProbeSpec, Target
 from sloprobe.model.units import Unit
+from sloprobe.probes.context import make_context
 from sloprobe.probes.redis.spec import INSTALL_HINT, RedisQueueProbe, redis_series_units
-from sloprobe.probes.redis.measure import run_redis_queue_probe
-from sloprobe.redact import Redactor
+from sloprobe.probes.runner import run_probes
 
 URL = "redis://:hunter2-secret@cache:6379/0"
 
@@ -82,11 +82,12 @@ def test_series_units() -> None:
 
 
 def test_without_the_redis_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    for module in [m for m in sys.modules if m == "redis" or m.startswith("redis.")]:
+    hidden = ("redis", "redis.", "sloprobe.probes.redis.measure")
+    for module in [m for m in sys.modules if m == "redis" or m.startswith(hidden)]:
         monkeypatch.delitem(sys.modules, module)
     monkeypatch.setitem(sys.modules, "redis", None)  # import redis now raises ImportError
-    redactor = Redactor()
-    measurement = asyncio.run(run_redis_queue_probe("q", spec(layout="rq"), redactor))
-    assert measurement.failure == INSTALL_HINT
-    assert measurement.details["redis"] == "redis://***@cache:6379/0"
-    assert redactor("hunter2-secret") == "***"
+    context = make_context("", Target())
+    probe = ProbeSpec.model_validate({"redis": spec(layout="rq").model_dump(exclude_unset=True)})
+    measurement = run_probes({"q": probe}, context, 1, 5.0)["q"]
+    assert measurement.failure == f"`redis` probes cannot run: {INSTALL_HINT}"
+    assert context.redactor("hunter2-secret") == "***"

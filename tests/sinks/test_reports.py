@@ -131,7 +131,11 @@ def test_json_results_are_strict_and_complete(result: RunResult, tmp_path: Path)
         "observed_text": "p95 = 120ms",
         "held": True,
     }
-    assert data["measurements"]["health"]["series"]["latency"]["samples"] == [0.1, 0.12, {"float": "nan"}]
+    assert data["measurements"]["health"]["series"]["latency"]["samples"] == [
+        0.1,
+        0.12,
+        {"float": "nan"},
+    ]
     assert data["measurements"]["health"]["retries"] == 2
     assert data["warnings"] == ["history store unreachable"]
 

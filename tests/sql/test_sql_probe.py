@@ -15,8 +15,8 @@ from sqlalchemy import create_engine, text
 
 from sloprobe.model.measurement import Measurement
 from sloprobe.model.percentiles import PercentileMethod, percentile
-from sloprobe.probes.sql.spec import SqlProbe
 from sloprobe.probes.sql.measure import run_sql_probe
+from sloprobe.probes.sql.spec import SqlProbe
 from sloprobe.redact import Redactor
 
 ROWS = 3000

@@ -8,10 +8,10 @@ import json
 import pytest
 from tests.support.scripted_server import Answer, ScriptedServer
 
-from sloprobe.probes.http.spec import HttpProbe
 from sloprobe.config.model import ProbeSpec, Target
 from sloprobe.model.measurement import Measurement
 from sloprobe.probes.context import make_context
+from sloprobe.probes.http.spec import HttpProbe
 from sloprobe.probes.runner import run_probes
 
 
@@ -50,7 +50,7 @@ def test_values_are_read_from_a_503_json_body(scripted: ScriptedServer) -> None:
 
 def test_unexpected_status_is_a_failure_with_reason(scripted: ScriptedServer) -> None:
     m = probe(scripted.base_url, path="/nowhere")
-    assert m.failure == "GET /nowhere answered 404, expected 2xx"
+    assert m.failure == f"GET {scripted.base_url}/nowhere: HTTP 404, expected 2xx"
     assert m.series["ok"].samples == (False,)
 
 
@@ -64,7 +64,7 @@ def test_samples_and_latency(scripted: ScriptedServer) -> None:
 
 def test_connection_refused_is_retried_visibly_then_fails(closed_port_url: str) -> None:
     m = probe(closed_port_url, path="/health", retries=2)
-    assert m.failure is not None and "cannot connect" in m.failure
+    assert m.failure is not None and m.failure.endswith(": connection refused")
     assert m.attempts == 3
     assert m.retries == 2
 
@@ -80,7 +80,7 @@ def test_answers_are_not_retried(scripted: ScriptedServer) -> None:
 def test_timeout_is_a_failure(scripted: ScriptedServer) -> None:
     scripted.routes["/slow"] = Answer(200, "{}", delay_s=1.0)
     m = probe(scripted.base_url, path="/slow", timeout="200ms")
-    assert m.failure is not None and "timed out" in m.failure
+    assert m.failure is not None and m.failure.endswith(": read timeout")
 
 
 def test_deadline_bounds_the_whole_probe(scripted: ScriptedServer) -> None:
@@ -93,7 +93,10 @@ def test_deadline_bounds_the_whole_probe(scripted: ScriptedServer) -> None:
 def test_body_is_capped(scripted: ScriptedServer) -> None:
     scripted.routes["/big"] = Answer(200, b"x" * 5_000_000, headers={"Content-Type": "text/plain"})
     m = probe(scripted.base_url, path="/big", max_body_bytes=4096)
-    assert m.failure is None
+    assert m.failure == (
+        f"GET {scripted.base_url}/big: body too large (over 4096 bytes, `max_body_bytes`)"
+    )
+    assert m.series["ok"].samples == (False,)
     assert m.excerpt is not None and len(m.excerpt) <= 500
 
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, SecretStr, create_model, model_validator
 
-from sloprobe.config.base import StrictModel
-from sloprobe.config.types import Duration, Expressions, HttpMethod, Name, Objective
+from sloprobe.fields.base import StrictModel
+from sloprobe.fields.types import Duration, Expressions, HttpMethod, Name, Objective
 from sloprobe.judge.thresholds import Threshold, parse_threshold
 from sloprobe.model.percentiles import PercentileMethod
 from sloprobe.model.units import Unit

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from sloprobe.config.base import StrictModel
+from sloprobe.fields.base import StrictModel
 from sloprobe.model.units import Unit
 
 if TYPE_CHECKING:

@@ -32,6 +32,7 @@ from sloprobe.probes.http.measure import ABSENT, dig
 from sloprobe.probes.network import describe_error
 from sloprobe.probes.registry import KINDS
 from sloprobe.probes.tracing import Trace
+from sloprobe.redact import url_secrets
 
 INTERNAL_ERROR = "internal error in probe"
 TRACEBACK_DETAIL = "traceback"
@@ -61,6 +62,11 @@ def run_probes(
     if not probes:
         return outcome
     deferred = deferred or {}
+    for spec in probes.values():  # a URL's password is a secret even if its kind cannot load
+        for attribute in ("url", "server"):
+            value = getattr(spec.body, attribute, None)
+            if isinstance(value, str) and "://" in value:
+                context.redactor.add(*url_secrets(value))
     measurers: dict[str, Measurer] = {}
     unloadable: dict[str, str] = {}
     for name, spec in probes.items():

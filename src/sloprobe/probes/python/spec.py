@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from sloprobe.config.base import StrictModel
-from sloprobe.config.types import Name
+from sloprobe.fields.base import StrictModel
+from sloprobe.fields.types import Name
 from sloprobe.model.units import Unit
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl, unquote, urlsplit
 
 import redis.exceptions as errors
 from redis.asyncio import Redis
@@ -25,7 +24,7 @@ from sloprobe.probes.base import ProbeCall
 from sloprobe.probes.network import describe_error
 from sloprobe.probes.redis import layouts
 from sloprobe.probes.redis.spec import RedisQueueProbe, redis_series_units
-from sloprobe.redact import Redactor, redact_url
+from sloprobe.redact import Redactor, redact_url, url_secrets
 
 
 async def measure(call: ProbeCall[RedisQueueProbe]) -> Measurement:
@@ -37,7 +36,7 @@ async def run_redis_queue_probe(
 ) -> Measurement:
     """Read every queue of ``spec`` once, within ``spec.timeout``; never raises for Redis's failures."""
     started, clock = datetime.now(UTC), time.perf_counter()
-    secrets = _secrets_of(spec.url)
+    secrets = url_secrets(spec.url)
     redactor.add(*secrets)
     refused = "refused the credentials" if secrets else "needs credentials, the URL has none"
     shown = redact_url(spec.url)
@@ -155,13 +154,3 @@ def _ages(
         values["oldest_age"] = max(ages)
     else:
         missing["oldest_age"] = next(iter(missing.values()))
-
-
-def _secrets_of(url: str) -> list[str]:
-    """The password of a Redis URL, in its userinfo or as redis-py's ``?password=``."""
-    try:
-        parts = urlsplit(url)
-        found = [unquote(parts.password)] if parts.password else []
-    except ValueError:
-        return []
-    return found + [v for k, v in parse_qsl(parts.query) if k.lower() == "password" and v]

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from sloprobe.config.base import StrictModel
-from sloprobe.config.types import Duration
+from sloprobe.fields.base import StrictModel
+from sloprobe.fields.types import Duration
 from sloprobe.model.units import Unit
 from sloprobe.probes.redis import layouts
 

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from sloprobe.config.base import StrictModel
-from sloprobe.config.types import Duration, Name
+from sloprobe.fields.base import StrictModel
+from sloprobe.fields.types import Duration, Name
 from sloprobe.model.percentiles import PercentileMethod
 from sloprobe.model.units import Unit
 

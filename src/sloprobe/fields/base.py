@@ -1,4 +1,4 @@
-"""The base of every config model (probe kinds in their own modules import it from here)."""
+"""The base of every slo.yaml model."""
 
 from __future__ import annotations
 
