@@ -74,8 +74,9 @@ def overhead(repeats: int) -> str:
 
 
 def concurrency(repeats: int) -> str:
-    from sloprobe.config.model import HttpProbe, ProbeSpec, Target
+    from sloprobe.config.model import ProbeSpec, Target
     from sloprobe.probes.context import make_context
+    from sloprobe.probes.http.spec import HttpProbe
     from sloprobe.probes.runner import run_probes
 
     rows = []
@@ -107,9 +108,10 @@ def concurrency(repeats: int) -> str:
 def accuracy() -> str:
     import numpy
 
-    from sloprobe.config.model import HttpProbe, ProbeSpec, Target
+    from sloprobe.config.model import ProbeSpec, Target
     from sloprobe.model.percentiles import PercentileMethod, percentile
     from sloprobe.probes.context import make_context
+    from sloprobe.probes.http.spec import HttpProbe
     from sloprobe.probes.runner import run_probes
 
     rows = []

@@ -185,7 +185,8 @@ def sql_percentile(rows: int, postgres: bool) -> str:
     from sqlalchemy import create_engine, text
 
     from sloprobe.model.percentiles import percentile
-    from sloprobe.probes.sql import SqlProbe, run_sql_probe
+    from sloprobe.probes.sql.measure import run_sql_probe
+    from sloprobe.probes.sql.spec import SqlProbe
     from sloprobe.redact import Redactor
 
     out = []

@@ -29,4 +29,5 @@ python=${PYTHON:-python3}
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
+.venv/bin/lint-imports --no-cache
 .venv/bin/python -m pytest tests -q "$@"

@@ -27,6 +27,7 @@ _PLAIN_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}"
     for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge")
 )
+MAX_DEPTH = 64  # slo.yaml needs about 8; PyYAML recurses per level
 MAX_BYTES = 2 * 1024 * 1024
 _VARIABLE = re.compile(r"\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
 
@@ -83,6 +84,7 @@ def load_yaml(path: str | Path, environ: Mapping[str, str] | None = None) -> Yam
 def parse_yaml(text: str, file: str, environ: Mapping[str, str]) -> YamlSource:
     source = YamlSource(file, None, text_lines=text.splitlines())
     try:
+        _check_depth(text, file, source)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         # An unclosed bracket or quote is noticed lines later; where it was opened is what is wrong.
@@ -106,6 +108,8 @@ def parse_yaml(text: str, file: str, environ: Mapping[str, str]) -> YamlSource:
         ) from None
     except yaml.YAMLError as exc:
         raise ConfigError.single(file, f"YAML syntax: {exc}") from None
+    except RecursionError:  # a bound below Python's own, missed by the scan: still a config error
+        raise ConfigError.single(file, f"nested more than {MAX_DEPTH} levels deep") from None
     if node is None:
         raise ConfigError.single(
             file,
@@ -116,6 +120,37 @@ def parse_yaml(text: str, file: str, environ: Mapping[str, str]) -> YamlSource:
     if builder.problems:
         raise ConfigError(builder.problems)
     return source
+
+
+_OPENING = (
+    yaml.FlowSequenceStartToken,
+    yaml.FlowMappingStartToken,
+    yaml.BlockSequenceStartToken,
+    yaml.BlockMappingStartToken,
+)
+_CLOSING = (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken, yaml.BlockEndToken)
+
+
+def _check_depth(text: str, file: str, source: YamlSource) -> None:
+    """Refuse nesting deeper than MAX_DEPTH before composing (PyYAML composes recursively)."""
+    depth = 0
+    for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        if isinstance(token, _OPENING):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = token.start_mark.line + 1
+                snippet = (
+                    source.text_lines[line - 1][:120] if line <= len(source.text_lines) else None
+                )
+                raise ConfigError(
+                    [
+                        ConfigProblem(
+                            file, line, "", f"nested more than {MAX_DEPTH} levels deep", snippet
+                        )
+                    ]
+                )
+        elif isinstance(token, _CLOSING):
+            depth -= 1
 
 
 class _Builder:

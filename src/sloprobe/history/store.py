@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from sloprobe.codec import measurement_to_dict, verdict_to_dict
+from sloprobe.extras import missing_driver
 from sloprobe.history import schema
 from sloprobe.model.history import OpenIncident, RunOutcome, Transition, WindowTotals
 from sloprobe.model.measurement import Sample
@@ -552,14 +553,6 @@ def _epoch(conn: Connection, column: Any) -> Any:
     if conn.dialect.name == "postgresql":
         return func.extract("epoch", column)
     return None
-
-
-def missing_driver(exc: ImportError) -> str:
-    """Name the extra that brings a missing database driver."""
-    name = exc.name or str(exc)
-    if "psycopg" in name:
-        return "the PostgreSQL driver is missing: pip install 'sloprobe[postgres]'"
-    return f"a database driver is missing ({name}); install it next to sloprobe"
 
 
 def _short(exc: BaseException) -> str:

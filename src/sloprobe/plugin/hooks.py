@@ -14,82 +14,24 @@ import dataclasses
 import io
 import os
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from sloprobe.plugin.names import BASE_URL_ENV, NO_TARGET, is_slo_file
+from sloprobe.plugin.options import EXIT_ON, chosen_slo_file, exit_on, option
+from sloprobe.plugin.state import PROBE_DONE, RECORDER, state_of
 
 if (
     TYPE_CHECKING
 ):  # imported for real only once an SLO file is collected: pytest stays fast elsewhere
     import httpx
 
-    from sloprobe.config import ConfigError, LoadedSloFile
-    from sloprobe.model.result import RunResult
     from sloprobe.plugin.items import SloFile
     from sloprobe.plugin.recorder import Recorder
     from sloprobe.plugin.suite_run import SuiteRun
     from sloprobe.redact import Redactor
-
-EXIT_ON = ("breach", "warning", "incident")
-
-
-@dataclass
-class _PluginState:
-    run: SuiteRun | None = None
-    problems: list[ConfigError] = field(default_factory=list)
-    result: RunResult | None = None
-    written: list[Path] = field(default_factory=list)
-    sink_warnings: list[str] = field(default_factory=list)
-    annotations: list[str] = field(default_factory=list)
-
-
-_STATE = pytest.StashKey[_PluginState]()
-_PROBE_DONE = pytest.StashKey[bool]()
-_RECORDER = pytest.StashKey["Recorder"]()
-
-
-def _state(config: pytest.Config) -> _PluginState:
-    if _STATE not in config.stash:
-        config.stash[_STATE] = _PluginState()
-    return config.stash[_STATE]
-
-
-def suite_run(config: pytest.Config) -> SuiteRun:
-    run = _state(config).run
-    if run is None:
-        raise RuntimeError("no slo.yaml was collected in this session")
-    return run
-
-
-def register_problem(config: pytest.Config, problem: ConfigError) -> None:
-    _state(config).problems.append(problem)
-
-
-def register_loaded(config: pytest.Config, loaded: LoadedSloFile) -> None:
-    state = _state(config)
-    if state.run is not None:
-        raise pytest.UsageError(
-            f"more than one SLO file collected ({state.run.loaded.path} and {loaded.path}); "
-            "run one at a time, or choose one with --slo-file"
-        )
-    from sloprobe.plugin.suite_run import SuiteRun
-
-    for mark in {m for slo in loaded.spec.slos.values() for m in slo.marks}:
-        config.addinivalue_line("markers", f"{mark}: an SLO mark from {loaded.path.name}")
-    state.run = SuiteRun(
-        loaded,
-        base_url_option=_option(config, "base_url"),
-        report_dir=_report_dir(config, loaded),
-        trigger=_option(config, "sloprobe_trigger")
-        or os.environ.get("SLOPROBE_TRIGGER")
-        or "local",
-        release=_option(config, "sloprobe_release") or os.environ.get("SLOPROBE_RELEASE") or None,
-        history_option=_option(config, "sloprobe_history"),
-    )
 
 
 # -- options -----------------------------------------------------------------------------
@@ -148,45 +90,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("sloprobe_exit_on", "breach or warning")
 
 
-def _option(config: pytest.Config, name: str) -> str | None:
-    value = config.getoption(name, default=None)
-    return str(value) if value else None
-
-
-def _chosen_slo_file(config: pytest.Config) -> Path | None:
-    value = _option(config, "slo_file") or str(config.getini("slo_file") or "")
-    return (config.invocation_params.dir / value).resolve() if value else None
-
-
-def _report_dir(config: pytest.Config, loaded: LoadedSloFile) -> Path:
-    value = (
-        _option(config, "sloprobe_report_dir")
-        or str(config.getini("sloprobe_report_dir") or "")
-        or loaded.spec.settings.report_dir
-    )
-    return config.invocation_params.dir / value
-
-
-def _exit_on(config: pytest.Config) -> str:
-    """--exit-on, else the ini key; a bad ini value names its source."""
-    value = _option(config, "sloprobe_exit_on")
-    if value:
-        return value
-    ini = str(config.getini("sloprobe_exit_on") or "breach").strip()
-    if ini not in EXIT_ON:
-        raise pytest.UsageError(
-            f"invalid sloprobe_exit_on `{ini}` in the ini file; expected one of {', '.join(EXIT_ON)}"
-        )
-    return ini
-
-
 def pytest_configure(config: pytest.Config) -> None:
-    _exit_on(config)
+    exit_on(config)
     config.addinivalue_line("markers", "slo: an SLO item collected from slo.yaml")
     config.addinivalue_line(
         "markers", "probe(name): this test is the Python probe `name` of slo.yaml"
     )
-    chosen = _chosen_slo_file(config)
+    chosen = chosen_slo_file(config)
     if chosen is not None:
         if not chosen.is_file():
             raise pytest.UsageError(f"--slo-file: no such file: {chosen}")
@@ -203,7 +113,7 @@ def _covers(config: pytest.Config, arg: str, file: Path) -> bool:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> SloFile | None:
-    chosen = _chosen_slo_file(parent.config)
+    chosen = chosen_slo_file(parent.config)
     wanted = file_path.resolve() == chosen if chosen is not None else is_slo_file(file_path)
     if not wanted:
         return None
@@ -226,7 +136,7 @@ def pytest_collection_modifyitems(
 ) -> Generator[None, None, None]:
     collected = list(items)
     yield  # -k, -m, --lf and friends select first
-    state = _state(config)
+    state = state_of(config)
     if state.problems:
         _report_cannot_run()
         raise pytest.UsageError("\n".join(p.render() for p in state.problems))
@@ -281,7 +191,7 @@ def pytest_collection_modifyitems(
 def target(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
     """An httpx client bound to the target's base URL, with its headers and auth."""
     config = request.config
-    run = _state(config).run
+    run = state_of(config).run
     if run is not None:
         if run.base_url is None:
             pytest.fail(run.no_target_message(), pytrace=False)
@@ -290,7 +200,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
         from sloprobe.config.model import Target
         from sloprobe.probes.context import make_context
 
-        base_url = _option(config, "base_url") or os.environ.get(BASE_URL_ENV)
+        base_url = option(config, "base_url") or os.environ.get(BASE_URL_ENV)
         if not base_url:
             pytest.fail(NO_TARGET.format(env=BASE_URL_ENV, file="slo.yaml"), pytrace=False)
         context = make_context(base_url, Target())
@@ -310,7 +220,7 @@ def recorder(request: pytest.FixtureRequest) -> Recorder:
             'the `recorder` fixture needs the test marked @pytest.mark.probe("<probe name>")',
             pytrace=False,
         )
-    run = _state(request.config).run
+    run = state_of(request.config).run
     declared = None
     if run is not None:
         probe = run.loaded.spec.probes.get(name)
@@ -323,7 +233,7 @@ def recorder(request: pytest.FixtureRequest) -> Recorder:
             pytest.fail(f"probe `{name}` {what} in {run.loaded.path.name}", pytrace=False)
         declared = probe.body.values
     rec = Recorder(name, declared, _redactor(run))
-    item.stash[_RECORDER] = rec
+    item.stash[RECORDER] = rec
     return rec
 
 
@@ -332,12 +242,12 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    run = _state(item.config).run
+    run = state_of(item.config).run
     name = _probe_name(item)
-    if run is None or name is None or item.stash.get(_PROBE_DONE, False):
+    if run is None or name is None or item.stash.get(PROBE_DONE, False):
         return report
     if report.when == "call" or (report.when == "setup" and not report.passed):
-        item.stash[_PROBE_DONE] = True
+        item.stash[PROBE_DONE] = True
         failure = skipped = None
         if report.failed and call.excinfo is not None:
             failure = f"{item.name}: {_first_line(call.excinfo)}"
@@ -345,7 +255,7 @@ def pytest_runtest_makereport(
             skipped = f"probe test {item.name} was skipped"
         from sloprobe.plugin.recorder import Recorder
 
-        rec = item.stash.get(_RECORDER, None) or Recorder(name, None, _redactor(run))
+        rec = item.stash.get(RECORDER, None) or Recorder(name, None, _redactor(run))
         run.measurements[name] = rec.finish(failure=failure, skipped=skipped)
     return report
 
@@ -390,7 +300,7 @@ def _redactor(run: SuiteRun | None) -> Redactor:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    state = _state(session.config)
+    state = state_of(session.config)
     run = state.run
     if run is None or not run.verdicts:
         return
@@ -415,10 +325,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     except OSError as exc:
         state.sink_warnings.append(f"GitHub summary/outputs: {exc.strerror or exc}")
     state.annotations = annotations.getvalue().splitlines()
-    exit_on = _exit_on(session.config)
-    if exit_on == "warning" and session.exitstatus == 0 and result.count(Status.WARNING):
+    mode = exit_on(session.config)
+    if mode == "warning" and session.exitstatus == 0 and result.count(Status.WARNING):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-    elif exit_on == "incident" and session.exitstatus in (
+    elif mode == "incident" and session.exitstatus in (
         pytest.ExitCode.OK,
         pytest.ExitCode.TESTS_FAILED,
     ):
@@ -430,7 +340,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    state = _state(terminalreporter.config)
+    state = state_of(terminalreporter.config)
     if state.result is None:
         return
     from sloprobe.plugin.summary import write_summary

@@ -29,7 +29,7 @@ class SloFile(pytest.File):
     loaded: LoadedSloFile | None = None
 
     def collect(self) -> Iterator[pytest.Item]:
-        from sloprobe.plugin.hooks import register_loaded, register_problem
+        from sloprobe.plugin.state import register_loaded, register_problem
 
         try:
             self.loaded = load_slo_file(_shown(self.path, self.config.invocation_params.dir))
@@ -79,12 +79,12 @@ class SloItem(pytest.Item):
         self.probe = probe
 
     def setup(self) -> None:
-        from sloprobe.plugin.hooks import suite_run
+        from sloprobe.plugin.state import suite_run
 
         suite_run(self.config).measure_once()
 
     def runtest(self) -> None:
-        from sloprobe.plugin.hooks import suite_run
+        from sloprobe.plugin.state import suite_run
 
         verdict = suite_run(self.config).judge(self.slo)
         if verdict.counts_as_bad:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
 
 from sloprobe import __version__
-from sloprobe.config.model import Target
 from sloprobe.redact import Redactor, redact_url
+
+if TYPE_CHECKING:  # probes read the target's shape; they import no config at run time
+    from sloprobe.config.model import Target
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,10 @@ import time
 import traceback
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from sloprobe.config.model import Login, ProbeSpec
 from sloprobe.model.measurement import Measurement
 from sloprobe.model.units import Dimension, format_base
 from sloprobe.probes.base import Measurer, ProbeCall
@@ -33,6 +32,9 @@ from sloprobe.probes.network import describe_error
 from sloprobe.probes.registry import KINDS
 from sloprobe.probes.tracing import Trace
 from sloprobe.redact import url_secrets
+
+if TYPE_CHECKING:  # the runner reads the specs' shape; it imports no config at run time
+    from sloprobe.config.model import Login, ProbeSpec
 
 INTERNAL_ERROR = "internal error in probe"
 TRACEBACK_DETAIL = "traceback"

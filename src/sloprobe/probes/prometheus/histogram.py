@@ -49,6 +49,8 @@ def histogram_quantile(q: float, buckets: Buckets) -> float | None:
         start = ordered[b - 1][0]
         count -= counts[b - 1]
         rank -= counts[b - 1]
+    if count == 0:
+        return None  # 0/0: Prometheus answers NaN (q = 0 over an empty lowest bucket)
     return start + (end - start) * (rank / count)
 
 

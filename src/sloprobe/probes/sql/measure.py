@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy  # noqa: F401  (imported before the first timed request)
 
+from sloprobe.extras import missing_driver
 from sloprobe.model.measurement import Measurement, Sample, Series
 from sloprobe.model.percentiles import PercentileMethod
 from sloprobe.model.units import Unit
@@ -47,8 +48,6 @@ async def run_sql_probe(name: str, spec: SqlProbe, redactor: Redactor) -> Measur
     except TimeoutError:
         series, missing, failure = {}, {}, f"the query did not finish within {spec.timeout:g}s"
     except ImportError as exc:
-        from sloprobe.history.store import missing_driver
-
         series, missing, failure = {}, {}, missing_driver(exc)
     except Exception as exc:
         series, missing, failure = {}, {}, _describe(exc, redactor, spec.url)
