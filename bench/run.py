@@ -1,7 +1,9 @@
 """Run every benchmark and write bench/RESULTS.md: ``python bench/run.py [--quick]``.
 
 Every timing is a ratio against a baseline measured in the same run; these
-machines are noisy, so the medians of several repeats are reported.
+machines are noisy, so the medians of several repeats are reported. The
+comparison with tavern installs it on first use into bench/.venvs/tavern, and
+is skipped, with the reason, when that fails.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_runtime
 import bench_scale
+import bench_tavern
 
 
 def machine() -> str:
@@ -42,6 +45,7 @@ def main() -> None:
     started = time.perf_counter()
     sections = [
         bench_runtime.overhead(repeats),
+        bench_tavern.section(repeats),  # a note instead when tavern cannot be installed
         bench_runtime.concurrency(repeats),
         bench_runtime.accuracy(),
         bench_runtime.startup(repeats),

@@ -34,6 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo": _demo,
         "validate": _validate,
         "schema": _schema,
+        "docs": _docs,
         "wait": _wait,
         "init": _init,
     }[args.command]
@@ -83,6 +84,15 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("files", nargs="*", default=["slo.yaml"], metavar="FILE")
 
     commands.add_parser("schema", help="print the JSON Schema of slo.yaml (for editor completion)")
+
+    docs = commands.add_parser(
+        "docs",
+        help="print generated reference docs (Markdown)",
+        description="Print reference docs generated from the code: `sloprobe docs probes > docs/probes.md`.",
+    )
+    docs.add_argument(
+        "topic", choices=["probes"], help="probes: every probe kind, its options and measures"
+    )
 
     init = commands.add_parser(
         "init", help="scaffold a probe suite here: slo.yaml, probes/, workflows"
@@ -245,6 +255,20 @@ def _schema(args: argparse.Namespace, rest: list[str]) -> int:
         "title": "sloprobe slo.yaml",
     }
     print(json.dumps(schema, indent=2, sort_keys=False))
+    return 0
+
+
+def _docs(args: argparse.Namespace, rest: list[str]) -> int:
+    from sloprobe.probe_docs import render_probe_docs
+
+    text = render_probe_docs()
+    out = sys.stdout
+    if (out.encoding or "").lower().replace("-", "") != "utf8" and hasattr(out, "buffer"):
+        out.flush()  # the docs hold → and —: write UTF-8 whatever the locale says
+        out.buffer.write(text.encode())
+        out.buffer.flush()
+    else:
+        out.write(text)
     return 0
 
 

@@ -38,10 +38,16 @@ def test_depth_per_queue_and_total(redis_url: str, connection: redis.Redis) -> N
     measurement, _ = probe(redis_url, layout="rq", queues=["default", "high", "absent"])
     assert value(measurement, "depth.default") == len(default) == default.count == 3
     assert value(measurement, "depth.high") == len(high) == 2
-    assert value(measurement, "depth.absent") == len(Queue("absent", connection=connection)) == 0
-    assert value(measurement, "depth") == 5
-    assert value(measurement, "oldest_age.absent") == 0
-    assert measurement.series["depth"].unit == "count"
+    assert len(Queue("absent", connection=connection)) == 0
+    assert "`rq:queue:absent` is not in `rq:queues`" in measurement.missing["depth.absent"]
+    assert "depth.absent" not in measurement.series
+    assert "oldest_age.absent" in measurement.missing
+    assert "`absent`" in measurement.missing["depth"]  # no total that reads `absent` as 0
+    assert "`absent`" in measurement.missing["oldest_age"]
+    both, _ = probe(redis_url, layout="rq", queues=["default", "high"])
+    assert value(both, "depth") == 5
+    assert value(both, "oldest_age") > 0
+    assert both.series["depth"].unit == "count"
 
 
 def test_oldest_age_is_the_oldest_job_at_either_end(
@@ -81,8 +87,10 @@ def test_live_worker_and_heartbeat(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    Queue("default", connection=connection).enqueue("os.getpid")
+    Queue("default", connection=connection).empty()  # an existing queue nobody listens on
     try:
-        work = Queue("work", connection=connection)
+        work = Queue("work", connection=connection)  # nothing enqueued: its worker makes it real
         deadline = time.monotonic() + 20
         while not Worker.all(queue=work) and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -91,6 +99,7 @@ def test_live_worker_and_heartbeat(
         assert value(measurement, "workers") == len(Worker.all(connection=connection)) == 1
         assert value(measurement, "workers.work") == 1
         assert value(measurement, "workers.default") == 0
+        assert value(measurement, "depth.work") == value(measurement, "depth.default") == 0
         assert registered.last_heartbeat is not None
         expected = time.time() - registered.last_heartbeat.timestamp()
         assert value(measurement, "heartbeat_age") == pytest.approx(expected, abs=0.3)
@@ -101,6 +110,7 @@ def test_live_worker_and_heartbeat(
     measurement, _ = probe(redis_url, layout="rq", queues=["work"], workers=True)
     assert value(measurement, "workers") == len(Worker.all(connection=connection)) == 0
     assert "no live RQ worker" in measurement.missing["heartbeat_age"]
+    assert "no worker is registered" in measurement.missing["depth.work"]  # never enqueued to
 
 
 def test_registration_without_worker_hash_is_not_live(
@@ -131,4 +141,6 @@ def test_rq_key_prefix(redis_url: str, connection: redis.Redis) -> None:
     measurement, _ = probe(redis_url, layout="rq", queues=["jobs"], prefix="myapp:queue:")
     assert value(measurement, "depth.jobs") == 4
     assert 0 <= float(value(measurement, "oldest_age")) < 10  # the job hashes under myapp:job:
-    assert value(probe(redis_url, layout="rq", queues=["jobs"])[0], "depth") == 0
+    wrong_prefix, _ = probe(redis_url, layout="rq", queues=["jobs"])
+    assert "depth" not in wrong_prefix.series  # not read as an empty queue
+    assert "`rq:queue:jobs` is not in `rq:queues`" in wrong_prefix.missing["depth.jobs"]

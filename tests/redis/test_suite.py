@@ -35,6 +35,8 @@ def test_rq_depth_from_slo_yaml(
     connection = redis.Redis.from_url(redis_url)
     for _ in range(4):
         Queue("default", connection=connection).enqueue("builtins.print", "x")
+    Queue("emails", connection=connection).enqueue("builtins.print", "x")
+    Queue("emails", connection=connection).empty()  # exists, empty
     monkeypatch.setenv("REDIS_URL", redis_url)
     pytester.makefile(".yaml", slo=RQ_SUITE.replace("{{", "{").replace("}}", "}"))
     result = pytester.runpytest("--history", "off")

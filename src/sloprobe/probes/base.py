@@ -64,6 +64,7 @@ class ProbeKind(Generic[SpecT]):
     measurer: str  # "module:function" of the measuring coroutine
     deadline: Callable[[SpecT, float], float] | None = None  # default deadline from the spec
     extra: str | None = None  # the pip extra its measuring code needs
+    times_requests: bool = False  # its samples time requests: it runs before the other kinds
     notes: tuple[str, ...] = field(default=())
 
     def load(self) -> Measurer:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sloprobe.probes import http, job, prometheus, promql, python, redis, sql
+from sloprobe.probes import http, job, prometheus, promql, python, redis, sql, tcp, tls
 from sloprobe.probes.base import ProbeKind
 
 KINDS: Mapping[str, ProbeKind[Any]] = {
@@ -22,5 +22,7 @@ KINDS: Mapping[str, ProbeKind[Any]] = {
         sql.KIND,
         prometheus.KIND,
         promql.KIND,
+        tcp.KIND,
+        tls.KIND,
     )
 }

@@ -6,6 +6,7 @@ because FastAPI reads them at run time to build the routes.
 
 import asyncio
 import threading
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ class LoggedRequest:
     query: str
     status: int
     synthetic: bool
+    handled_s: float = 0.0  # the service's own time for the request: middleware in → response out
 
 
 class RequestLog:
@@ -71,13 +73,18 @@ def create_app(
         path = request.url.path
         if path in UNLOGGED:
             return await call_next(request)
+        began = time.perf_counter()
         delay = faults.current.api_latency_ms
         if delay:
             await asyncio.sleep(delay / 1000)
         response = await call_next(request)
+        handled = time.perf_counter() - began
+        response.headers["Server-Timing"] = f"app;dur={handled * 1000:.3f}"
         synthetic = request.headers.get("x-synthetic", "").lower() == "true"
         log.add(
-            LoggedRequest(request.method, path, request.url.query, response.status_code, synthetic)
+            LoggedRequest(
+                request.method, path, request.url.query, response.status_code, synthetic, handled
+            )
         )
         return response
 

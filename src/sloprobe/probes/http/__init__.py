@@ -25,5 +25,6 @@ KIND = ProbeKind(
     ),
     series_units=http_series_units,
     talks_to_target=True,
+    times_requests=True,
     measurer="sloprobe.probes.http.measure:measure",
 )

@@ -56,7 +56,11 @@ KIND = ProbeKind(
     measurer="sloprobe.probes.redis.measure:measure",
     extra="redis",
     notes=(
-        "A queue that does not exist is said as such: no BullMQ `meta` key, no RQ queue in `<ns>:queues`, "
-        "no Celery binding in `_kombu.binding.<queue>` — never read as a quiet 0.",
+        "A queue that does not exist is said as such, never read as a quiet 0: its series and the "
+        "total `depth` are missing (no data) with the reason. It exists when it holds jobs, or: "
+        "BullMQ, its `meta`, `events` or `id` key; RQ, it is in `<ns>:queues` or a worker is "
+        "registered for it; Celery, a kombu binding names it (`_kombu.binding.<exchange>`, looked "
+        "up as `_kombu.binding.<queue>` first). A check Redis refuses is noted in the details, "
+        "and the queue read as usual.",
     ),
 )

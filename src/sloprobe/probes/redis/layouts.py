@@ -26,6 +26,47 @@ The age of the oldest waiting job is read from the :data:`SAMPLE` jobs next in
 line and the last one in (jobs put at the front can hide older ones behind
 them); for BullMQ's ``prioritized`` set, from the jobs it will run next.
 Every command is a read, so a read-only ACL user (``+@read``) is enough.
+
+A queue that does not exist is reported in :attr:`Reading.missing`, never read
+as an empty one, so a misspelt name or prefix cannot pass as depth 0. The
+checks ride in the same round trip as the lengths (but Celery's search of the
+binding tables, see below) and only count on what the libraries were seen to
+write (rq 3.0, kombu/celery 5.7, PyPI bullmq 3.4); a queue with anything in it
+always exists:
+
+- RQ: every ``enqueue``/``enqueue_at``/``enqueue_many`` adds the queue key
+  (``<ns>:queue:<name>``) to the set ``<ns>:queues``; emptying the queue keeps
+  it there, ``Queue.delete`` takes it out; a bare ``Queue(...)`` writes
+  nothing. A queue exists when it is in ``<ns>:queues`` (or ``rq:queues``,
+  where a ``Queue`` subclass with its own key prefix registers), when its list
+  holds jobs, or when a worker is registered for it (``<ns>:workers:<name>``:
+  a worker started on a queue nothing was enqueued to yet serves a real one).
+- BullMQ: the first ``add`` writes the ``meta`` hash (``opts.maxLenEvents``),
+  the ``id`` counter and the ``events`` stream; ``pause`` writes ``meta``
+  (field ``paused``) and ``events``. ``remove``, ``drain`` and ``resume`` keep
+  them, but ``resume`` of a queue that never had a job empties its ``meta``,
+  so Redis deletes it, and only ``events`` is left; ``obliterate`` deletes
+  all. The Python port's ``Queue(...)`` and a ``Worker`` alone write no key.
+  A queue exists when any of ``<prefix>:<queue>:meta``, ``:events`` or ``:id``
+  exists (one ``EXISTS``) or any state holds a job.
+- Celery: kombu keeps its bindings per *exchange*, not per queue: declaring
+  (publishing to, or a worker consuming) a queue adds
+  ``<routing_key><sep><pattern><sep><queue>`` to the set
+  ``_kombu.binding.<exchange>`` (and ``_kombu.binding_permanent.<exchange>``),
+  ``global_keyprefix`` in front. Celery names a queue's exchange after the
+  queue unless ``task_queues`` says otherwise (``Queue('videos',
+  Exchange('media'))`` is bound in ``_kombu.binding.media``). A queue exists
+  when one of its lists holds a message or ``_kombu.binding.<queue>`` exists;
+  only for an empty queue without that table does a second step look through
+  the binding tables (``SCAN`` for ``_kombu.binding.*``, at most
+  :data:`SCAN_CALLS` calls, then ``SMEMBERS``) for a member naming the queue.
+  kombu declares a binding once per connection, so a table deleted behind a
+  running app's back (``FLUSHDB``) comes back only when it reconnects or
+  restarts; until then its queue, once empty, reads as missing.
+
+When a check cannot finish, or Redis refuses it (an ACL that allows the queue
+keys only), the queue is listed in :attr:`Reading.unverified` and read as
+before, never called missing.
 """
 
 from __future__ import annotations
@@ -55,6 +96,9 @@ BULLMQ_STATES = (
 BULLMQ_LISTS = frozenset({"wait", "active", "paused"})
 BULLMQ_WAITING = ("wait", "paused", "prioritized")
 SAMPLE = 10
+SCAN_COUNT = 5000
+SCAN_CALLS = 40
+KOMBU_BINDING = "_kombu.binding."
 CELERY_NO_AGE = "Celery messages in Redis carry no enqueue time, so the age of the oldest waiting task cannot be read"
 
 
@@ -80,6 +124,10 @@ class Reading:
     ready_at: dict[str, float | None] = field(default_factory=dict)
     registered: dict[str, set[str]] = field(default_factory=dict)
     heartbeats: dict[str, float] = field(default_factory=dict)
+    missing: dict[str, str] = field(default_factory=dict)
+    """Queues that do not exist in Redis → what was looked for and not found."""
+    unverified: dict[str, str] = field(default_factory=dict)
+    """Queues whose existence could not be checked → why (they are read as usual)."""
 
 
 class LayoutError(Exception):
@@ -87,24 +135,35 @@ class LayoutError(Exception):
 
 
 class _Batch:
-    """Commands sent in one round trip, each remembered with the key it reads."""
+    """Commands sent in one round trip, each remembered with the key it reads.
+
+    An ``optional`` command's error is its answer (an existence check Redis
+    refuses leaves the queue unverified); any other command's error raises.
+    """
 
     def __init__(self, client: Redis) -> None:
         self._pipe = client.pipeline(transaction=False)
         self._keys: list[str] = []
+        self._optional: set[int] = set()
 
-    def add(self, *command: str | int) -> int:
+    def add(self, *command: str | int, optional: bool = False) -> int:
         self._pipe.execute_command(*command)
         self._keys.append(str(command[1]))
+        if optional:
+            self._optional.add(len(self._keys) - 1)
         return len(self._keys) - 1
 
     async def run(self) -> list[Any]:
         if not self._keys:
             return []
         results: list[Any] = await self._pipe.execute(raise_on_error=False)
-        for key, result in zip(self._keys, results, strict=True):
+        for i, (key, result) in enumerate(zip(self._keys, results, strict=True)):
             if isinstance(result, Exception):
-                raise LayoutError(f"reading key {key!r} failed: {result}") from result
+                error = LayoutError(f"reading key {key!r} failed: {result}")
+                error.__cause__ = result
+                if i not in self._optional:
+                    raise error
+                results[i] = error
         return results
 
 
@@ -112,13 +171,24 @@ async def read_rq(client: Redis, plan: Plan) -> Reading:
     """RQ: queue lengths, the enqueue times of the jobs next in line, and worker heartbeats.
 
     A queue prefix ``<ns>:queue:`` means ``RQ_KEY_PREFIX=<ns>``: jobs and
-    workers live under ``<ns>`` too. A job is looked up under ``rq`` as well,
-    where a ``Queue`` subclass with its own prefix leaves it.
+    workers live under ``<ns>`` too. A job (and the queue's registration in
+    ``<ns>:queues``) is looked up under ``rq`` as well, where a ``Queue``
+    subclass with its own prefix leaves it.
     """
     namespace = plan.prefix[: -len(":queue:")] if plan.prefix.endswith(":queue:") else "rq"
     spaces = sorted({namespace, "rq"})
     first = _Batch(client)
     depth = {q: first.add("LLEN", plan.prefix + q) for q in plan.queues}
+    known = {
+        q: [
+            *(
+                first.add("SISMEMBER", f"{ns}:queues", plan.prefix + q, optional=True)
+                for ns in spaces
+            ),
+            *(first.add("EXISTS", f"{ns}:workers:{q}", optional=True) for ns in spaces),
+        ]
+        for q in plan.queues
+    }
     ends = (
         {q: _sample(first, plan.prefix + q, next_out_left=True) for q in plan.queues}
         if plan.age
@@ -132,6 +202,16 @@ async def read_rq(client: Redis, plan: Plan) -> Reading:
     got = await first.run()
     reading = Reading(depth={q: int(got[i]) for q, i in depth.items()})
     reading.registered = {q: set(got[i]) for q, i in members.items()}
+    for q, idx in known.items():
+        sets = " or ".join(f"`{ns}:queues`" for ns in spaces)
+        _judge(
+            reading,
+            q,
+            reading.depth[q] > 0,
+            [got[i] for i in idx],
+            f"`{plan.prefix}{q}` is not in {sets} (RQ adds every queue it enqueues to), "
+            f"its list holds no job and no worker is registered for it",
+        )
     second = _Batch(client)
     jobs = {
         q: [
@@ -154,14 +234,71 @@ async def read_rq(client: Redis, plan: Plan) -> Reading:
 
 
 async def read_celery(client: Redis, plan: Plan) -> Reading:
-    """Celery: each queue is the sum of its priority lists, as kombu's ``_size`` counts it."""
+    """Celery: each queue is the sum of its priority lists, as kombu's ``_size`` counts it.
+
+    A queue exists when a list of it holds a message or kombu bound it (see
+    the module docstring); the binding tables are only looked through for an
+    empty queue whose exchange is not named after it.
+    """
     batch = _Batch(client)
     lengths = {
         q: [batch.add("LLEN", key) for key in celery_keys(q, plan.prefix, plan.steps, plan.sep)]
         for q in plan.queues
     }
+    bound = {
+        q: batch.add("EXISTS", f"{plan.prefix}{KOMBU_BINDING}{q}", optional=True)
+        for q in plan.queues
+    }
     got = await batch.run()
-    return Reading(depth={q: sum(int(got[i]) for i in idx) for q, idx in lengths.items()})
+    reading = Reading(depth={q: sum(int(got[i]) for i in idx) for q, idx in lengths.items()})
+    answers = {q: got[i] for q, i in bound.items()}
+    suspects = [q for q in plan.queues if reading.depth[q] == 0 and not _found(answers[q])]
+    if suspects:
+        members, refused = await _kombu_bindings(client, plan.prefix)
+        for q in suspects:
+            named = any(m.endswith((plan.sep + q, KOMBU_SEP + q)) for m in members)
+            _judge(
+                reading,
+                q,
+                named,
+                [answers[q], *([refused] if refused else [])],
+                f"no list `{plan.prefix}{q}` (nor a priority list of it) holds a message and "
+                f"no kombu binding names it (no `{plan.prefix}{KOMBU_BINDING}{q}`, nor a member "
+                f"ending in `{q}` in any `{plan.prefix}{KOMBU_BINDING}<exchange>`; kombu writes "
+                f"one when the queue is declared)",
+            )
+    return reading
+
+
+async def _kombu_bindings(client: Redis, prefix: str) -> tuple[list[str], Exception | None]:
+    """Every member of every kombu binding table, or why they could not all be read."""
+    pattern = _glob_escape(prefix + KOMBU_BINDING) + "*"
+    tables: set[str] = set()
+    cursor: int | str = 0
+    for _ in range(SCAN_CALLS):
+        scan = _Batch(client)
+        scan.add("SCAN", cursor, "MATCH", pattern, "COUNT", SCAN_COUNT, optional=True)
+        (answer,) = await scan.run()
+        if isinstance(answer, Exception):
+            return [], LayoutError(f"SCAN for `{pattern}` failed: {answer.__cause__ or answer}")
+        cursor, keys = answer
+        tables.update(keys)
+        if int(cursor) == 0:
+            break
+    else:
+        return [], LayoutError(
+            f"the binding tables `{pattern}` were not all found within {SCAN_CALLS} SCAN "
+            f"calls of {SCAN_COUNT} keys (a database this large is not searched)"
+        )
+    read = _Batch(client)
+    for table in sorted(tables):
+        read.add("SMEMBERS", table, optional=True)
+    members: list[str] = []
+    for answer in await read.run():
+        if isinstance(answer, Exception):
+            return [], answer
+        members.extend(answer)
+    return members, None
 
 
 async def read_bullmq(client: Redis, plan: Plan) -> Reading:
@@ -176,6 +313,13 @@ async def read_bullmq(client: Redis, plan: Plan) -> Reading:
                 for s in BULLMQ_STATES
             },
             "paused": first.add("HEXISTS", key["meta"], "paused"),
+            "exists": first.add(
+                "EXISTS",
+                key["meta"],
+                f"{plan.prefix}:{q}:events",
+                f"{plan.prefix}:{q}:id",
+                optional=True,
+            ),
             "tails": {s: first.add("LINDEX", key[s], -1) for s in ("wait", "paused")},
             "sample": [
                 *_sample(first, key["wait"], next_out_left=False),
@@ -189,6 +333,14 @@ async def read_bullmq(client: Redis, plan: Plan) -> Reading:
     reading, second, candidates = Reading(), _Batch(client), {}
     for q, parts in plans.items():
         states = {s: int(got[i]) for s, i in parts["states"].items()}
+        _judge(
+            reading,
+            q,
+            any(states.values()),
+            [got[parts["exists"]]],
+            f"no `{plan.prefix}:{q}:meta` key (nor `:events`, `:id`; BullMQ writes them for every "
+            f"queue it adds a job to or pauses) and no job in any state",
+        )
         for s, i in parts["tails"].items():
             if _is_marker(got[i]):
                 states[s] = max(states[s] - 1, 0)
@@ -244,6 +396,32 @@ def bullmq_ready_time(timestamp: str | None, delay: str | None) -> float | None:
     except ValueError:
         return None
     return None if created is None else (created + max(wait, 0.0)) / 1000.0
+
+
+def _judge(reading: Reading, queue: str, holds: bool, answers: list[Any], absent: str) -> None:
+    """Record ``queue`` as missing (``absent`` says what) unless something shows it exists.
+
+    ``holds`` is whether the queue holds anything; ``answers`` are the
+    existence checks' replies (1/True: found; an exception: Redis refused the
+    check). A refused check with nothing else found leaves the queue unverified.
+    """
+    if holds or any(_found(a) for a in answers):
+        return
+    refused = next((a for a in answers if isinstance(a, Exception)), None)
+    if refused is not None:
+        reading.unverified[queue] = str(refused)
+    else:
+        reading.missing[queue] = absent
+
+
+def _found(answer: Any) -> bool:
+    """An ``EXISTS``/``SISMEMBER`` reply that found the key or member."""
+    return not isinstance(answer, Exception) and bool(answer)
+
+
+def _glob_escape(text: str) -> str:
+    """``text`` matched literally in a ``SCAN … MATCH`` pattern."""
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
 
 
 def _is_marker(item: str | None) -> bool:

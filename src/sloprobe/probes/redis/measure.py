@@ -2,9 +2,12 @@
 
 Reads the keys RQ, Celery (kombu) and BullMQ themselves use (see
 :mod:`sloprobe.probes.redis_layouts`) in two pipelined round trips of
-read-only commands, so a probe costs Redis next to nothing. An absent key is
-an empty queue. Redis down, refusing the password or too slow is the target
-failing: a ``failure`` with a secret-free reason, never an exception.
+read-only commands, so a probe costs Redis next to nothing. An absent list
+of a queue that exists is an empty queue; a queue that does not exist at all
+(a misspelt name or prefix) gives no series but a ``missing`` reason, and so
+does the total ``depth``, so a typo can never pass as 0. Redis down, refusing
+the password or too slow is the target failing: a ``failure`` with a
+secret-free reason, never an exception.
 """
 
 from __future__ import annotations
@@ -46,7 +49,12 @@ async def run_redis_queue_probe(
         details["oldest_age"] = layouts.CELERY_NO_AGE
 
     def measured(failure: str | None = None, reading: layouts.Reading | None = None) -> Measurement:
-        series, missing = _series(spec, reading, time.time()) if reading is not None else ({}, {})
+        series: dict[str, Series] = {}
+        missing: dict[str, str] = {}
+        if reading is not None:
+            series, missing = _series(spec, reading, time.time(), shown)
+            if reading.unverified:
+                details["queue existence"] = redactor(_unverified(reading.unverified))
         return Measurement(
             probe=name,
             kind="redis",
@@ -102,23 +110,39 @@ async def run_redis_queue_probe(
 
 
 def _series(
-    spec: RedisQueueProbe, reading: layouts.Reading, now: float
+    spec: RedisQueueProbe, reading: layouts.Reading, now: float, shown: str
 ) -> tuple[dict[str, Series], dict[str, str]]:
-    values: dict[str, Sample] = {"depth": float(sum(reading.depth.values()))}
+    """The samples of ``reading``; a queue that does not exist has none, only reasons."""
+    values: dict[str, Sample] = {}
     missing: dict[str, str] = {}
+    gone = [q for q in spec.queues if q in reading.missing]
+    for q in gone:
+        reason = (
+            f"queue `{q}` does not exist in Redis at {shown}: {reading.missing[q]}; "
+            f"check the name and `prefix`"
+        )
+        missing.update(dict.fromkeys(_queue_series(spec, q), reason))
+    total = _total_missing(gone, shown)
+    if total is not None:
+        missing["depth"] = total
+    else:
+        values["depth"] = float(sum(reading.depth[q] for q in spec.queues))
     for q in spec.queues:
+        if q in reading.missing:
+            continue
         values[f"depth.{q}"] = float(reading.depth[q])
         for state, count in reading.states.get(q, {}).items():
             values[f"depth.{q}.{state}"] = float(count)
         if q in reading.paused:
             values[f"paused.{q}"] = reading.paused[q]
     if spec.reads_age:
-        _ages(spec, reading, now, values, missing)
+        _ages(spec, reading, now, values, missing, total)
     if spec.workers:
         live = set(reading.heartbeats)
         values["workers"] = float(len(live))
         for q in spec.queues:
-            values[f"workers.{q}"] = float(len(reading.registered[q] & live))
+            if q not in reading.missing:
+                values[f"workers.{q}"] = float(len(reading.registered[q] & live))
         if live:
             values["heartbeat_age"] = max(now - min(reading.heartbeats.values()), 0.0)
         else:
@@ -134,10 +158,17 @@ def _ages(
     now: float,
     values: dict[str, Sample],
     missing: dict[str, str],
+    total: str | None,
 ) -> None:
-    """An empty queue has no waiting job, so nothing in it has waited: its age is 0."""
+    """An empty queue has no waiting job, so nothing in it has waited: its age is 0.
+
+    ``total`` is why no total can be given (a listed queue does not exist).
+    """
     ages: list[float] = []
+    first_gap = total
     for q in spec.queues:
+        if q in reading.missing:
+            continue
         ready = reading.ready_at.get(q)
         if reading.depth[q] == 0:
             age = 0.0
@@ -145,12 +176,47 @@ def _ages(
             missing[f"oldest_age.{q}"] = (
                 f"queue `{q}` holds {reading.depth[q]} jobs but none next in line has a readable enqueue time"
             )
+            first_gap = first_gap or missing[f"oldest_age.{q}"]
             continue
         else:
             age = max(now - ready, 0.0)
         values[f"oldest_age.{q}"] = age
         ages.append(age)
-    if len(ages) == len(spec.queues):
+    if first_gap is None:
         values["oldest_age"] = max(ages)
     else:
-        missing["oldest_age"] = next(iter(missing.values()))
+        missing["oldest_age"] = first_gap
+
+
+def _queue_series(spec: RedisQueueProbe, queue: str) -> list[str]:
+    """Every series the probe gives for one queue (as :func:`redis_series_units` lists them)."""
+    names = [f"depth.{queue}"]
+    if spec.layout == "bullmq":
+        names += [f"depth.{queue}.{state}" for state in layouts.BULLMQ_STATES]
+        names.append(f"paused.{queue}")
+    if spec.reads_age:
+        names.append(f"oldest_age.{queue}")
+    if spec.workers:
+        names.append(f"workers.{queue}")
+    return names
+
+
+def _total_missing(gone: list[str], shown: str) -> str | None:
+    """Why a total over the listed queues is not given: some of them do not exist."""
+    if not gone:
+        return None
+    named = ", ".join(f"`{q}`" for q in gone)
+    see = ", ".join(f"`depth.{q}`" for q in gone)
+    one = len(gone) == 1
+    return (
+        f"queue{'' if one else 's'} {named} {'does' if one else 'do'} not exist in Redis at "
+        f"{shown} (see {see}), so no total over the listed queues is given: counting "
+        f"{'it' if one else 'them'} as empty could hide a misspelt name"
+    )
+
+
+def _unverified(unverified: dict[str, str]) -> str:
+    return "; ".join(
+        f"could not tell whether queue `{q}` exists ({why}), so it is read as usual"
+        for q, why in unverified.items()
+    )
