@@ -29,6 +29,7 @@ from common import PYTHON, ROOT, table
 BENCH = Path(__file__).resolve().parent
 TAVERN_SUITE = BENCH / "tavern"
 TAVERN_VENV = BENCH / ".venvs" / "tavern"
+SLOPROBE_VENV = BENCH / ".venvs" / "sloprobe"
 # tavern 3.7.1 allows pytest < 10 but imports _pytest.python_api.ApproxBase, which pytest 9.2 moved.
 TAVERN_REQUIREMENTS = ("tavern>=2,<4", "pytest<9.2")
 INSTALL_TIMEOUT_S = 600
@@ -133,6 +134,38 @@ def tavern_python() -> Path:
     return python
 
 
+def sloprobe_python() -> Path:
+    """The Python of a venv with only sloprobe (and its demo extra), as a user installs it.
+
+    The project's own venv also holds the test suite's pytest plugins (hypothesis,
+    pytest-redis, xdist…), which every pytest run there loads: tavern gets a venv
+    of its own, so sloprobe gets one too.
+    """
+    python = SLOPROBE_VENV / "bin" / "python"
+    stamp = SLOPROBE_VENV / "bench-pyproject.toml"
+    wanted = (ROOT / "pyproject.toml").read_text()
+    if python.exists() and stamp.exists() and stamp.read_text() == wanted:
+        return python
+    steps = [] if python.exists() else [[PYTHON, "-m", "venv", str(SLOPROBE_VENV)]]
+    steps.append(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-e",
+            f"{ROOT}[demo]",
+        ]
+    )
+    for step in steps:
+        print(f"bench_tavern: {' '.join(step)}", file=sys.stderr, flush=True)
+        subprocess.run(step, check=True, capture_output=True, timeout=INSTALL_TIMEOUT_S)
+    stamp.write_text(wanted)
+    return python
+
+
 def _versions(python: Path | str, *packages: str) -> list[str]:
     code = "import sys, importlib.metadata as m; print(*(m.version(p) for p in sys.argv[1:]))"
     done = subprocess.run(
@@ -197,6 +230,9 @@ def comparison(repeats: int = 5) -> str:
     from sloprobe.demo.service import ServiceConfig, start_service
 
     tavern = tavern_python()
+    sloprobe = sloprobe_python()
+    # Every way may write bytecode caches, as an installed package has them.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     tavern_version, tavern_pytest = _versions(tavern, "tavern", "pytest")
     with tempfile.TemporaryDirectory() as tmp, start_service(ServiceConfig()) as service:
         url = service.base_url
@@ -214,7 +250,7 @@ def comparison(repeats: int = 5) -> str:
         plain_dir.mkdir()
         (plain_dir / "plain.py").write_text(PLAIN_SCRIPT)
         ways = [
-            Way("plain", [PYTHON, "plain.py", url], plain_dir),
+            Way("plain", [PYTHON, "plain.py", url], plain_dir, env),
             Way(
                 "tavern",
                 [
@@ -227,12 +263,12 @@ def comparison(repeats: int = 5) -> str:
                     "no:cacheprovider",
                 ],
                 tavern_dir,
-                {**os.environ, "BENCH_BASE_URL": url},
+                {**env, "BENCH_BASE_URL": url},
             ),
             Way(
                 "sloprobe",
                 [
-                    PYTHON,
+                    str(sloprobe),
                     "-m",
                     "pytest",
                     "slo.yaml",
@@ -248,6 +284,7 @@ def comparison(repeats: int = 5) -> str:
                     str(suite / "out"),
                 ],
                 suite,
+                env,
             ),
         ]
         warm_up(url)

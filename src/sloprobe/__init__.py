@@ -1,19 +1,29 @@
 """sloprobe: pytest-style synthetic probes and SLO checks for services that run background jobs."""
 
-from importlib.metadata import PackageNotFoundError, version
+from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sloprobe.plugin.recorder import Recorder
 
-try:
-    __version__ = version("sloprobe")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+    __version__: str
+
+
+@cache
+def _version() -> str:
+    # importlib.metadata costs ~50 ms to import and scan: only pay it when the version is asked for
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("sloprobe")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0.0.0+unknown"
 
 
 def __getattr__(name: str) -> object:
-    """``from sloprobe import Recorder`` for Python probes, without importing the plugin eagerly."""
+    """``sloprobe.__version__``, and ``from sloprobe import Recorder`` for Python probes, both lazily."""
+    if name == "__version__":
+        return _version()
     if name == "Recorder":
         from sloprobe.plugin.recorder import Recorder
 
