@@ -173,8 +173,7 @@ class _Steps:
             document = parse_json(answer.body) if answer.body else None
         except BodyError:
             document = None
-        if self.excerpt is None or document is None:
-            self.excerpt = text
+        self.excerpt = text  # the latest answer: what a failure's reason shows
         return answer, document
 
     async def send(self, step: str, request: RequestSpec) -> Any:

@@ -79,30 +79,35 @@ def evaluate_metric(
     labels = f" with labels {spec.labels}" if spec.labels else ""
     if spec.kind == "histogram_quantile":
         buckets: dict[float, float] = {}
-        for key, count in values(spec, "_bucket").items():
+        for key, count in values(spec.selector, "_bucket").items():
             le = next((part[3:] for part in key if part.startswith("le=")), None)
             if le is not None:
                 bound = math.inf if le in ("+Inf", "Inf") else float(le)
                 buckets[bound] = buckets.get(bound, 0.0) + count
         if not buckets:
-            return None, f"no histogram named {spec.name}{labels}"
+            return (
+                None,
+                f"histogram `{spec.name}`{labels} is not exposed (no `{spec.name}_bucket` series)",
+            )
         assert spec.quantile is not None
         result = histogram_quantile(spec.quantile, list(buckets.items()))
         return (result, None) if result is not None else (None, "no observations in the interval")
     if spec.kind == "ratio":
         assert spec.numerator is not None and spec.denominator is not None
         numerator, denominator = values(spec.numerator), values(spec.denominator)
-        if not denominator:
-            return None, f"no sample named {spec.denominator.name}"
+        for part, found in ((spec.numerator, numerator), (spec.denominator, denominator)):
+            if not found:  # as PromQL: a series that does not exist is no data, not 0
+                shown = f" with labels {part.labels}" if part.labels else ""
+                return None, f"metric `{part.name}`{shown} is not exposed"
         total = sum(denominator.values())
         return (
             (sum(numerator.values()) / total, None)
             if total
             else (None, "the denominator did not grow")
         )
-    found = values(spec)
+    found = values(spec.selector)
     if not found:
-        return None, f"no sample named {spec.name}{labels}"
+        return None, f"metric `{spec.name}`{labels} is not exposed"
     total = sum(found.values())
     if spec.kind == "rate":
         assert seconds

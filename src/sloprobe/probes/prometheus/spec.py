@@ -18,7 +18,15 @@ class Selector(StrictModel):
     )
 
 
-class MetricSpec(Selector):
+class MetricSpec(StrictModel):
+    name: str | None = Field(
+        None,
+        description="Metric (family or sample) name, e.g. jobs_finished_total; a `ratio` needs "
+        "none: it reads its `numerator` and `denominator`.",
+    )
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="Exact label matches; matching series are summed."
+    )
     kind: Literal["gauge", "counter", "rate", "histogram_quantile", "ratio"] = "gauge"
     quantile: float | None = Field(None, ge=0, le=1)
     numerator: Selector | None = None
@@ -29,9 +37,17 @@ class MetricSpec(Selector):
     def _complete(self) -> MetricSpec:
         if self.kind == "histogram_quantile" and self.quantile is None:
             raise ValueError("histogram_quantile needs `quantile`, e.g. 0.95")
-        if self.kind == "ratio" and (self.numerator is None or self.denominator is None):
-            raise ValueError("ratio needs `numerator` and `denominator` selectors")
+        if self.kind == "ratio":
+            if self.numerator is None or self.denominator is None:
+                raise ValueError("ratio needs `numerator` and `denominator` selectors")
+        elif self.name is None:
+            raise ValueError(f"`{self.kind}` needs `name`: the metric to read")
         return self
+
+    @property
+    def selector(self) -> Selector:
+        """The metric read by a kind other than `ratio`."""
+        return Selector(name=self.name or "", labels=self.labels)
 
 
 class PrometheusProbe(StrictModel):
