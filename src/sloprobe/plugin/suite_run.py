@@ -1,5 +1,14 @@
 """One pytest session's SLO run: the loaded slo.yaml, its measurements and verdicts.
 
+A run goes through five steps, each with one home:
+
+1. **resolve** — :func:`sloprobe.plugin.options.resolve`, when the file is collected;
+2. **measure** — :meth:`SuiteRun.measure_once`, before the first SLO item (the runner);
+3. **judge** — :meth:`SuiteRun.judge`, as each SLO item runs (the judge, this run only);
+4. **record** — :meth:`SuiteRun.record`, at session end: judged over time against history,
+   stored, and the notifiers (:mod:`sloprobe.plugin.notifiers`) told of transitions;
+5. **publish** — ``pytest_sessionfinish`` in :mod:`sloprobe.plugin.hooks`: sinks and exit status.
+
 The plugin's hooks and items share this object through ``config.stash``. It
 exists only when an SLO file was collected, which is what keeps the plugin
 inert in every other pytest run.
@@ -26,6 +35,7 @@ from sloprobe.model.status import Status
 from sloprobe.model.units import format_duration
 from sloprobe.model.verdict import Verdict
 from sloprobe.plugin.names import BASE_URL_ENV, NO_TARGET
+from sloprobe.plugin.notifiers import RunNotifiers
 from sloprobe.probes.context import ProbeContext, make_context
 from sloprobe.probes.job.spec import JobProbe
 from sloprobe.probes.registry import KINDS
@@ -34,7 +44,6 @@ from sloprobe.redact import Redactor, redact_url
 
 if TYPE_CHECKING:
     from sloprobe.history import HistoryStore
-    from sloprobe.notify.sentry import SentryNotifier
 
 HISTORY_URL_ENV = "SLOPROBE_HISTORY_URL"
 
@@ -59,9 +68,7 @@ class SuiteRun:
     _context: ProbeContext | None = None
     _store: HistoryStore | None = None
     _store_failed: bool = False
-    _sentry: SentryNotifier | None = None
-    _sentry_closing: SentryNotifier | None = None
-    _checkin_id: str | None = None
+    _notifiers: RunNotifiers | None = None
 
     @property
     def base_url(self) -> str | None:
@@ -198,17 +205,16 @@ class SuiteRun:
 
     def record(self, result: RunResult) -> RunResult:
         """Judge the run over time, store it, and notify; a failure of either is a warning, never a verdict."""
+        notifiers = self.notifiers
         store = self._history()
         if store is None:
-            self._finish_checkin()
+            notifiers.finish()
             return dataclasses.replace(result, warnings=tuple(self.warnings))
         from sloprobe.history import HistoryError
-        from sloprobe.notify.deliver import Channels, channel_policies, deliver
         from sloprobe.notify.plan import plan_notices
 
         spec = self.loaded.spec
-        slack = self.slack_webhook
-        policies = channel_policies(spec.settings, self._sentry is not None, slack is not None)
+        policies = notifiers.policies()
         judged = result
         try:
             judged = store.record_with_notices(
@@ -228,105 +234,33 @@ class SuiteRun:
                 ),
             )
             if policies:
-                channels = Channels(
-                    sentry=self._sentry,
-                    slack_webhook=slack,
-                    sentry_level=spec.settings.sentry.level,
-                    slack_timeout=spec.settings.slack.timeout,
-                    policies=policies,
-                    before_close=self._checkin_ok,
-                )
-                self._sentry_closing, self._sentry = self._sentry, None  # deliver() closes it
-                self.warnings.extend(deliver(judged, store, channels, report_url()))
-                self._sentry_closing = None
+                self.warnings.extend(notifiers.deliver(judged, store, policies))
         except HistoryError as exc:
             self.warnings.append(f"history not written: {exc}")
         finally:
-            self._finish_checkin()
+            notifiers.finish()
             store.dispose()
         return dataclasses.replace(judged, warnings=tuple(self.warnings))
 
-    # -- Sentry and Slack ---------------------------------------------------------------
+    # -- notifiers -----------------------------------------------------------------------
 
     @property
-    def sentry_dsn(self) -> str | None:
-        configured = self.loaded.spec.settings.sentry.dsn
-        return (
-            (configured.get_secret_value() if configured else None)
-            or os.environ.get("SENTRY_DSN")
-            or None
-        )
-
-    @property
-    def slack_webhook(self) -> str | None:
-        configured = self.loaded.spec.settings.slack.webhook
-        return (
-            (configured.get_secret_value() if configured else None)
-            or os.environ.get("SLACK_WEBHOOK_URL")
-            or None
-        )
+    def notifiers(self) -> RunNotifiers:
+        if self._notifiers is None:
+            self._notifiers = RunNotifiers(
+                self.loaded.spec,
+                self.release,
+                self.started_at,
+                self.context.redactor,
+                self.warnings,
+            )
+        return self._notifiers
 
     def start_notifiers(self) -> None:
-        """Open the Sentry client and send the run's in-progress check-in."""
-        dsn = self.sentry_dsn
-        redactor = self.context.redactor
-        redactor.add(dsn, self.slack_webhook, self.history_url and _password(self.history_url))
-        if dsn:
-            redactor.add(*_dsn_parts(dsn))
-        if not dsn or self._sentry is not None:
-            return
-        settings = self.loaded.spec.settings.sentry
-        try:
-            from sloprobe.notify.sentry import SentryNotifier
-
-            self._sentry = SentryNotifier(
-                dsn, self.loaded.spec.environment, self.release, redactor, settings.flush_timeout
-            )
-        except ImportError:
-            self.warnings.append(
-                "Sentry is configured but sentry-sdk is missing: pip install 'sloprobe[sentry]'"
-            )
-            return
-        except Exception as exc:  # a bad DSN must not stop the probes
-            self.warnings.append(f"Sentry not used: {redactor(str(exc))[:200]}")
-            return
-        if settings.checkins:
-            self._checkin_id = self._sentry.checkin(
-                self._monitor_slug(), "in_progress", None, None, self._monitor_config()
-            )
-
-    def _monitor_slug(self) -> str:
-        spec = self.loaded.spec
-        return spec.settings.sentry.monitor.slug or f"{spec.service}-{spec.environment}-sloprobe"
-
-    def _monitor_config(self) -> dict[str, object]:
-        monitor = self.loaded.spec.settings.sentry.monitor
-        return {
-            "schedule": {"type": "crontab", "value": monitor.schedule},
-            "checkin_margin": monitor.checkin_margin,
-            "max_runtime": monitor.max_runtime,
-            "timezone": monitor.timezone,
-        }
-
-    def _checkin_ok(self, status: str = "ok") -> None:
-        notifier = self._sentry_for_checkin
-        if notifier is not None and self._checkin_id is not None:
-            duration = (datetime.now(UTC) - self.started_at).total_seconds()
-            notifier.checkin(
-                self._monitor_slug(), status, self._checkin_id, duration, self._monitor_config()
-            )
-            self._checkin_id = None
-
-    def _finish_checkin(self, status: str = "ok") -> None:
-        """Close the check-in and the client if deliver() did not (no history, or it failed)."""
-        if self._sentry is not None:
-            self._checkin_ok(status)
-            self._sentry.close()
-            self._sentry = None
-
-    @property
-    def _sentry_for_checkin(self) -> SentryNotifier | None:
-        return self._sentry or self._sentry_closing
+        """Open Sentry (the run's in-progress check-in) before any probe runs."""
+        if self.history_url:
+            self.context.redactor.add(_password(self.history_url))
+        self.notifiers.start()
 
     def result(self) -> RunResult:
         spec = self.loaded.spec
@@ -350,16 +284,6 @@ class SuiteRun:
         return RunResult(info, verdicts, measurements, tuple(self.warnings))
 
 
-def report_url() -> str | None:
-    """The CI run that produced this report, when running in GitHub Actions."""
-    server, repository, run_id = (
-        os.environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
-    )
-    return (
-        f"{server}/{repository}/actions/runs/{run_id}" if server and repository and run_id else None
-    )
-
-
 def _password(url: str) -> str | None:
     try:
         from urllib.parse import urlsplit
@@ -367,17 +291,6 @@ def _password(url: str) -> str | None:
         return urlsplit(url).password
     except ValueError:
         return None
-
-
-def _dsn_parts(dsn: str) -> list[str]:
-    """A DSN's public key is a secret too; mask it on its own as well."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(dsn)
-    except ValueError:
-        return []
-    return [p for p in (parts.username, parts.password) if p]
 
 
 def judging_failed(slo: str, spec: SloSpec, exc: BaseException, redactor: Redactor) -> Verdict:
