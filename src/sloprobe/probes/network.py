@@ -174,6 +174,8 @@ async def fetch(
     async for attempt in retry_policy(retries):
         with attempt:
             attempts += 1
+            timing = _TransportTiming()
+            request.extensions = {**request.extensions, "trace": timing.event}
             clock = time.perf_counter()
             response = await client.send(request, stream=True)
             try:
@@ -185,11 +187,38 @@ async def fetch(
                 response.headers,
                 body,
                 truncated,
-                time.perf_counter() - clock,
+                timing.latency(time.perf_counter() - clock),
                 str(response.url),
                 attempts,
             )
     raise AssertionError("unreachable: tenacity re-raises the last error")
+
+
+class _TransportTiming:
+    """Latency from the transport's own events (httpcore's ``trace`` extension).
+
+    From the first connect or request-headers write to the end of the last
+    answer's body, redirects included: what the client library does before
+    and after (building the request, pooling, closing) is not the target's time.
+    """
+
+    def __init__(self) -> None:
+        self.first: float | None = None
+        self.last: float | None = None
+
+    async def event(self, name: str, info: dict[str, Any]) -> None:
+        now = time.perf_counter()
+        if self.first is None and name.endswith(
+            (".connect_tcp.started", ".send_request_headers.started")
+        ):
+            self.first = now
+        elif name.endswith(".receive_response_body.complete"):
+            self.last = now
+
+    def latency(self, fallback: float) -> float:
+        if self.first is None or self.last is None or self.last < self.first:
+            return fallback  # a body cut at the cap, or a transport without these events
+        return self.last - self.first
 
 
 async def read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
