@@ -45,3 +45,28 @@ def test_counter_delta_handles_resets() -> None:
     assert counter_delta(100, 130) == 30
     assert counter_delta(100, 30) == 30  # reset: counted from 0
     assert counter_delta(None, 7) == 7
+
+
+def test_q_zero_over_an_empty_lowest_bucket_is_nan_not_an_exception() -> None:
+    """Prometheus computes 0/0 there and answers NaN; sloprobe answers no data."""
+    assert histogram_quantile(0.0, [(0.1, 0), (0.5, 3), (INF, 3)]) is None
+
+
+def test_q_zero_through_the_probe_is_no_data_and_the_other_metrics_still_measure() -> None:
+    from sloprobe.probes.prometheus.measure import evaluate_metric, parse_exposition
+    from sloprobe.probes.prometheus.spec import MetricSpec
+
+    scrape = parse_exposition(
+        "# TYPE wait_seconds histogram\n"
+        'wait_seconds_bucket{le="0.1"} 0\n'
+        'wait_seconds_bucket{le="0.5"} 3\n'
+        'wait_seconds_bucket{le="+Inf"} 3\n'
+        "wait_seconds_count 3\nwait_seconds_sum 0.9\n"
+    )
+    q0 = MetricSpec(name="wait_seconds", kind="histogram_quantile", quantile=0)
+    assert evaluate_metric(q0, scrape, None, None) == (
+        None,
+        "histogram_quantile(0) is NaN here, as Prometheus answers",
+    )
+    p50 = MetricSpec(name="wait_seconds", kind="histogram_quantile", quantile=0.5)
+    assert evaluate_metric(p50, scrape, None, None) == (pytest.approx(0.3), None)

@@ -91,7 +91,11 @@ def evaluate_metric(
             )
         assert spec.quantile is not None
         result = histogram_quantile(spec.quantile, list(buckets.items()))
-        return (result, None) if result is not None else (None, "no observations in the interval")
+        if result is not None:
+            return result, None
+        if not max(buckets.values(), default=0.0):
+            return None, "no observations in the interval"
+        return None, f"histogram_quantile({spec.quantile:g}) is NaN here, as Prometheus answers"
     if spec.kind == "ratio":
         assert spec.numerator is not None and spec.denominator is not None
         numerator, denominator = values(spec.numerator), values(spec.denominator)
