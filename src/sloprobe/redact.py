@@ -1,16 +1,23 @@
-"""Keep secrets out of everything sloprobe writes.
+"""Keep secrets out of everything sloprobe writes, in every encoding, and target text inert.
 
 Tokens, passwords and credential-bearing URLs reach sloprobe through config
-and the environment; a :class:`Redactor` knows them and masks them in any
-text before it leaves a probe (excerpts, reasons, URLs), so sinks never see
-them in the first place.
+and the environment; a :class:`Redactor` knows each of them in its raw,
+URL-encoded and (for basic auth) base64 forms and masks them in any text
+before it leaves a probe (excerpts, reasons, values read from answers), so
+sinks never see them in the first place. Text a target sends may also hold
+credentials nobody configured: common formats (bearer and basic
+credentials, ``sk-live-…`` keys, JWTs, AWS access keys, GitHub and Slack
+tokens, URL userinfo, secret-named query and JSON fields) are masked as
+Sentry's data scrubber does. :func:`neutralise` makes control characters and
+bidirectional overrides visible, so target text cannot rewrite a report.
 """
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterable
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 MASK = "***"
 
@@ -21,6 +28,33 @@ _SECRET_PARAM = re.compile(
     r"(token|key|secret|password|passwd|pwd|signature|sig|auth|credential|session)", re.I
 )
 _MIN_SECRET = 4
+# Header, query and field names whose values are secrets wherever they appear.
+_SECRET_NAME = re.compile(
+    r"token|secret|passw|pwd|auth|cookie|session|signature|credential|api[-_]?key|^key$|private",
+    re.I,
+)
+
+# Credential formats in text nobody configured (a target's error page, a debug echo).
+_CREDENTIALS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?i)\b(bearer|basic|token|digest)(\s+)[A-Za-z0-9._~+/=\-]{8,}"), r"\1\2" + MASK),
+    (re.compile(r"\b(?:sk|rk|pk)[-_](?:live|test|proj)[-_][A-Za-z0-9_\-]{8,}"), MASK),
+    (re.compile(r"\beyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}"), MASK),
+    (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), MASK),
+    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"), MASK),
+    (re.compile(r"\bxox[abprs]-[A-Za-z0-9\-]{10,}"), MASK),
+    (
+        re.compile(
+            r"(?i)([?&;]?\b[\w.\-]*(?:token|secret|passw|pwd|api[-_]?key|signature|session)"
+            r"[\w.\-]*[\"']?\s*[:=]\s*[\"']?)([^\s\"'&,;}<>]{3,})"
+        ),
+        r"\1" + MASK,
+    ),
+)
+
+
+def looks_secret(name: str) -> bool:
+    """Whether a header, query or field name holds a secret (``X-Auth-Token``, ``api_key``, …)."""
+    return bool(_SECRET_NAME.search(name))
 
 
 _URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)[^/\s@]*@")
@@ -43,7 +77,10 @@ def redact_url(url: str) -> str:
     query = parts.query
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode([(k, MASK if _SECRET_PARAM.search(k) else v) for k, v in pairs], safe="*")
+        query = urlencode(
+            [(k, MASK if _SECRET_PARAM.search(k) or looks_secret(k) else v) for k, v in pairs],
+            safe="*",
+        )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
@@ -55,18 +92,39 @@ class Redactor:
         self.add(*secrets)
 
     def add(self, *secrets: str | None) -> None:
+        """Know these secrets, raw and URL-encoded (as they travel in a query or a form)."""
         for secret in secrets:
             if secret and len(secret) >= _MIN_SECRET:
-                self._secrets.add(secret)
+                self._secrets.update({secret, quote(secret, safe=""), quote_plus(secret)})
+        self._ordered: list[str] | None = None
+
+    def add_basic(self, username: str, password: str) -> None:
+        """A basic-auth pair: its password, and ``user:password`` as the header carries it (base64)."""
+        self.add(password)
+        pair = base64.b64encode(f"{username}:{password}".encode()).decode()
+        self.add(pair, pair.rstrip("="))
+
+    def add_header(self, name: str, value: str) -> None:
+        """A configured header: its value is a secret when its name looks like one."""
+        if looks_secret(name) or name.lower() in SECRET_HEADERS:
+            self.add(value, value.split(" ", 1)[-1])
 
     def __call__(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(secret, MASK)
-        return text
+        if getattr(self, "_ordered", None) is None:
+            self._ordered = sorted(self._secrets, key=len, reverse=True)
+        for secret in self._ordered or ():
+            if secret in text:
+                text = text.replace(secret, MASK)
+        for pattern, replacement in _CREDENTIALS:
+            text = pattern.sub(replacement, text)
+        return redact_urls_in(text)
 
     def headers(self, headers: Iterable[tuple[str, str]]) -> dict[str, str]:
         """Headers safe to show: secret ones masked by name, known secrets masked by value."""
-        return {k: MASK if k.lower() in SECRET_HEADERS else self(v) for k, v in headers}
+        return {
+            k: MASK if looks_secret(k) or k.lower() in SECRET_HEADERS else self(v)
+            for k, v in headers
+        }
 
 
 def url_secrets(url: str) -> list[str]:
@@ -79,3 +137,14 @@ def url_secrets(url: str) -> list[str]:
     except ValueError:
         return []
     return found + [v for k, v in parse_qsl(parts.query) if k.lower() == "password" and v]
+
+
+# C0/C1 controls (but tab and newline) and the bidirectional overrides and isolates.
+_INVISIBLE = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def neutralise(text: str) -> str:
+    """Target text made inert: controls and bidi overrides shown as ``\\u202e``, never raw."""
+    return _INVISIBLE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)

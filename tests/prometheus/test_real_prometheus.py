@@ -102,7 +102,7 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
             try:
                 if query(url, "queue_depth"):
                     break
-            except httpx.HTTPError:
+            except (httpx.HTTPError, ValueError, KeyError):  # starting: not up, or not JSON yet
                 pass
             time.sleep(0.3)
         else:

@@ -89,7 +89,7 @@ KINDS: dict[str, Probe] = {
                 "queries": {"queued": {"sql": "SELECT 1"}},
             }
         },
-        f"sql postgresql+psycopg://probe:***@{host}:{port}/jobs",
+        f"sql postgresql+psycopg://***@{host}:{port}/jobs",
     ),
     "redis": lambda host, port: (
         {

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sloprobe.model.measurement import Measurement, Sample, Series
 from sloprobe.model.units import Dimension, Unit
 from sloprobe.probes.python.spec import RecordedValue
+from sloprobe.probes.sanitize import safe_measurement
 from sloprobe.redact import Redactor
 
 
@@ -68,7 +69,7 @@ class Recorder:
 
     def finish(self, failure: str | None = None, skipped: str | None = None) -> Measurement:
         units = {n: self.unit_of(n) for n in self._samples}
-        return Measurement(
+        measured = Measurement(
             probe=self.probe,
             kind="python",
             started_at=self._started,
@@ -78,3 +79,4 @@ class Recorder:
             details=dict(self._details),
             skipped=skipped,
         )
+        return safe_measurement(measured, self._redactor)

@@ -32,6 +32,7 @@ from sloprobe.probes.context import ProbeContext
 from sloprobe.probes.http.measure import ABSENT, dig
 from sloprobe.probes.network import describe_error
 from sloprobe.probes.registry import KINDS
+from sloprobe.probes.sanitize import safe_measurement
 from sloprobe.probes.tracing import Trace
 from sloprobe.redact import url_secrets
 
@@ -168,7 +169,7 @@ async def _run_all(
         with _no_gc_pauses():  # as timeit does: a collection is not the target's latency
             results = await asyncio.gather(*(one(n, probes[n]) for n in first))
         results += await asyncio.gather(*(one(n, probes[n]) for n in untimed))
-    outcome.update({m.probe: m for m in results})
+    outcome.update({m.probe: safe_measurement(m, context.redactor) for m in results})
 
 
 @contextlib.contextmanager

@@ -42,11 +42,13 @@ async def run_sql_probe(name: str, spec: SqlProbe, redactor: Redactor) -> Measur
         pass
     try:
         series, missing = await asyncio.wait_for(
-            asyncio.to_thread(_measure, spec), spec.timeout + 1.0
+            asyncio.to_thread(_measure, spec), max(spec.timeout, 2.0) + 1.0
         )
         failure = None
     except TimeoutError:
-        series, missing, failure = {}, {}, f"the query did not finish within {spec.timeout:g}s"
+        step = f"sql {_shown(spec.url)}"
+        failure = f"{step}: read timeout (no answer within {spec.timeout:g}s)"
+        series, missing = {}, {}
     except ImportError as exc:
         series, missing, failure = {}, {}, missing_driver(exc)
     except Exception as exc:
@@ -122,7 +124,7 @@ def _engine(spec: SqlProbe) -> Any:
         return create_engine("sqlite://", creator=lambda: _sqlite_read_only(uri, spec.timeout))
     args: dict[str, Any] = {}
     if url.get_backend_name() == "postgresql":
-        args["connect_timeout"] = max(1, math.ceil(spec.timeout))
+        args["connect_timeout"] = max(2, math.ceil(spec.timeout))  # libpq reads under 2 as 2
     return create_engine(url, connect_args=args)
 
 

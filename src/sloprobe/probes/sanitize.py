@@ -1,0 +1,49 @@
+"""Every text a probe hands on, made safe once, where it is measured: redacted and inert.
+
+Values read from answers, excerpts, reasons and details pass through the
+run's redactor (every configured secret in every encoding, and common
+credential formats) and :func:`~sloprobe.redact.neutralise`, so no sink,
+history row or notification ever holds a raw secret or a raw control
+character from the target.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+from sloprobe.model.measurement import Measurement, Sample, Series
+from sloprobe.redact import Redactor, neutralise
+
+
+def safe_text(text: str, redactor: Redactor) -> str:
+    return neutralise(redactor(text))
+
+
+def safe_measurement(measurement: Measurement, redactor: Redactor) -> Measurement:
+    """The measurement with every text field redacted and neutralised (numbers untouched)."""
+
+    def text(value: str | None) -> str | None:
+        return None if value is None else safe_text(value, redactor)
+
+    def texts(values: Mapping[str, str]) -> dict[str, str]:
+        return {key: safe_text(value, redactor) for key, value in values.items()}
+
+    def sample(value: Sample) -> Sample:
+        return safe_text(value, redactor) if isinstance(value, str) else value
+
+    series = {
+        name: Series(s.name, s.unit, tuple(sample(v) for v in s.samples))
+        if any(isinstance(v, str) for v in s.samples)
+        else s
+        for name, s in measurement.series.items()
+    }
+    return dataclasses.replace(
+        measurement,
+        failure=text(measurement.failure),
+        skipped=text(measurement.skipped),
+        excerpt=text(measurement.excerpt),
+        details=texts(measurement.details),
+        missing=texts(measurement.missing),
+        series=series,
+    )
