@@ -30,11 +30,10 @@ from sloprobe.model.units import Dimension, format_base
 from sloprobe.probes.base import Measurer, ProbeCall
 from sloprobe.probes.context import ProbeContext
 from sloprobe.probes.http.measure import ABSENT, dig
-from sloprobe.probes.network import describe_error
+from sloprobe.probes.network import BodyError, describe_error, fetch, parse_json
 from sloprobe.probes.registry import KINDS
-from sloprobe.probes.sanitize import safe_measurement
+from sloprobe.probes.sanitize import register_spec_secrets, safe_measurement
 from sloprobe.probes.tracing import Trace
-from sloprobe.redact import url_secrets
 
 if TYPE_CHECKING:  # the runner reads the specs' shape; it imports no config at run time
     from sloprobe.config.model import Login, ProbeSpec
@@ -67,11 +66,8 @@ def run_probes(
     if not probes:
         return outcome
     deferred = deferred or {}
-    for spec in probes.values():  # a URL's password is a secret even if its kind cannot load
-        for attribute in ("url", "server"):
-            value = getattr(spec.body, attribute, None)
-            if isinstance(value, str) and "://" in value:
-                context.redactor.add(*url_secrets(value))
+    for spec in probes.values():  # secrets a spec holds, even if its kind cannot load
+        register_spec_secrets(spec.body, context.redactor)
     measurers: dict[str, Measurer] = {}
     unloadable: dict[str, str] = {}
     for name, spec in probes.items():
@@ -221,17 +217,16 @@ def _refused(failure: str) -> bool:
 async def _log_in(client: httpx.AsyncClient, login: Login, context: ProbeContext) -> str | None:
     """Log in and set the token on the client; returns why it failed, or None."""
     step = f"login: {login.method} {login.path}"
+    request = client.build_request(login.method, login.path, json=login.json_body, data=login.form)
     try:
-        response = await client.request(
-            login.method, login.path, json=login.json_body, data=login.form
-        )
+        answer = await fetch(client, request, redirects=context.redirects())
     except httpx.HTTPError as exc:
         return describe_error(exc, context.redactor, step=step)
-    if response.status_code >= 400:
-        return f"{step} answered {response.status_code}"
+    if answer.status >= 400:
+        return f"{step} answered {answer.status}"
     try:
-        token = dig(response.json(), login.token)
-    except (ValueError, RecursionError):
+        token = dig(parse_json(answer.body), login.token)
+    except BodyError:
         token = ABSENT
     if token is ABSENT or not isinstance(token, str) or not token:
         return f"{step}: the answer has no token at `{login.token}`"

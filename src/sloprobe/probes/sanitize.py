@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel
 
 from sloprobe.model.measurement import Measurement, Sample, Series
-from sloprobe.redact import Redactor, neutralise
+from sloprobe.redact import Redactor, looks_secret, neutralise, url_secrets
 
 
 def safe_text(text: str, redactor: Redactor) -> str:
@@ -47,3 +50,25 @@ def safe_measurement(measurement: Measurement, redactor: Redactor) -> Measuremen
         missing=texts(measurement.missing),
         series=series,
     )
+
+
+def register_spec_secrets(spec: Any, redactor: Redactor, depth: int = 0) -> None:
+    """Teach the redactor what a probe's spec holds: URL passwords, and the values of
+    headers, query parameters, form fields and JSON keys whose names look secret."""
+    if depth > 8 or not isinstance(spec, BaseModel):
+        return
+    for name in type(spec).model_fields:
+        value = getattr(spec, name, None)
+        if isinstance(value, str) and "://" in value and name in ("url", "server"):
+            redactor.add(*url_secrets(value))
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                if isinstance(item, str | int | float) and looks_secret(str(key)):
+                    redactor.add(str(item), str(item).split(" ", 1)[-1])
+                else:
+                    register_spec_secrets(item, redactor, depth + 1)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                register_spec_secrets(item, redactor, depth + 1)
+        else:
+            register_spec_secrets(value, redactor, depth + 1)

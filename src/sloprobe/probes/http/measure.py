@@ -42,6 +42,7 @@ class _Collected:
     retries: int = 0
     excerpt: str | None = None
     last_status: int | None = None
+    redirects: str | None = None
 
 
 async def measure(call: ProbeCall[HttpProbe]) -> Measurement:
@@ -60,7 +61,7 @@ async def run_http_probe(
     collected = _Collected(samples={series: [] for series in (*HTTP_SERIES, *spec.values)})
     for _ in range(spec.samples):
         try:
-            answer = await _send(spec, client, collected, trace.headers() if trace else {})
+            answer = await _send(spec, context, client, collected, trace.headers() if trace else {})
         except httpx.HTTPError as exc:
             collected.attempts += spec.retries + 1
             collected.retries += spec.retries
@@ -72,7 +73,11 @@ async def run_http_probe(
 
 
 async def _send(
-    spec: HttpProbe, client: httpx.AsyncClient, collected: _Collected, trace_headers: dict[str, str]
+    spec: HttpProbe,
+    context: ProbeContext,
+    client: httpx.AsyncClient,
+    collected: _Collected,
+    trace_headers: dict[str, str],
 ) -> Answer:
     timeout = httpx.Timeout(spec.timeout) if spec.timeout is not None else None
     request = client.build_request(
@@ -84,7 +89,13 @@ async def _send(
         data={k: _text(v) for k, v in spec.form.items()} if spec.form is not None else None,
         timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
     )
-    answer = await fetch(client, request, max_bytes=spec.max_body_bytes, retries=spec.retries)
+    answer = await fetch(
+        client,
+        request,
+        max_bytes=spec.max_body_bytes,
+        retries=spec.retries,
+        redirects=context.redirects(spec.redirects),
+    )
     collected.attempts += answer.attempts
     collected.retries += answer.attempts - 1
     return answer
@@ -97,6 +108,8 @@ def _record(answer: Answer, spec: HttpProbe, context: ProbeContext, collected: _
     problem = _unexpected(answer, text, spec, context)
     collected.samples["ok"].append(problem is None)
     collected.last_status = answer.status
+    if answer.redirects is not None:
+        collected.redirects = answer.redirects
     if problem is not None:
         collected.failures.append(problem)
     if collected.excerpt is None or problem is not None:
@@ -117,7 +130,8 @@ def _unexpected(answer: Answer, text: str, spec: HttpProbe, context: ProbeContex
         return f"{step}: body too large (over {spec.max_body_bytes} bytes, `max_body_bytes`)"
     if not _status_expected(answer.status, spec.expect.status):
         shown = ", ".join(str(s) for s in spec.expect.status)
-        return f"{step}: {status_problem(answer.status)}, expected {shown}"
+        where = f": {answer.not_followed}" if answer.not_followed else ""
+        return f"{step}: {status_problem(answer.status)}, expected {shown}{where}"
     if spec.expect.body_contains is not None and spec.expect.body_contains not in text:
         return (
             f"{spec.method} {spec.path} answered without `{spec.expect.body_contains}` in its body"
@@ -249,6 +263,8 @@ def _measurement(
     details = {"request": f"{spec.method} {context.shown_base_url}{spec.path}"}
     if collected.last_status is not None:
         details["last status"] = str(collected.last_status)
+    if collected.redirects is not None:
+        details["redirects"] = collected.redirects
     return Measurement(
         probe=name,
         kind="http",

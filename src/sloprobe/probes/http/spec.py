@@ -10,6 +10,13 @@ from sloprobe.fields.base import StrictModel
 from sloprobe.fields.types import Duration, Name
 from sloprobe.model.units import Unit
 
+RedirectPolicy = Literal["same_origin", "any", "none"]
+REDIRECTS_RULE = (
+    "Which redirects to follow (at most 10 hops): `same_origin` follows them on the same "
+    "scheme, host and port only; `any` follows them anywhere, but the request to another "
+    "origin carries no configured header, no auth and no cookie; `none` follows none."
+)
+
 
 class ValueSpec(StrictModel):
     """A named value read from a response: a JSON field by dotted path, or a header."""
@@ -56,7 +63,17 @@ class HttpProbe(StrictModel):
     )
     expect: Expect = Field(default_factory=Expect)
     values: dict[Name, ValueSpec] = Field(default_factory=dict)
-    max_body_bytes: int = Field(1_048_576, ge=1024, le=64 * 1_048_576)
+    max_body_bytes: int = Field(
+        1_048_576,
+        ge=1024,
+        le=64 * 1_048_576,
+        description="Cap on the decompressed body; a larger answer is a bad measurement.",
+    )
+    redirects: RedirectPolicy = Field(
+        "same_origin",
+        description=REDIRECTS_RULE + " A redirect not followed is the answer (a 3xx: a bad "
+        "measurement unless `expect` allows it), its reason saying where it pointed.",
+    )
 
     @model_validator(mode="after")
     def _one_body(self) -> HttpProbe:

@@ -4,6 +4,11 @@ Phases add up: ``submit + queue_wait + processing`` is the total minus the
 delay until a poll saw the end (at most one poll interval plus one request).
 Where the job reports its own timestamps they are used (the service's clock
 for both ends of a phase); otherwise the polls that saw each state are.
+
+``{id}`` and saved values are quoted where they go into a path (``a/b c`` →
+``a%2Fb%20c``), and sent as they are in headers, queries and bodies. A status
+answered 404 or 410 means the job is gone: that fails at once, as a 401 or
+403 does, instead of polling until the timeout.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from tenacity import AsyncRetrying, RetryError, retry_if_result, stop_after_delay, wait_exponential
@@ -26,6 +32,7 @@ from sloprobe.probes.job.spec import JOB_SERIES, JobProbe, RequestSpec
 from sloprobe.probes.network import (
     Answer,
     BodyError,
+    RedirectMode,
     describe_error,
     fetch,
     parse_json,
@@ -38,8 +45,20 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\-]*)\}")
 
 
+GONE = (404, 410)  # a status answer that says the job no longer exists
+
+
 class JobFailure(Exception):
-    """The target failed the job probe; the message is the measurement's failure reason."""
+    """The target failed the job probe; the message is the measurement's failure reason.
+
+    ``status`` is the HTTP status that caused it, if any; a ``final`` failure
+    is not retried by polling (it will not change).
+    """
+
+    def __init__(self, reason: str, *, status: int | None = None, final: bool = False) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.final = final
 
 
 @dataclass
@@ -65,6 +84,13 @@ def fill(value: Any, variables: dict[str, str]) -> Any:
     return value
 
 
+def fill_path(path: str, variables: dict[str, str]) -> str:
+    """A path with ``{name}`` replaced by the value quoted as one path segment (``/`` → ``%2F``)."""
+    return _PLACEHOLDER.sub(
+        lambda m: quote(variables[m[1]], safe="") if m[1] in variables else m[0], path
+    )
+
+
 async def measure(call: ProbeCall[JobProbe]) -> Measurement:
     return await run_job_probe(
         call.name, call.spec, call.context, call.client, call.trace.headers()
@@ -79,7 +105,7 @@ async def run_job_probe(
     trace_headers: dict[str, str],
 ) -> Measurement:
     started, clock = datetime.now(UTC), time.perf_counter()
-    steps = _Steps(client, context, trace_headers)
+    steps = _Steps(client, context, trace_headers, spec.redirects)
     timeline = _Timeline()
     failure = None
     details: dict[str, str] = {}
@@ -105,6 +131,8 @@ async def run_job_probe(
                 details["cleanup"] = context.redactor(str(exc))[:ERROR_CHARS]
     if timeline.poll_errors:
         details["poll errors"] = str(timeline.poll_errors)
+    for step, chain in steps.redirects.items():
+        details[f"redirects ({step})"] = chain
     details["polls"] = str(timeline.polls)
     series, missing = _phases(spec, timeline)
     return Measurement(
@@ -125,16 +153,23 @@ class _Steps:
     """Sends the job probe's requests: saved values filled in everywhere, bounded reads, one vocabulary."""
 
     def __init__(
-        self, client: httpx.AsyncClient, context: ProbeContext, trace_headers: dict[str, str]
+        self,
+        client: httpx.AsyncClient,
+        context: ProbeContext,
+        trace_headers: dict[str, str],
+        redirects: RedirectMode = "same_origin",
     ) -> None:
         self.client = client
         self.context = context
         self.trace_headers = trace_headers
+        self.policy = context.redirects(redirects)
         self.variables: dict[str, str] = {}
         self.excerpt: str | None = None
+        self.unreadable: str | None = None  # why the latest answer is not JSON, if it is not
+        self.redirects: dict[str, str] = {}  # step → its latest redirect chain
 
     def label(self, step: str, method: str, path: str) -> str:
-        return f"{step}: {method} {self.context.shown_base_url}{fill(path, self.variables)}"
+        return f"{step}: {method} {self.context.shown_base_url}{fill_path(path, self.variables)}"
 
     async def request(
         self,
@@ -153,26 +188,50 @@ class _Steps:
         filled_form = fill(form, self.variables)
         request = self.client.build_request(
             method,
-            fill(path, self.variables),
+            fill_path(path, self.variables),
             params={k: _text(v) for k, v in fill(query or {}, self.variables).items()} or None,
             headers={**self.trace_headers, **fill(headers or {}, self.variables)},
             json=fill(json_body, self.variables),
             data={k: _text(v) for k, v in filled_form.items()} if filled_form is not None else None,
         )
         try:
-            answer = await fetch(self.client, request, max_bytes=MAX_BODY_BYTES, retries=retries)
+            answer = await fetch(
+                self.client,
+                request,
+                max_bytes=MAX_BODY_BYTES,
+                retries=retries,
+                redirects=self.policy,
+            )
         except httpx.HTTPError as exc:
             raise JobFailure(describe_error(exc, self.context.redactor, label)) from None
+        if answer.redirects is not None:
+            self.redirects[step] = answer.redirects
         text = self.context.redactor(answer.text()[:EXCERPT_CHARS])
         if answer.truncated:
-            raise JobFailure(f"{label}: body too large (over {MAX_BODY_BYTES} bytes)")
+            self.excerpt = text
+            raise JobFailure(
+                f"{label}: body too large (over {MAX_BODY_BYTES} bytes)",
+                status=answer.status,
+                final=True,  # polling again would read as much: say so now
+            )
+        if answer.not_followed is not None:
+            self.excerpt = text
+            raise JobFailure(
+                f"{label}: {status_problem(answer.status)}: {answer.not_followed}",
+                status=answer.status,
+                final=True,  # the same redirect next poll: say so now
+            )
         if answer.status >= 400:
             self.excerpt = text
-            raise JobFailure(f"{label}: {status_problem(answer.status)}: {text[:ERROR_CHARS]}")
+            raise JobFailure(
+                f"{label}: {status_problem(answer.status)}: {text[:ERROR_CHARS]}",
+                status=answer.status,
+            )
+        self.unreadable = None
         try:
             document = parse_json(answer.body) if answer.body else None
-        except BodyError:
-            document = None
+        except BodyError as exc:
+            document, self.unreadable = None, str(exc)
         self.excerpt = text  # the latest answer: what a failure's reason shows
         return answer, document
 
@@ -252,7 +311,13 @@ async def _follow(steps: _Steps, spec: JobProbe, timeline: _Timeline) -> None:
             )
         except JobFailure as exc:
             reason = str(exc)
-            if "auth refused" in reason:
+            if exc.status in GONE:  # the job is gone: polling will not bring it back
+                raise JobFailure(
+                    f"job {steps.variables['id']} disappeared: "
+                    f"{steps.label('status', status.method, status.path)} answered {exc.status}",
+                    status=exc.status,
+                ) from None
+            if exc.final or "auth refused" in reason:
                 raise  # a 401/403 will not change by polling: say so on the first poll
             timeline.poll_errors += 1  # a flaky poll is not a failed job; the timeout bounds it
             last_problem[:] = [reason]
@@ -260,7 +325,8 @@ async def _follow(steps: _Steps, spec: JobProbe, timeline: _Timeline) -> None:
         seen = time.perf_counter()
         if not isinstance(document, dict):
             timeline.poll_errors += 1
-            last_problem[:] = [f"{label}: the answer is not a JSON object: {steps.excerpt or ''}"]
+            why = steps.unreadable or "the answer is not a JSON object"
+            last_problem[:] = [f"{label}: {why}: {(steps.excerpt or '')[:ERROR_CHARS]}"]
             return None
         found = dig(document, status.field)
         if found is ABSENT:

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from sloprobe.fields.base import StrictModel
 from sloprobe.fields.types import Duration, HttpMethod, Name
 from sloprobe.model.units import Unit
+from sloprobe.probes.http.spec import REDIRECTS_RULE, RedirectPolicy
 
 Method = HttpMethod
 
@@ -94,6 +95,11 @@ class JobProbe(StrictModel):
         None, description="Run at most this often (history remembers); e.g. 1h."
     )
     max_per_day: int | None = Field(None, ge=1, description="Cap on jobs submitted per 24 h.")
+    redirects: RedirectPolicy = Field(
+        "same_origin",
+        description=REDIRECTS_RULE + " Applies to every step; a redirect not followed fails "
+        "the step, its reason saying where it pointed.",
+    )
 
 
 JOB_SERIES: dict[str, Unit] = {

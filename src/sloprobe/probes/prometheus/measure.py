@@ -18,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from sloprobe.model.measurement import Measurement, Sample, Series
 from sloprobe.probes.base import ProbeCall
-from sloprobe.probes.network import describe_error, status_problem
+from sloprobe.probes.network import Redirects, describe_error, fetch, status_problem
 from sloprobe.probes.prometheus.histogram import histogram_quantile, series_delta
 from sloprobe.probes.prometheus.spec import (
     MetricSpec,
@@ -129,13 +129,14 @@ async def run_prometheus_probe(
     details = {
         "source": redact_url(spec.url if "://" in spec.url else context.shown_base_url + spec.url)
     }
+    redirects = context.redirects()
     try:
-        first = await _scrape(client, spec)
+        first = await _scrape(client, spec, redirects)
         before, after, seconds = None, first, None
         if spec.interval is not None:
             mark = time.monotonic()
             await asyncio.sleep(spec.interval)
-            after = await _scrape(client, spec)
+            after = await _scrape(client, spec, redirects)
             before, seconds = first, time.monotonic() - mark
         else:
             details["counters"] = "since process start (set `interval` for recent values)"
@@ -162,15 +163,13 @@ async def run_prometheus_probe(
     )
 
 
-async def _scrape(client: httpx.AsyncClient, spec: PrometheusProbe) -> Scrape:
-    async with client.stream("GET", spec.url, timeout=spec.timeout) as response:
-        if response.status_code >= 400:
-            raise ValueError(status_problem(response.status_code))
-        body = bytearray()
-        async for chunk in response.aiter_bytes():
-            body.extend(chunk)
-            if len(body) > MAX_BYTES:
-                raise ValueError(
-                    f"body too large (the exposition is over {MAX_BYTES // (1024 * 1024)} MiB)"
-                )
-    return parse_exposition(body.decode("utf-8", errors="replace"))
+async def _scrape(client: httpx.AsyncClient, spec: PrometheusProbe, redirects: Redirects) -> Scrape:
+    request = client.build_request("GET", spec.url, timeout=spec.timeout)
+    answer = await fetch(client, request, max_bytes=MAX_BYTES, retries=0, redirects=redirects)
+    if answer.truncated:
+        raise ValueError(f"body too large (over {MAX_BYTES} bytes)")
+    if answer.not_followed is not None:
+        raise ValueError(f"{status_problem(answer.status)}: {answer.not_followed}")
+    if answer.status >= 400:
+        raise ValueError(status_problem(answer.status))
+    return parse_exposition(answer.text())

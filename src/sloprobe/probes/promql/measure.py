@@ -1,4 +1,9 @@
-"""The PromQL probe: each query's instant vector (or scalar) as samples; NaN and empty answers are no data."""
+"""The PromQL probe: each query's instant vector (or scalar) as samples; NaN and empty answers are no data.
+
+Answers are read through the network layer: capped (decompressed) at
+:data:`~sloprobe.probes.network.MAX_JSON_BYTES`, JSON depth bounded, and
+redirects followed on the server's origin only.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,22 @@ import math
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
 from sloprobe.model.measurement import Measurement, Sample, Series
 from sloprobe.probes.base import ProbeCall
 from sloprobe.probes.context import ProbeContext
-from sloprobe.probes.network import describe_error
+from sloprobe.probes.network import (
+    ACCEPT_ENCODING,
+    MAX_JSON_BYTES,
+    BodyError,
+    describe_error,
+    fetch,
+    parse_json,
+    status_problem,
+)
 from sloprobe.probes.promql.spec import PromQLProbe, promql_series_units
 from sloprobe.redact import redact_url
 
@@ -26,14 +40,25 @@ async def run_promql_probe(name: str, spec: PromQLProbe, context: ProbeContext) 
     samples: dict[str, list[Sample]] = {n: [] for n in spec.queries}
     missing: dict[str, str] = {}
     failure = None
+    redirects = context.redirects()
+    headers = {"Accept-Encoding": ACCEPT_ENCODING, **redirects.offsite_headers}
     try:
-        async with httpx.AsyncClient(base_url=spec.server, timeout=spec.timeout) as client:
+        async with httpx.AsyncClient(
+            base_url=spec.server, timeout=spec.timeout, headers=headers
+        ) as client:
             for query_name, query in spec.queries.items():
-                answer = await client.get("/api/v1/query", params={"query": query.query})
-                document = answer.json()
+                request = client.build_request(
+                    "GET", "/api/v1/query", params={"query": query.query}
+                )
+                answer = await fetch(
+                    client, request, max_bytes=MAX_JSON_BYTES, retries=0, redirects=redirects
+                )
+                if answer.not_followed is not None:
+                    raise ValueError(f"{status_problem(answer.status)}: {answer.not_followed}")
+                document = _document(answer.status, answer.body, answer.truncated)
                 if document.get("status") != "success":
                     raise ValueError(
-                        f"{query_name}: {document.get('errorType', '')} {document.get('error', answer.status_code)}"
+                        f"{query_name}: {document.get('errorType', '')} {document.get('error', answer.status)}"
                     )
                 values = _vector_values(document.get("data", {}))
                 finite = [v for v in values if not math.isnan(v)]
@@ -58,6 +83,21 @@ async def run_promql_probe(name: str, spec: PromQLProbe, context: ProbeContext) 
         failure=failure,
         missing=missing,
     )
+
+
+def _document(status: int, body: bytes, truncated: bool) -> dict[str, Any]:
+    """The answer as a JSON object; ValueError saying why it is not one."""
+    if truncated:
+        raise ValueError(f"body too large (over {MAX_JSON_BYTES} bytes)")
+    try:
+        document = parse_json(body)
+    except BodyError:
+        if status >= 400:  # an error page from a proxy: the status says more than the body
+            raise ValueError(status_problem(status)) from None
+        raise
+    if not isinstance(document, dict):
+        raise ValueError("the answer is not a JSON object")
+    return document
 
 
 def _vector_values(data: Mapping[str, object]) -> list[float]:
