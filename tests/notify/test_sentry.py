@@ -138,6 +138,22 @@ def test_a_refused_opening_is_delivered_next_run(tmp_path: Path) -> None:
     assert len(openings) == 1  # delivered on the next run, and only once
 
 
+def test_a_redelivered_opening_carries_its_own_runs_data(tmp_path: Path) -> None:
+    history = str(tmp_path / "h.db")
+    with fake_sentry() as sentry:
+        loaded = suite(sentry.dsn)
+        one_run(loaded, history, 0, 500.0)
+        sentry.mode = "429"
+        one_run(loaded, history, 1, 500.0)  # opens the incident; Sentry says 429
+        sentry.mode = "ok"
+        one_run(loaded, history, 3, 7.0)  # a good run delivers the opening
+    (opening,) = [e for e in sentry.events if e["tags"]["transition"] == "opened"]
+    assert opening["tags"]["status"] == "breach"
+    text = json.dumps(opening)
+    assert "value = 500" in text
+    assert "value = 7" not in text
+
+
 def test_a_crash_between_sending_and_recording_sends_the_same_event_id(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -37,6 +37,41 @@ def latest_run_id(
         return conn.execute(query).scalar()
 
 
+def queued_by(
+    store: HistoryStore, service: str, environment: str, skip_run_id: str
+) -> dict[int, RunResult]:
+    """The run that queued each pending notice (notification row id → that run, replayed),
+    for notices queued by an earlier run than ``skip_run_id``: a notice redelivered later
+    speaks of its own incident's run, never of the run that happens to deliver it."""
+    n, r = schema.notifications, schema.runs
+    query = (
+        select(n.c.id, r.c.run_id)
+        .join(
+            r,
+            (r.c.started_at == n.c.at)
+            & (r.c.service == n.c.service)
+            & (r.c.environment == n.c.environment),
+        )
+        .where(
+            n.c.service == service,
+            n.c.environment == environment,
+            n.c.delivered_at.is_(None),
+            r.c.run_id != skip_run_id,
+        )
+    )
+    with store.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    runs: dict[str, RunResult | None] = {}
+    found: dict[int, RunResult] = {}
+    for row_id, run_id in rows:
+        if run_id not in runs:
+            runs[run_id] = load_run(store, run_id)
+        run = runs[run_id]
+        if run is not None:
+            found[int(row_id)] = run
+    return found
+
+
 def load_run(store: HistoryStore, run_id: str) -> RunResult | None:
     with store.engine.connect() as conn:
         row = conn.execute(select(schema.runs).where(schema.runs.c.run_id == run_id)).first()

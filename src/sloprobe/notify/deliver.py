@@ -9,13 +9,12 @@ deduplicates; a refusal (down, 429) leaves the notice pending for next run.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sloprobe.model.result import RunResult
-from sloprobe.model.verdict import Verdict
 from sloprobe.notify.messages import context, headline
 from sloprobe.notify.plan import ChannelPolicy
 from sloprobe.notify.slack import post_to_slack
@@ -48,17 +47,27 @@ def channel_policies(settings: Settings, sentry: bool, slack: bool) -> dict[str,
 
 
 def deliver(
-    result: RunResult, store: HistoryStore, channels: Channels, report_url: str | None
+    result: RunResult,
+    store: HistoryStore,
+    channels: Channels,
+    report_url: str | None,
+    queued_by: Mapping[int, RunResult] | None = None,
 ) -> list[str]:
-    """Send every pending notice; returns warnings for what could not be delivered."""
+    """Send every pending notice; returns warnings for what could not be delivered.
+
+    A notice an earlier run queued (``queued_by``: row id → that run) is sent with
+    that run's data: its verdict, observed value and tags, not this run's.
+    """
+    current = result
     run = result.run
-    by_slo: dict[str, Verdict] = {v.slo: v for v in result.verdicts}
     pending = store.pending_notices(run.service, run.environment)
     sent_to_sentry: dict[int, str] = {}
     warnings: list[str] = []
     slack_failures: dict[int, str] = {}
     for item in pending:
-        notice, verdict = item.notice, by_slo.get(item.notice.slo)
+        result = (queued_by or {}).get(item.row_id, current)
+        notice = item.notice
+        verdict = next((v for v in result.verdicts if v.slo == notice.slo), None)
         message = headline(notice, verdict)
         if notice.channel == "sentry" and channels.sentry is not None:
             level = "info" if notice.kind == "resolved" else channels.sentry_level

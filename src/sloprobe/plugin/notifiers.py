@@ -108,9 +108,13 @@ class RunNotifiers:
             policies=policies,
             before_close=self._checkin_ok,
         )
+        from sloprobe.history.replay import queued_by
+
+        run = judged.run
+        earlier = queued_by(store, run.service, run.environment, run.run_id)
         self._sentry_closing, self._sentry = self._sentry, None  # deliver() closes it
         try:
-            return deliver(judged, store, channels, report_url())
+            return deliver(judged, store, channels, report_url(), earlier)
         finally:
             self._sentry_closing = None
 
