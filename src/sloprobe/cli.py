@@ -15,6 +15,64 @@ from pathlib import Path
 INTERRUPTED = 2
 USAGE_ERROR = 4
 
+# The plugin's options that take a value. `sloprobe run` gives each to pytest as one
+# `--opt=value` item: pytest reads the command line once before plugins are loaded, and
+# then takes a separate value that names an existing path for a test path.
+RUN_OPTIONS = (
+    "--slo-file",
+    "--base-url",
+    "--report-dir",
+    "--exit-on",
+    "--trigger",
+    "--release",
+    "--history",
+)
+# pytest's own options whose value may come as the next item; that item is not a test path.
+PYTEST_VALUE_OPTIONS = frozenset(
+    {
+        "-k",
+        "-m",
+        "-p",
+        "-c",
+        "-o",
+        "-n",
+        "-r",
+        "-W",
+        "--basetemp",
+        "--capture",
+        "--color",
+        "--confcutdir",
+        "--config-file",
+        "--cov",
+        "--cov-config",
+        "--cov-report",
+        "--html",
+        "--json-report-file",
+        "--report-log",
+        "--reruns",
+        "--alluredir",
+        "--deselect",
+        "--dist",
+        "--durations",
+        "--ignore",
+        "--ignore-glob",
+        "--import-mode",
+        "--junit-prefix",
+        "--junit-xml",
+        "--junitxml",
+        "--log-cli-level",
+        "--log-file",
+        "--log-file-level",
+        "--log-level",
+        "--maxfail",
+        "--override-ini",
+        "--pythonwarnings",
+        "--rootdir",
+        "--tb",
+        "--timeout",
+    }
+)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
@@ -58,6 +116,14 @@ def _parser() -> argparse.ArgumentParser:
         "--base-url", help="the target's base URL (default: $PROBE_BASE_URL or target.base_url)"
     )
     run.add_argument("--report-dir", help="where reports go (default: reports/)")
+    run.add_argument(
+        "--history",
+        metavar="URL|PATH|off",
+        help="run history: a SQLAlchemy URL or SQLite path (default: <report-dir>/history.db)",
+    )
+    run.add_argument("--exit-on", help="breach (default), warning, or incident (scheduled runs)")
+    run.add_argument("--trigger", help="why this run happened: local, schedule, deploy")
+    run.add_argument("--release", help="the release under test")
 
     demo = commands.add_parser(
         "demo",
@@ -141,13 +207,48 @@ def _run(args: argparse.Namespace, rest: list[str]) -> int:
             file=sys.stderr,
         )
         return USAGE_ERROR
+    rest = _joined(rest)
     paths = [str(slo_file)]
     probes = slo_file.parent / "probes"
-    if probes.is_dir() and not any(Path(r.split("::", 1)[0]).exists() for r in rest):
+    if probes.is_dir() and not _names_test_paths(rest):
         paths.append(str(probes))
-    options = ["--base-url", args.base_url] if args.base_url else []
-    options += ["--report-dir", args.report_dir] if args.report_dir else []
+    options = [f"--slo-file={slo_file}"]
+    for name in RUN_OPTIONS[1:]:
+        value = getattr(args, name[2:].replace("-", "_"))
+        if value is not None:
+            options.append(f"{name}={value}")
     return int(pytest.main([*paths, *options, *rest]))
+
+
+def _joined(args: list[str]) -> list[str]:
+    """``--history PATH`` that reached pytest's arguments (after ``--``) as one ``--history=PATH``."""
+    joined: list[str] = []
+    pending: str | None = None
+    for arg in args:
+        if pending is not None:
+            joined.append(f"{pending}={arg}")
+            pending = None
+        elif arg in RUN_OPTIONS:
+            pending = arg
+        else:
+            joined.append(arg)
+    return [*joined, pending] if pending is not None else joined
+
+
+def _names_test_paths(args: list[str]) -> bool:
+    """Whether pytest's arguments name test paths of their own (then probes/ is not added).
+
+    Option values are not test paths: ``--junitxml out.xml``, ``--ignore probes``.
+    """
+    value_next = False
+    for arg in args:
+        if value_next:
+            value_next = False
+        elif arg.startswith("-"):
+            value_next = arg in PYTEST_VALUE_OPTIONS
+        elif Path(arg.split("::", 1)[0]).exists():
+            return True
+    return False
 
 
 def _demo(args: argparse.Namespace, rest: list[str]) -> int:

@@ -16,13 +16,18 @@ def history_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'history.db'}"
         return
-    server: str = request.getfixturevalue("postgres_url")
+    yield request.getfixturevalue("postgres_history_url")
+
+
+@pytest.fixture
+def postgres_history_url(postgres_url: str) -> Iterator[str]:
+    """A fresh, empty history database on a real PostgreSQL."""
     name = f"h_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield server.rsplit("/", 1)[0] + "/" + name
+        yield postgres_url.rsplit("/", 1)[0] + "/" + name
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -3,12 +3,23 @@
 One run is recorded in one transaction that first takes a per-service lock
 (SQLite ``BEGIN IMMEDIATE``; a PostgreSQL advisory lock), so two runs that
 overlap are serialised and a crashed run leaves nothing half-written.
+
+Every wait is bounded (docs/reliability.md): a lock held by another run for
+longer than ``SQLITE_BUSY_TIMEOUT_S`` / ``PG_LOCK_TIMEOUT_S``, a PostgreSQL
+server that does not answer within ``PG_CONNECT_TIMEOUT_S``, or a statement
+running longer than ``PG_STATEMENT_TIMEOUT_S`` ends in a :class:`HistoryError`
+that says what waited and how long. A SQLite file that is empty or corrupt is
+never re-initialised in place: it is moved aside as
+``<name>.corrupt-<UTC timestamp>`` (with its ``-wal`` and ``-shm``) and a fresh
+history is started, which :attr:`HistoryStore.notes` reports.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,11 +37,12 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    make_url,
     select,
     text,
     update,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from sloprobe.codec import measurement_to_dict, verdict_to_dict
 from sloprobe.extras import missing_driver
@@ -44,7 +56,16 @@ from sloprobe.model.timeline import Point
 from sloprobe.model.verdict import Verdict
 from sloprobe.redact import redact_url, redact_urls_in
 
-SQLITE_BUSY_TIMEOUT_S = 30
+# The bounds of every history wait; each has its row and test in docs/reliability.md.
+SQLITE_BUSY_TIMEOUT_S = 30  # SQLite: a lock held by another run (busy timeout)
+PG_CONNECT_TIMEOUT_S = 10  # PostgreSQL: connecting, per address (psycopg connect_timeout)
+PG_LOCK_TIMEOUT_S = 30  # PostgreSQL: the history's advisory lock, or a table lock (lock_timeout)
+PG_STATEMENT_TIMEOUT_S = 60  # PostgreSQL: any one statement (statement_timeout)
+
+# SQLite result codes (the primary code is the low byte of the extended one).
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_CORRUPT, _SQLITE_NOTADB = 5, 6, 11, 26
+# PostgreSQL SQLSTATEs: lock_not_available (lock_timeout), query_canceled (statement_timeout).
+_PG_LOCK_NOT_AVAILABLE, _PG_QUERY_CANCELED = "55P03", "57014"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,7 +78,21 @@ class PendingNotice:
 
 
 class HistoryError(Exception):
-    """The history store cannot be used (unreachable, locked, corrupt, from a newer sloprobe)."""
+    """The history store cannot be used (unreachable, locked, corrupt, from a newer sloprobe).
+
+    ``reason`` is the message without its prefix; ``corrupt`` is true when SQLite
+    says the file is not a database or is malformed (the file can be moved aside).
+    """
+
+    def __init__(self, message: str, *, reason: str | None = None, corrupt: bool = False) -> None:
+        super().__init__(message)
+        self.reason = reason or message
+        self.corrupt = corrupt
+
+
+def lock_key(name: str) -> int:
+    """The PostgreSQL advisory lock key of a history lock: ``service/environment`` for a run."""
+    return zlib.crc32(name.encode())
 
 
 def aware(value: datetime) -> datetime:
@@ -182,22 +217,101 @@ class HistoryStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # What opening did that the run must say: a corrupt or empty file moved aside.
+        self.notes: list[str] = []
+        self._url = engine.url.render_as_string(hide_password=False)
+        self._file: Path | None = None  # the SQLite file, when history is one
+        self._inode: int | None = None  # ... and the file this store opened
 
     @classmethod
-    def open(cls, url: str) -> HistoryStore:
+    def open(cls, url: str, *, move_aside_corrupt: bool = False) -> HistoryStore:
+        """Open the history at ``url``, creating its tables if need be.
+
+        With ``move_aside_corrupt`` (a run), an empty or corrupt SQLite file is moved
+        aside for a fresh history, which :attr:`notes` says; without it (the history
+        commands), such a file is an error and stays as it is.
+        """
         try:
-            engine = _engine(url)
-            store = cls(engine)
-            store._migrate()
-        except HistoryError:
-            raise
+            file = _sqlite_file(url)
+            if file is not None and move_aside_corrupt:
+                return cls._open_file(url, file)
+            return cls._opened(url, file)
+        except HistoryError as exc:
+            raise HistoryError(
+                f"cannot open history at {redact_url(url)}: {exc.reason}",
+                reason=exc.reason,
+                corrupt=exc.corrupt,
+            ) from None
         except ImportError as exc:
             raise HistoryError(
                 f"cannot open history at {redact_url(url)}: {missing_driver(exc)}"
             ) from None
         except (SQLAlchemyError, OSError) as exc:
             raise HistoryError(f"cannot open history at {redact_url(url)}: {_short(exc)}") from None
+
+    @classmethod
+    def _opened(cls, url: str, file: Path | None = None) -> HistoryStore:
+        """An engine on ``url`` with the schema in place; nothing is left open on failure."""
+        store = cls(_engine(url))
+        try:
+            store._migrate()
+        except BaseException:
+            store.dispose()
+            raise
+        store._file, store._inode = file, _inode(file) if file is not None else None
         return store
+
+    @classmethod
+    def _open_file(
+        cls, url: str, file: Path, corrupt: tuple[int, str] | None = None
+    ) -> HistoryStore:
+        """Open a SQLite history; an empty or corrupt file is moved aside for a fresh one.
+
+        ``corrupt`` is (inode, why) of a file a running store found corrupt. Which
+        file is at the path, and creating a fresh one, is decided under a lock of its
+        directory, so a run never mistakes the file another run is creating for an
+        empty one, and two runs never both move the same file aside.
+        """
+        file.parent.mkdir(parents=True, exist_ok=True)
+        notes: list[str] = []
+        for _ in range(3):
+            with _directory_lock(file.parent):
+                inode = _inode(file)
+                if inode is not None and corrupt is not None and inode == corrupt[0]:
+                    notes.append(_move_aside(file, f"is corrupt ({corrupt[1]})"))
+                    inode = None
+                elif inode is not None and _empty(file):
+                    notes.append(_move_aside(file, "is empty (0 bytes)"))
+                    inode = None
+                elif inode is not None and not _sqlite_header(file):
+                    # Before SQLite opens it: closing would delete its -wal and -shm.
+                    notes.append(_move_aside(file, "is corrupt (file is not a database)"))
+                    inode = None
+                if inode is None:  # a new file: created, and its schema committed, under the lock
+                    store = cls._opened(url, file)
+                    store.notes = notes
+                    return store
+            try:
+                store = cls._opened(url, file)
+            except HistoryError as exc:
+                if not exc.corrupt:
+                    raise
+                corrupt = (inode, exc.reason)
+                continue
+            store.notes = notes
+            return store
+        raise HistoryError(f"history file {file} keeps turning out corrupt")
+
+    def recover(self, error: HistoryError) -> HistoryStore:
+        """After ``error`` said this SQLite file is corrupt: move it aside and open a fresh one.
+
+        Returns the fresh store (its :attr:`notes` say where the old file went);
+        raises :class:`HistoryError` if this history is not a SQLite file.
+        """
+        self.dispose()
+        if self._file is None or self._inode is None or not error.corrupt:
+            raise error
+        return HistoryStore._open_file(self._url, self._file, (self._inode, error.reason))
 
     def _migrate(self) -> None:
         with self._transaction("sloprobe-schema") as conn:
@@ -218,27 +332,45 @@ class HistoryStore:
 
     @contextmanager
     def _transaction(self, lock_name: str) -> Iterator[Connection]:
+        locked = False
         try:
             with self.engine.begin() as conn:
                 if conn.dialect.name == "postgresql":
+                    _bound(conn)
                     conn.execute(
-                        text("SELECT pg_advisory_xact_lock(:key)"),
-                        {"key": zlib.crc32(lock_name.encode())},
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(lock_name)}
                     )
+                locked = True
                 yield conn
         except HistoryError:
             raise
         except SQLAlchemyError as exc:
-            raise HistoryError(f"history store: {_short(exc)}") from None
+            raise self._error(exc, None if locked else lock_name) from None
 
     @contextmanager
     def view(self, service: str, environment: str) -> Iterator[HistoryView]:
         """A read-only view outside any run (``over`` SLIs, reports)."""
         try:
             with self.engine.connect() as conn:
+                if conn.dialect.name == "postgresql":
+                    _bound(conn)
                 yield HistoryView(conn, service, environment)
         except SQLAlchemyError as exc:
-            raise HistoryError(f"history store: {_short(exc)}") from None
+            raise self._error(exc, None) from None
+
+    def _error(self, exc: SQLAlchemyError, waiting_for: str | None) -> HistoryError:
+        """``exc`` as a HistoryError that says what waited, and how long, when a bound was hit.
+
+        ``waiting_for`` names the run lock the transaction was still waiting for.
+        """
+        reason, corrupt = _reason(exc, waiting_for, _connect_timeout(self.engine.url)), False
+        orig = getattr(exc, "orig", None)
+        code = getattr(orig, "sqlite_errorcode", None)
+        if isinstance(code, int) and code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+            corrupt = True
+        worded = reason.startswith(("history", "a history", "no answer from the history"))
+        message = reason if worded else f"history store: {reason}"
+        return HistoryError(message, reason=reason, corrupt=corrupt)
 
     def record_with_notices(
         self,
@@ -524,9 +656,9 @@ def _finite(value: Sample) -> Sample | None:
 
 def _engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        database = url.split("///", 1)[1] if "///" in url else ""
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        file = _sqlite_file(url)
+        if file is not None:
+            file.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
 
         @event.listens_for(engine, "connect")
@@ -543,7 +675,159 @@ def _engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")  # writers queue up instead of deadlocking
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    connect_args: dict[str, Any] = {}
+    parsed = make_url(url)
+    if (
+        parsed.get_backend_name() == "postgresql"
+        and parsed.get_driver_name().startswith("psycopg")
+        and "connect_timeout" not in parsed.query
+    ):
+        # psycopg's own default is 130 s per address; a URL's connect_timeout wins.
+        connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+def _bound(conn: Connection) -> None:
+    """Bound this PostgreSQL transaction's lock waits and statements (``SET LOCAL``)."""
+    conn.execute(
+        text(
+            "SELECT set_config('lock_timeout', :lock, true),"
+            " set_config('statement_timeout', :statement, true)"
+        ),
+        {"lock": f"{PG_LOCK_TIMEOUT_S}s", "statement": f"{PG_STATEMENT_TIMEOUT_S}s"},
+    )
+
+
+def _connect_timeout(url: Any) -> int:
+    """The connect timeout this engine uses: the URL's own, else ours."""
+    found = url.query.get("connect_timeout")
+    try:
+        return int(float(found if isinstance(found, str) else found[0]))
+    except (TypeError, ValueError, IndexError):
+        return PG_CONNECT_TIMEOUT_S
+
+
+def _reason(exc: SQLAlchemyError, waiting_for: str | None, connect_timeout: int) -> str:
+    """What went wrong, worded by the bound it hit when it hit one."""
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(code, int) and code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return (
+            f"history lock held by another run for more than {SQLITE_BUSY_TIMEOUT_S}s "
+            "(SQLite busy timeout)"
+        )
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if state == _PG_LOCK_NOT_AVAILABLE:
+        if waiting_for is not None:
+            return (
+                f"history lock held by another run for more than {PG_LOCK_TIMEOUT_S}s "
+                f"(PostgreSQL advisory lock `{waiting_for}`, lock_timeout)"
+            )
+        return (
+            f"a history table lock held by another session for more than {PG_LOCK_TIMEOUT_S}s "
+            "(PostgreSQL lock_timeout)"
+        )
+    if state == _PG_QUERY_CANCELED and "statement timeout" in str(orig):
+        return (
+            f"a history statement ran for more than {PG_STATEMENT_TIMEOUT_S}s "
+            "(PostgreSQL statement_timeout)"
+        )
+    if type(orig).__name__ == "ConnectionTimeout" or "timeout expired" in str(orig):
+        return (
+            f"no answer from the history database within {connect_timeout}s "
+            "(PostgreSQL connect_timeout)"
+        )
+    return _short(exc)
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None: not SQLite, or in memory)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return None
+    return Path(parsed.database)
+
+
+def _inode(file: Path) -> int | None:
+    try:
+        return file.stat().st_ino
+    except FileNotFoundError:
+        return None
+
+
+def _empty(file: Path) -> bool:
+    """A zero-length file with no write-ahead log: no history, but a file that once was one.
+
+    (A live history in WAL mode can have a zero-length main file while its pages
+    are still in ``-wal``; that one is not empty.)
+    """
+    wal = file.with_name(file.name + "-wal")
+    return file.stat().st_size == 0 and (not wal.exists() or wal.stat().st_size == 0)
+
+
+def _sqlite_header(file: Path) -> bool:
+    """Whether a non-empty file starts as every SQLite database does."""
+    with file.open("rb") as opened:
+        return opened.read(16) == b"SQLite format 3\x00"
+
+
+def _move_aside(file: Path, why: str) -> str:
+    """Rename ``file`` (and its -wal and -shm) to ``<name>.corrupt-<UTC timestamp>``; say so."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = file.with_name(f"{file.name}.corrupt-{stamp}")
+    count = 0
+    while any(Path(f"{target}{s}").exists() for s in ("", "-wal", "-shm")):
+        count += 1
+        target = file.with_name(f"{file.name}.corrupt-{stamp}-{count}")
+    for suffix in ("-wal", "-shm", ""):  # the database itself last
+        source = Path(f"{file}{suffix}")
+        if source.exists():
+            os.replace(source, f"{target}{suffix}")
+    return (
+        f"the history file {file} {why}: it was moved aside as {target.name} and a fresh "
+        "history was started, so incidents and error budgets start over"
+    )
+
+
+@contextmanager
+def _directory_lock(directory: Path) -> Iterator[None]:
+    """An exclusive lock of ``directory`` for at most ``SQLITE_BUSY_TIMEOUT_S`` of waiting.
+
+    Where the platform or file system has no ``flock``, nothing is locked.
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        yield
+        return
+    try:
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise HistoryError(
+                        f"history lock held by another run for more than {SQLITE_BUSY_TIMEOUT_S}s "
+                        f"(the lock of {directory} while a run opens its history)"
+                    ) from None
+                time.sleep(0.05)
+            except OSError:  # no flock on this file system
+                break
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _epoch(conn: Connection, column: Any) -> Any:

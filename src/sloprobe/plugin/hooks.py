@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from sloprobe.plugin.names import BASE_URL_ENV, NO_TARGET, is_slo_file
-from sloprobe.plugin.options import EXIT_ON, chosen_slo_file, exit_on, option
+from sloprobe.plugin.options import (
+    EXIT_ON,
+    check_option_values,
+    chosen_slo_file,
+    exit_on,
+    option,
+)
 from sloprobe.plugin.state import PROBE_DONE, RECORDER, state_of
 
 if (
@@ -92,6 +98,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     exit_on(config)
+    check_option_values(config)
     config.addinivalue_line("markers", "slo: an SLO item collected from slo.yaml")
     config.addinivalue_line(
         "markers", "probe(name): this test is the Python probe `name` of slo.yaml"
@@ -244,6 +251,8 @@ def pytest_runtest_makereport(
     report = yield
     run = state_of(item.config).run
     name = _probe_name(item)
+    if run is not None and name is not None:
+        _redact_report(report, _redactor(run))
     if run is None or name is None or item.stash.get(PROBE_DONE, False):
         return report
     if report.when == "call" or (report.when == "setup" and not report.passed):
@@ -258,6 +267,18 @@ def pytest_runtest_makereport(
         rec = item.stash.get(RECORDER, None) or Recorder(name, None, _redactor(run))
         run.measurements[name] = rec.finish(failure=failure, skipped=skipped)
     return report
+
+
+def _redact_report(report: pytest.TestReport, redactor: Redactor) -> None:
+    """A Python probe's failure as pytest prints it, and its captured output, without secrets."""
+    from sloprobe.redact import neutralise
+
+    if report.longrepr is not None and not isinstance(report.longrepr, tuple):
+        text = str(report.longrepr)
+        safe = neutralise(redactor(text))
+        if safe != text:
+            report.longrepr = safe
+    report.sections = [(title, neutralise(redactor(body))) for title, body in report.sections]
 
 
 def _first_line(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
@@ -316,6 +337,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             f"history/notifications failed: {type(exc).__name__}: {_redactor(run)(str(exc))[:200]}"
         )
         result = dataclasses.replace(result, warnings=(*result.warnings, note))
+        if run.history_url:  # whether this run was judged against history is unknown
+            run.history_lost = run.history_lost or note
+    mode = exit_on(session.config)
+    consequence = run.history_consequence(mode)
+    if consequence is not None:  # before publishing: the reports say it too
+        result = dataclasses.replace(result, warnings=(*result.warnings, consequence))
     state.result = result
     state.written, state.sink_warnings = publish(result, run.report_dir)
     report = next((p for p in state.written if p.suffix == ".html"), None)
@@ -325,18 +352,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     except OSError as exc:
         state.sink_warnings.append(f"GitHub summary/outputs: {exc.strerror or exc}")
     state.annotations = annotations.getvalue().splitlines()
-    mode = exit_on(session.config)
     if mode == "warning" and session.exitstatus == 0 and result.count(Status.WARNING):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     elif mode == "incident" and session.exitstatus in (
         pytest.ExitCode.OK,
         pytest.ExitCode.TESTS_FAILED,
     ):
-        # A scheduled run turns red only while an incident is open, whatever this run's breaches.
+        # A scheduled run turns red only while an incident is open, whatever this run's breaches;
+        # without its history it cannot tell, and alerting must not go quiet: it turns red.
         open_incident = any(
             v.history is not None and v.history.incident.open for v in result.verdicts
         )
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED if open_incident else pytest.ExitCode.OK
+        red = open_incident or run.history_lost is not None
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED if red else pytest.ExitCode.OK
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

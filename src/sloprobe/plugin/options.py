@@ -8,10 +8,13 @@ pytest-timeout does: ``invalid --exit-on `x` (from the ini file)``.
 
 from __future__ import annotations
 
+import inspect
 import os
+import shlex
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -22,6 +25,16 @@ if TYPE_CHECKING:
 
 EXIT_ON = ("breach", "warning", "incident")
 HISTORY_URL_ENV = "SLOPROBE_HISTORY_URL"
+# The plugin's options that take a value (as `sloprobe run` passes them: `--opt=value`).
+VALUE_OPTIONS = (
+    "--slo-file",
+    "--base-url",
+    "--report-dir",
+    "--exit-on",
+    "--trigger",
+    "--release",
+    "--history",
+)
 
 
 @dataclass(frozen=True)
@@ -112,3 +125,66 @@ def resolve(config: pytest.Config, loaded: LoadedSloFile) -> RunOptions:
         ).value,
         history=option(config, "sloprobe_history"),
     )
+
+
+def check_option_values(config: pytest.Config) -> None:
+    """Refuse ``--history /elsewhere/h.db`` when pytest took the path for a test path.
+
+    pytest reads the command line once before plugins are loaded, to find its
+    rootdir and ini file; then ``--history`` is an unknown flag and a value that
+    names an existing path counts as a test path. When that moved the rootdir,
+    the run would quietly differ from the one asked for (no ini file, so none of
+    its options; the cache elsewhere): a usage error says to write
+    ``--history=PATH``. When ``--rootdir`` pinned the rootdir and only the ini
+    file was lost, a warning says the same.
+    """
+    args = [
+        *shlex.split(os.environ.get("PYTEST_ADDOPTS", "")),
+        *map(str, config.invocation_params.args),
+    ]
+    here = config.invocation_params.dir
+    separate = [
+        (name, value)
+        for name, value in pairwise(args)
+        if name in VALUE_OPTIONS
+        and not value.startswith("-")
+        and (here / value.split("::", 1)[0]).exists()
+    ]
+    if not separate:
+        return
+    paths = [str(a) for a in (config.getoption("file_or_dir", default=None) or [])]
+    actual = (config.rootpath, config.inipath)
+    meant = _setup(config, paths)
+    if meant is None or meant == actual:
+        return
+    if _setup(config, [*paths, *(value for _, value in separate)]) != actual:
+        return  # something else moved them
+    name, value = separate[0]
+    read = f"`{name} {value}`: pytest read {value} as a test path before sloprobe was loaded, so it"
+    lost = f"lost its config file {meant[1]}"
+    fix = f"write it as one argument: {name}={value}"
+    if meant[0] != actual[0]:
+        also = f" and {lost}" if meant[1] != actual[1] else ""
+        raise pytest.UsageError(
+            f"{read} chose the rootdir {actual[0]} instead of {meant[0]}{also}; {fix}"
+        )
+    config.issue_config_time_warning(pytest.PytestConfigWarning(f"{read} {lost}; {fix}"), 2)
+
+
+def _setup(config: pytest.Config, args: list[str]) -> tuple[Any, Any] | None:
+    """(rootdir, ini file) pytest finds for these test paths; None if this pytest cannot say."""
+    try:
+        from _pytest.config.findpaths import determine_setup
+
+        offered: dict[str, Any] = {
+            "inifile": config.getoption("inifilename", default=None),
+            "override_ini": config.getoption("override_ini", default=None),
+            "args": args,
+            "rootdir_cmd_arg": config.getoption("rootdir", default=None) or None,
+            "invocation_dir": config.invocation_params.dir,
+        }
+        accepted = inspect.signature(determine_setup).parameters
+        found = determine_setup(**{k: v for k, v in offered.items() if k in accepted})
+        return found[0], found[1]
+    except Exception:  # a private pytest function: when it changes, skip the check
+        return None

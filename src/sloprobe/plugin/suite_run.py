@@ -6,7 +6,9 @@ A run goes through five steps, each with one home:
 2. **measure** — :meth:`SuiteRun.measure_once`, before the first SLO item (the runner);
 3. **judge** — :meth:`SuiteRun.judge`, as each SLO item runs (the judge, this run only);
 4. **record** — :meth:`SuiteRun.record`, at session end: judged over time against history,
-   stored, and the notifiers (:mod:`sloprobe.plugin.notifiers`) told of transitions;
+   stored, and the notifiers (:mod:`sloprobe.plugin.notifiers`) told of transitions; when
+   history cannot be used, :attr:`SuiteRun.history_lost` says why and
+   :meth:`SuiteRun.history_consequence` what the run then cannot judge;
 5. **publish** — ``pytest_sessionfinish`` in :mod:`sloprobe.plugin.hooks`: sinks and exit status.
 
 The plugin's hooks and items share this object through ``config.stash``. It
@@ -65,6 +67,9 @@ class SuiteRun:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     measured: bool = False
     history_option: str | None = None
+    # Why this run could not judge against its past (history unusable, or a corrupt file
+    # moved aside); None when history was used or is off.
+    history_lost: str | None = None
     _context: ProbeContext | None = None
     _store: HistoryStore | None = None
     _store_failed: bool = False
@@ -138,7 +143,7 @@ class SuiteRun:
                             f"ran {len(runs)} times in 24 h; max_per_day is {job.max_per_day}"
                         )
         except HistoryError as exc:
-            self.warnings.append(f"history not read for job schedules: {exc}")
+            self._failed("history not read for job schedules", exc)
         return deferred
 
     def judge(self, slo: str) -> Verdict:
@@ -183,11 +188,66 @@ class SuiteRun:
             from sloprobe.history import HistoryError, HistoryStore
 
             try:
-                self._store = HistoryStore.open(self.history_url)
+                self._store = HistoryStore.open(self.history_url, move_aside_corrupt=True)
             except HistoryError as exc:
-                self._store_failed = True
-                self.warnings.append(f"history not used: {exc}")
+                self._give_up(f"history not used: {exc}")
+            else:
+                self._say_recovered(self._store)
         return self._store
+
+    def _give_up(self, warning: str) -> None:
+        """History failed: say so, and use it no more this run (so a run waits on it once at most)."""
+        self.warnings.append(warning)
+        self.history_lost = self.history_lost or warning
+        self._store_failed = True
+        if self._store is not None:
+            self._store.dispose()
+            self._store = None
+
+    def _failed(self, what: str, exc: Exception) -> bool:
+        """A history step failed; True when a fresh history replaced a corrupt file (retry the step).
+
+        A corrupt SQLite file is moved aside for a fresh one; anything else (a lock
+        held past its bound, an unreachable server) ends history for this run.
+        """
+        from sloprobe.history import HistoryError
+
+        store = self._store
+        if store is None or not isinstance(exc, HistoryError) or not exc.corrupt:
+            self._give_up(f"{what}: {exc}")
+            return False
+        self._store = None
+        try:
+            self._store = store.recover(exc)
+        except HistoryError as again:
+            self._give_up(f"{what}: {again}")
+            return False
+        self._say_recovered(self._store)
+        return True
+
+    def _say_recovered(self, store: HistoryStore) -> None:
+        """A corrupt or empty history file was moved aside: the run's past is lost, say so."""
+        for note in store.notes:
+            self.warnings.append(f"history not used: {note}")
+            self.history_lost = self.history_lost or note
+        store.notes = []
+
+    def history_consequence(self, exit_on: str) -> str | None:
+        """What this run cannot judge without its history (None: history was used, or is off)."""
+        if self.history_lost is None:
+            return None
+        if exit_on == "incident":
+            return (
+                "history could not be used, so incidents cannot be judged: "
+                "this run fails (--exit-on incident)"
+            )
+        budgets = [v.slo for v in self.verdicts.values() if self.loaded.spec.slos[v.slo].objective]
+        if budgets:
+            return (
+                f"history could not be used, so the error budgets of {', '.join(sorted(budgets))} "
+                "cannot be judged; only this run's own verdicts set the exit status"
+            )
+        return None
 
     def _pooled(self, slo: str, over_s: float) -> list[Sample]:
         store = self._history()
@@ -200,30 +260,58 @@ class SuiteRun:
             with store.view(spec.service, spec.environment) as view:
                 return view.samples(slo, self.started_at - timedelta(seconds=over_s))
         except HistoryError as exc:
-            self.warnings.append(f"history not read for {slo}: {exc}")
+            self._failed(f"history not read for {slo}", exc)
             return []
 
     def record(self, result: RunResult) -> RunResult:
-        """Judge the run over time, store it, and notify; a failure of either is a warning, never a verdict."""
+        """Judge the run over time, store it, and notify; a failure of either is a warning, never a verdict.
+
+        History that cannot be used sets :attr:`history_lost`; whether that fails
+        the run is for the exit status to decide (:meth:`history_consequence`).
+        """
         notifiers = self.notifiers
-        store = self._history()
-        if store is None:
+        try:
+            judged = self._record(result, notifiers)
+        finally:
             notifiers.finish()
-            return dataclasses.replace(result, warnings=tuple(self.warnings))
+            if self._store is not None:
+                self._store.dispose()
+        return dataclasses.replace(judged, warnings=tuple(self.warnings))
+
+    def _record(self, result: RunResult, notifiers: RunNotifiers) -> RunResult:
         from sloprobe.history import HistoryError
         from sloprobe.notify.plan import plan_notices
 
         spec = self.loaded.spec
         policies = notifiers.policies()
-        judged = result
-        try:
-            judged = store.record_with_notices(
-                result,
-                lambda view: judge_run(result, spec, view),
-                outcome_function(result, spec),
+
+        def write(store: HistoryStore) -> RunResult:
+            current = dataclasses.replace(result, warnings=tuple(self.warnings))
+            return store.record_with_notices(
+                current,
+                lambda view: judge_run(current, spec, view),
+                outcome_function(current, spec),
                 lambda run, view: plan_notices(run, policies, view.last_sent) if policies else [],
             )
+
+        store = self._history()
+        if store is None:
+            return result
+        try:
+            judged = write(store)
+        except HistoryError as exc:
+            if not self._failed("history not written", exc) or self._store is None:
+                return result
+            store = self._store  # a fresh history in place of a corrupt file: this run is its first
+            try:
+                judged = write(store)
+            except HistoryError as again:
+                self._give_up(f"history not written: {again}")
+                return result
+        step = "pruned"
+        try:
             store.prune(result.run.started_at - timedelta(seconds=spec.settings.history.retention))
+            step = "read back for the report"
             window = max([s.window for s in spec.slos.values() if s.objective] + [86400.0])
             judged = dataclasses.replace(
                 judged,
@@ -234,13 +322,12 @@ class SuiteRun:
                 ),
             )
             if policies:
+                step = "used for notifications"
                 self.warnings.extend(notifiers.deliver(judged, store, policies))
         except HistoryError as exc:
-            self.warnings.append(f"history not written: {exc}")
-        finally:
-            notifiers.finish()
-            store.dispose()
-        return dataclasses.replace(judged, warnings=tuple(self.warnings))
+            # The run was judged and stored; only what comes after it is missing.
+            self.warnings.append(f"history written but not {step}: {exc}")
+        return judged
 
     # -- notifiers -----------------------------------------------------------------------
 
