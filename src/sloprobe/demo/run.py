@@ -89,12 +89,10 @@ def run_demo(
         args = [
             str(suite / "slo.yaml"),
             str(suite / "probes"),
-            "--base-url",
-            service.base_url,
-            "--report-dir",
-            str(report_dir.resolve()),
-            "--rootdir",
-            str(suite),
+            # one argv item each: a value that is a path must never be read as a test path
+            f"--base-url={service.base_url}",
+            f"--report-dir={report_dir.resolve()}",
+            f"--rootdir={suite}",
             "-p",
             "no:cacheprovider",
             *(pytest_args or []),

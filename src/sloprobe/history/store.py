@@ -18,12 +18,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import time
-import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,40 +29,53 @@ from sqlalchemy import (
     Engine,
     Integer,
     case,
-    create_engine,
     delete,
-    event,
     func,
     insert,
-    make_url,
     select,
     text,
     update,
 )
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from sloprobe.codec import measurement_to_dict, verdict_to_dict
 from sloprobe.extras import missing_driver
 from sloprobe.history import schema
-from sloprobe.model.history import OpenIncident, RunOutcome, Transition, WindowTotals
+from sloprobe.history.engine import (
+    bound_transaction,
+    connect_timeout_of,
+    create_history_engine,
+    failure_reason,
+)
+from sloprobe.history.errors import (
+    PG_CONNECT_TIMEOUT_S,
+    PG_LOCK_TIMEOUT_S,
+    PG_STATEMENT_TIMEOUT_S,
+    SQLITE_BUSY_TIMEOUT_S,
+    SQLITE_CORRUPT,
+    SQLITE_NOTADB,
+    HistoryError,
+    aware,
+    lock_key,
+    short_error,
+)
+from sloprobe.history.files import (
+    directory_lock,
+    has_sqlite_header,
+    inode_of,
+    is_empty,
+    move_aside,
+    sqlite_file,
+)
+from sloprobe.history.view import HistoryView
+from sloprobe.model.history import RunOutcome, Transition
 from sloprobe.model.measurement import Sample
 from sloprobe.model.notice import Notice
 from sloprobe.model.result import RunResult
 from sloprobe.model.status import Status
 from sloprobe.model.timeline import Point
 from sloprobe.model.verdict import Verdict
-from sloprobe.redact import redact_url, redact_urls_in
-
-# The bounds of every history wait; each has its row and test in docs/reliability.md.
-SQLITE_BUSY_TIMEOUT_S = 30  # SQLite: a lock held by another run (busy timeout)
-PG_CONNECT_TIMEOUT_S = 10  # PostgreSQL: connecting, per address (psycopg connect_timeout)
-PG_LOCK_TIMEOUT_S = 30  # PostgreSQL: the history's advisory lock, or a table lock (lock_timeout)
-PG_STATEMENT_TIMEOUT_S = 60  # PostgreSQL: any one statement (statement_timeout)
-
-# SQLite result codes (the primary code is the low byte of the extended one).
-_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_CORRUPT, _SQLITE_NOTADB = 5, 6, 11, 26
-# PostgreSQL SQLSTATEs: lock_not_available (lock_timeout), query_canceled (statement_timeout).
-_PG_LOCK_NOT_AVAILABLE, _PG_QUERY_CANCELED = "55P03", "57014"
+from sloprobe.redact import redact_url
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,141 +85,6 @@ class PendingNotice:
     row_id: int
     notice: Notice
     attempts: int
-
-
-class HistoryError(Exception):
-    """The history store cannot be used (unreachable, locked, corrupt, from a newer sloprobe).
-
-    ``reason`` is the message without its prefix; ``corrupt`` is true when SQLite
-    says the file is not a database or is malformed (the file can be moved aside).
-    """
-
-    def __init__(self, message: str, *, reason: str | None = None, corrupt: bool = False) -> None:
-        super().__init__(message)
-        self.reason = reason or message
-        self.corrupt = corrupt
-
-
-def lock_key(name: str) -> int:
-    """The PostgreSQL advisory lock key of a history lock: ``service/environment`` for a run."""
-    return zlib.crc32(name.encode())
-
-
-def aware(value: datetime) -> datetime:
-    """SQLite returns naive datetimes; everything is stored in UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-class HistoryView:
-    """What one run may read of history, inside the recording transaction."""
-
-    def __init__(self, conn: Connection, service: str, environment: str) -> None:
-        self._conn = conn
-        self._service = service
-        self._environment = environment
-
-    def outcomes(self, slo: str, since: datetime) -> list[RunOutcome]:
-        v = schema.verdicts
-        rows = self._conn.execute(
-            select(v.c.at, v.c.counts_as_bad, v.c.counted, v.c.good_events, v.c.total_events)
-            .where(
-                v.c.service == self._service,
-                v.c.environment == self._environment,
-                v.c.slo == slo,
-                v.c.at > since,
-            )
-            .order_by(v.c.at, v.c.id)
-        ).all()
-        return [
-            RunOutcome(
-                aware(r.at), bool(r.counts_as_bad), bool(r.counted), r.good_events, r.total_events
-            )
-            for r in rows
-        ]
-
-    def window_totals(self, slo: str, since: datetime, before: datetime) -> WindowTotals:
-        """Counted runs in (since, before), summed by the database."""
-        v = schema.verdicts
-        row = self._conn.execute(
-            select(
-                func.count(),
-                func.sum(case((v.c.counts_as_bad, 1), else_=0)),
-                func.sum(v.c.good_events),
-                func.sum(v.c.total_events),
-                func.min(v.c.at),
-            ).where(
-                v.c.service == self._service,
-                v.c.environment == self._environment,
-                v.c.slo == slo,
-                v.c.counted.is_(True),
-                v.c.at > since,
-                v.c.at < before,
-            )
-        ).one()
-        runs, bad, good_events, total_events, first = row
-        return WindowTotals(
-            int(runs or 0),
-            int(bad or 0),
-            int(good_events or 0),
-            int(total_events or 0),
-            aware(first) if first else None,
-        )
-
-    def samples(self, slo: str, since: datetime) -> list[Sample]:
-        v = schema.verdicts
-        rows = self._conn.execute(
-            select(v.c.samples)
-            .where(
-                v.c.service == self._service,
-                v.c.environment == self._environment,
-                v.c.slo == slo,
-                v.c.at > since,
-            )
-            .order_by(v.c.at, v.c.id)
-        ).all()
-        pooled: list[Sample] = []
-        for (raw,) in rows:
-            pooled.extend(s for s in json.loads(raw or "[]") if s is not None)
-        return pooled
-
-    def probe_runs(self, probe: str, since: datetime) -> list[datetime]:
-        """When ``probe`` actually ran (not skipped) since ``since``: for ``every`` and ``max_per_day``."""
-        r, m = schema.runs, schema.measurements
-        rows = self._conn.execute(
-            select(r.c.started_at, m.c.data)
-            .join(m, m.c.run_pk == r.c.id)
-            .where(
-                r.c.service == self._service,
-                r.c.environment == self._environment,
-                m.c.probe == probe,
-                r.c.started_at > since,
-            )
-            .order_by(r.c.started_at)
-        ).all()
-        return [aware(row.started_at) for row in rows if not json.loads(row.data).get("skipped")]
-
-    def last_sent(self, incident_id: int, channel: str) -> datetime | None:
-        n = schema.notifications
-        found = self._conn.execute(
-            select(func.max(n.c.delivered_at)).where(
-                n.c.incident_id == incident_id, n.c.channel == channel
-            )
-        ).scalar()
-        return aware(found) if found else None
-
-    def open_incident(self, slo: str) -> OpenIncident | None:
-        i = schema.incidents
-        row = self._conn.execute(
-            select(i.c.id, i.c.opened_at, i.c.cause)
-            .where(
-                i.c.service == self._service,
-                i.c.environment == self._environment,
-                i.c.slo == slo,
-                i.c.resolved_at.is_(None),
-            )
-            .order_by(i.c.id.desc())
-        ).first()
-        return OpenIncident(row.id, aware(row.opened_at), row.cause) if row else None
 
 
 class HistoryStore:
@@ -232,7 +107,7 @@ class HistoryStore:
         commands), such a file is an error and stays as it is.
         """
         try:
-            file = _sqlite_file(url)
+            file = sqlite_file(url)
             if file is not None and move_aside_corrupt:
                 return cls._open_file(url, file)
             return cls._opened(url, file)
@@ -247,18 +122,20 @@ class HistoryStore:
                 f"cannot open history at {redact_url(url)}: {missing_driver(exc)}"
             ) from None
         except (SQLAlchemyError, OSError) as exc:
-            raise HistoryError(f"cannot open history at {redact_url(url)}: {_short(exc)}") from None
+            raise HistoryError(
+                f"cannot open history at {redact_url(url)}: {short_error(exc)}"
+            ) from None
 
     @classmethod
     def _opened(cls, url: str, file: Path | None = None) -> HistoryStore:
         """An engine on ``url`` with the schema in place; nothing is left open on failure."""
-        store = cls(_engine(url))
+        store = cls(create_history_engine(url))
         try:
             store._migrate()
         except BaseException:
             store.dispose()
             raise
-        store._file, store._inode = file, _inode(file) if file is not None else None
+        store._file, store._inode = file, inode_of(file) if file is not None else None
         return store
 
     @classmethod
@@ -275,17 +152,17 @@ class HistoryStore:
         file.parent.mkdir(parents=True, exist_ok=True)
         notes: list[str] = []
         for _ in range(3):
-            with _directory_lock(file.parent):
-                inode = _inode(file)
+            with directory_lock(file.parent):
+                inode = inode_of(file)
                 if inode is not None and corrupt is not None and inode == corrupt[0]:
-                    notes.append(_move_aside(file, f"is corrupt ({corrupt[1]})"))
+                    notes.append(move_aside(file, f"is corrupt ({corrupt[1]})"))
                     inode = None
-                elif inode is not None and _empty(file):
-                    notes.append(_move_aside(file, "is empty (0 bytes)"))
+                elif inode is not None and is_empty(file):
+                    notes.append(move_aside(file, "is empty (0 bytes)"))
                     inode = None
-                elif inode is not None and not _sqlite_header(file):
+                elif inode is not None and not has_sqlite_header(file):
                     # Before SQLite opens it: closing would delete its -wal and -shm.
-                    notes.append(_move_aside(file, "is corrupt (file is not a database)"))
+                    notes.append(move_aside(file, "is corrupt (file is not a database)"))
                     inode = None
                 if inode is None:  # a new file: created, and its schema committed, under the lock
                     store = cls._opened(url, file)
@@ -336,7 +213,7 @@ class HistoryStore:
         try:
             with self.engine.begin() as conn:
                 if conn.dialect.name == "postgresql":
-                    _bound(conn)
+                    bound_transaction(conn)
                     conn.execute(
                         text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(lock_name)}
                     )
@@ -353,7 +230,7 @@ class HistoryStore:
         try:
             with self.engine.connect() as conn:
                 if conn.dialect.name == "postgresql":
-                    _bound(conn)
+                    bound_transaction(conn)
                 yield HistoryView(conn, service, environment)
         except SQLAlchemyError as exc:
             raise self._error(exc, None) from None
@@ -363,10 +240,13 @@ class HistoryStore:
 
         ``waiting_for`` names the run lock the transaction was still waiting for.
         """
-        reason, corrupt = _reason(exc, waiting_for, _connect_timeout(self.engine.url)), False
+        reason, corrupt = (
+            failure_reason(exc, waiting_for, connect_timeout_of(self.engine.url)),
+            False,
+        )
         orig = getattr(exc, "orig", None)
         code = getattr(orig, "sqlite_errorcode", None)
-        if isinstance(code, int) and code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        if isinstance(code, int) and code & 0xFF in (SQLITE_CORRUPT, SQLITE_NOTADB):
             corrupt = True
         worded = reason.startswith(("history", "a history", "no answer from the history"))
         message = reason if worded else f"history store: {reason}"
@@ -654,182 +534,6 @@ def _finite(value: Sample) -> Sample | None:
     return value
 
 
-def _engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        file = _sqlite_file(url)
-        if file is not None:
-            file.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
-
-        @event.listens_for(engine, "connect")
-        def _connect(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")  # writers queue up instead of deadlocking
-
-        return engine
-    connect_args: dict[str, Any] = {}
-    parsed = make_url(url)
-    if (
-        parsed.get_backend_name() == "postgresql"
-        and parsed.get_driver_name().startswith("psycopg")
-        and "connect_timeout" not in parsed.query
-    ):
-        # psycopg's own default is 130 s per address; a URL's connect_timeout wins.
-        connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
-
-
-def _bound(conn: Connection) -> None:
-    """Bound this PostgreSQL transaction's lock waits and statements (``SET LOCAL``)."""
-    conn.execute(
-        text(
-            "SELECT set_config('lock_timeout', :lock, true),"
-            " set_config('statement_timeout', :statement, true)"
-        ),
-        {"lock": f"{PG_LOCK_TIMEOUT_S}s", "statement": f"{PG_STATEMENT_TIMEOUT_S}s"},
-    )
-
-
-def _connect_timeout(url: Any) -> int:
-    """The connect timeout this engine uses: the URL's own, else ours."""
-    found = url.query.get("connect_timeout")
-    try:
-        return int(float(found if isinstance(found, str) else found[0]))
-    except (TypeError, ValueError, IndexError):
-        return PG_CONNECT_TIMEOUT_S
-
-
-def _reason(exc: SQLAlchemyError, waiting_for: str | None, connect_timeout: int) -> str:
-    """What went wrong, worded by the bound it hit when it hit one."""
-    orig = getattr(exc, "orig", None)
-    code = getattr(orig, "sqlite_errorcode", None)
-    if isinstance(code, int) and code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED):
-        return (
-            f"history lock held by another run for more than {SQLITE_BUSY_TIMEOUT_S}s "
-            "(SQLite busy timeout)"
-        )
-    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
-    if state == _PG_LOCK_NOT_AVAILABLE:
-        if waiting_for is not None:
-            return (
-                f"history lock held by another run for more than {PG_LOCK_TIMEOUT_S}s "
-                f"(PostgreSQL advisory lock `{waiting_for}`, lock_timeout)"
-            )
-        return (
-            f"a history table lock held by another session for more than {PG_LOCK_TIMEOUT_S}s "
-            "(PostgreSQL lock_timeout)"
-        )
-    if state == _PG_QUERY_CANCELED and "statement timeout" in str(orig):
-        return (
-            f"a history statement ran for more than {PG_STATEMENT_TIMEOUT_S}s "
-            "(PostgreSQL statement_timeout)"
-        )
-    if type(orig).__name__ == "ConnectionTimeout" or "timeout expired" in str(orig):
-        return (
-            f"no answer from the history database within {connect_timeout}s "
-            "(PostgreSQL connect_timeout)"
-        )
-    return _short(exc)
-
-
-def _sqlite_file(url: str) -> Path | None:
-    """The file of a SQLite URL (None: not SQLite, or in memory)."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return None
-    if parsed.get_backend_name() != "sqlite" or not parsed.database:
-        return None
-    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
-        return None
-    return Path(parsed.database)
-
-
-def _inode(file: Path) -> int | None:
-    try:
-        return file.stat().st_ino
-    except FileNotFoundError:
-        return None
-
-
-def _empty(file: Path) -> bool:
-    """A zero-length file with no write-ahead log: no history, but a file that once was one.
-
-    (A live history in WAL mode can have a zero-length main file while its pages
-    are still in ``-wal``; that one is not empty.)
-    """
-    wal = file.with_name(file.name + "-wal")
-    return file.stat().st_size == 0 and (not wal.exists() or wal.stat().st_size == 0)
-
-
-def _sqlite_header(file: Path) -> bool:
-    """Whether a non-empty file starts as every SQLite database does."""
-    with file.open("rb") as opened:
-        return opened.read(16) == b"SQLite format 3\x00"
-
-
-def _move_aside(file: Path, why: str) -> str:
-    """Rename ``file`` (and its -wal and -shm) to ``<name>.corrupt-<UTC timestamp>``; say so."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    target = file.with_name(f"{file.name}.corrupt-{stamp}")
-    count = 0
-    while any(Path(f"{target}{s}").exists() for s in ("", "-wal", "-shm")):
-        count += 1
-        target = file.with_name(f"{file.name}.corrupt-{stamp}-{count}")
-    for suffix in ("-wal", "-shm", ""):  # the database itself last
-        source = Path(f"{file}{suffix}")
-        if source.exists():
-            os.replace(source, f"{target}{suffix}")
-    return (
-        f"the history file {file} {why}: it was moved aside as {target.name} and a fresh "
-        "history was started, so incidents and error budgets start over"
-    )
-
-
-@contextmanager
-def _directory_lock(directory: Path) -> Iterator[None]:
-    """An exclusive lock of ``directory`` for at most ``SQLITE_BUSY_TIMEOUT_S`` of waiting.
-
-    Where the platform or file system has no ``flock``, nothing is locked.
-    """
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        yield
-        return
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        yield
-        return
-    try:
-        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise HistoryError(
-                        f"history lock held by another run for more than {SQLITE_BUSY_TIMEOUT_S}s "
-                        f"(the lock of {directory} while a run opens its history)"
-                    ) from None
-                time.sleep(0.05)
-            except OSError:  # no flock on this file system
-                break
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
-
-
 def _epoch(conn: Connection, column: Any) -> Any:
     """Seconds since 1970 of a timestamp column, in this database's dialect (None: unknown dialect)."""
     if conn.dialect.name == "sqlite":
@@ -839,6 +543,15 @@ def _epoch(conn: Connection, column: Any) -> Any:
     return None
 
 
-def _short(exc: BaseException) -> str:
-    text_ = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return redact_urls_in(text_[0])[:300] if text_ else type(exc).__name__
+__all__ = [
+    "PG_CONNECT_TIMEOUT_S",
+    "PG_LOCK_TIMEOUT_S",
+    "PG_STATEMENT_TIMEOUT_S",
+    "SQLITE_BUSY_TIMEOUT_S",
+    "HistoryError",
+    "HistoryStore",
+    "HistoryView",
+    "PendingNotice",
+    "aware",
+    "lock_key",
+]
