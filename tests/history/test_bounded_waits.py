@@ -19,11 +19,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from sloprobe.history import HistoryError, HistoryStore
-from sloprobe.history import store as history_store
+from sloprobe.history import errors as history_bounds
 from sloprobe.history.store import (
-    PG_CONNECT_TIMEOUT_S,
     PG_LOCK_TIMEOUT_S,
-    SQLITE_BUSY_TIMEOUT_S,
     lock_key,
 )
 from tests.support.scripted_server import Answer, ScriptedServer
@@ -97,8 +95,15 @@ def _warnings(pytester: pytest.Pytester) -> list[str]:
 
 
 def test_a_run_lock_held_by_another_session_ends_the_run_within_the_bound(
-    pytester: pytest.Pytester, healthy: ScriptedServer, postgres_history_url: str
+    pytester: pytest.Pytester,
+    healthy: ScriptedServer,
+    postgres_history_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The documented bound is bound (its default); a shorter one, set as users can, keeps the
+    # suite fast while the whole run is still held to it end to end.
+    monkeypatch.setenv("SLOPROBE_HISTORY_LOCK_TIMEOUT", "4")
+    bound = 4
     pytester.makefile(".yaml", slo=SUITE)
     HistoryStore.open(postgres_history_url).dispose()  # the schema, as an earlier run left it
     holder_engine = create_engine(postgres_history_url)
@@ -116,14 +121,14 @@ def test_a_run_lock_held_by_another_session_ends_the_run_within_the_bound(
         holder.close()
         holder_engine.dispose()
     print(f"run with the history lock held: {took:.1f}s")
-    assert PG_LOCK_TIMEOUT_S - 1 <= took < PG_LOCK_TIMEOUT_S + SLACK_S
+    assert bound - 1 <= took < bound + SLACK_S
     # Every SLO is met, but incidents could not be judged: a scheduled run must not pass quietly.
     assert result.ret == 1
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
         [
             f"*warning: history not written: history lock held by another run for more than "
-            f"{PG_LOCK_TIMEOUT_S}s (PostgreSQL advisory lock `shop/production`, lock_timeout)*",
+            f"{bound}s (PostgreSQL advisory lock `shop/production`, lock_timeout)*",
             "*warning: history could not be used, so incidents cannot be judged: "
             "this run fails (--exit-on incident)*",
         ]
@@ -142,8 +147,12 @@ def test_a_run_lock_held_by_another_session_ends_the_run_within_the_bound(
 
 
 def test_a_locked_sqlite_history_ends_the_run_within_the_busy_timeout(
-    pytester: pytest.Pytester, healthy: ScriptedServer
+    pytester: pytest.Pytester, healthy: ScriptedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The documented bound is bound (its default); a shorter one, set as users can, keeps the
+    # suite fast while the whole run is still held to it end to end.
+    monkeypatch.setenv("SLOPROBE_HISTORY_LOCK_TIMEOUT", "4")
+    bound = 4
     pytester.makefile(".yaml", slo=SUITE)
     history = pytester.path / "reports" / "history.db"
     HistoryStore.open(f"sqlite:///{history}").dispose()
@@ -155,12 +164,12 @@ def test_a_locked_sqlite_history_ends_the_run_within_the_busy_timeout(
         holder.rollback()
         holder.close()
     print(f"run with the SQLite history locked: {took:.1f}s")
-    assert SQLITE_BUSY_TIMEOUT_S - 1 <= took < SQLITE_BUSY_TIMEOUT_S + SLACK_S
+    assert bound - 1 <= took < bound + SLACK_S
     assert result.ret == 1
     result.stdout.fnmatch_lines(
         [
             f"*warning: history not used: cannot open history at *: history lock held by another "
-            f"run for more than {SQLITE_BUSY_TIMEOUT_S}s (SQLite busy timeout)*",
+            f"run for more than {bound}s (SQLite busy timeout)*",
             "*history could not be used, so incidents cannot be judged*",
         ]
     )
@@ -168,21 +177,28 @@ def test_a_locked_sqlite_history_ends_the_run_within_the_busy_timeout(
 
 
 def test_a_history_server_that_never_answers_ends_the_run_within_the_connect_timeout(
-    pytester: pytest.Pytester, healthy: ScriptedServer, black_hole: int
+    pytester: pytest.Pytester,
+    healthy: ScriptedServer,
+    black_hole: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The documented bound is bound (its default); a shorter one, set as users can, keeps the
+    # suite fast while the whole run is still held to it end to end.
+    monkeypatch.setenv("SLOPROBE_HISTORY_CONNECT_TIMEOUT", "3")
+    bound = 3
     pytester.makefile(".yaml", slo=SUITE)
     url = f"postgresql+psycopg://probe:s3cret-pw@127.0.0.1:{black_hole}/history"
     result, took = _run(
         pytester, f"--base-url={healthy.base_url}", f"--history={url}", "--exit-on=incident"
     )
     print(f"run with a silent history server: {took:.1f}s")
-    assert PG_CONNECT_TIMEOUT_S - 1 <= took < PG_CONNECT_TIMEOUT_S + SLACK_S
+    assert bound - 1 <= took < bound + SLACK_S
     assert result.ret == 1
     result.stdout.fnmatch_lines(
         [
             f"*warning: history not used: cannot open history at postgresql+psycopg://***@127.0.0.1:"
             f"{black_hole}/history: no answer from the history database within "
-            f"{PG_CONNECT_TIMEOUT_S}s (PostgreSQL connect_timeout)*",
+            f"{bound}s (PostgreSQL connect_timeout)*",
             "*history could not be used, so incidents cannot be judged*",
         ]
     )
@@ -203,7 +219,7 @@ def test_a_connect_timeout_in_the_url_wins(black_hole: int) -> None:
 def test_the_schema_lock_held_bounds_opening(
     postgres_history_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(history_store, "PG_LOCK_TIMEOUT_S", 2)
+    monkeypatch.setattr(history_bounds, "PG_LOCK_TIMEOUT_S", 2)
     holder_engine = create_engine(postgres_history_url)
     with holder_engine.connect() as holder:
         holder.execute(
@@ -227,7 +243,7 @@ def test_a_table_lock_held_by_another_session_is_bounded(
 ) -> None:
     from tests.history.simulation import T0, record, suite
 
-    monkeypatch.setattr(history_store, "PG_LOCK_TIMEOUT_S", 2)
+    monkeypatch.setattr(history_bounds, "PG_LOCK_TIMEOUT_S", 2)
     store = HistoryStore.open(postgres_history_url)
     holder_engine = create_engine(postgres_history_url)
     with holder_engine.connect() as holder:
@@ -246,7 +262,7 @@ def test_a_table_lock_held_by_another_session_is_bounded(
 def test_a_statement_over_its_bound_is_cancelled(
     postgres_history_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(history_store, "PG_STATEMENT_TIMEOUT_S", 1)
+    monkeypatch.setattr(history_bounds, "PG_STATEMENT_TIMEOUT_S", 1)
     store = HistoryStore.open(postgres_history_url)
     started = time.monotonic()
     with pytest.raises(HistoryError) as caught, store._transaction("sloprobe-read") as conn:
@@ -271,7 +287,7 @@ def test_the_bounds_are_set_on_every_postgres_transaction(postgres_history_url: 
     store.dispose()
     expected = {
         "lock_timeout": str(PG_LOCK_TIMEOUT_S * 1000),
-        "statement_timeout": str(history_store.PG_STATEMENT_TIMEOUT_S * 1000),
+        "statement_timeout": str(history_bounds.PG_STATEMENT_TIMEOUT_S * 1000),
     }
     assert in_transaction == in_view == expected
 
@@ -281,7 +297,7 @@ def test_sqlite_busy_timeout_is_the_bound_of_a_locked_file(
 ) -> None:
     path = tmp_path / "history.db"
     HistoryStore.open(f"sqlite:///{path}").dispose()
-    monkeypatch.setattr(history_store, "SQLITE_BUSY_TIMEOUT_S", 1)
+    monkeypatch.setattr(history_bounds, "SQLITE_BUSY_TIMEOUT_S", 1)
     store = HistoryStore.open(f"sqlite:///{path}")
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
@@ -297,3 +313,15 @@ def test_sqlite_busy_timeout_is_the_bound_of_a_locked_file(
     assert str(caught.value) == (
         "history lock held by another run for more than 1s (SQLite busy timeout)"
     )
+
+
+def test_the_documented_bounds_are_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    seconds = history_bounds._seconds
+    monkeypatch.delenv("SLOPROBE_HISTORY_LOCK_TIMEOUT", raising=False)
+    assert seconds("SLOPROBE_HISTORY_LOCK_TIMEOUT", 30) == 30
+    monkeypatch.setenv("SLOPROBE_HISTORY_LOCK_TIMEOUT", "7")
+    assert seconds("SLOPROBE_HISTORY_LOCK_TIMEOUT", 30) == 7
+    for bad in ("0", "-3", "soon", ""):
+        monkeypatch.setenv("SLOPROBE_HISTORY_LOCK_TIMEOUT", bad)
+        assert seconds("SLOPROBE_HISTORY_LOCK_TIMEOUT", 30) == 30
+    assert history_bounds.PG_STATEMENT_TIMEOUT_S == 60

@@ -14,14 +14,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from sloprobe.history import errors as bounds
 from sloprobe.history.errors import (
-    PG_CONNECT_TIMEOUT_S,
     PG_LOCK_NOT_AVAILABLE,
-    PG_LOCK_TIMEOUT_S,
     PG_QUERY_CANCELED,
-    PG_STATEMENT_TIMEOUT_S,
     SQLITE_BUSY,
-    SQLITE_BUSY_TIMEOUT_S,
     SQLITE_LOCKED,
     short_error,
 )
@@ -33,14 +30,14 @@ def create_history_engine(url: str) -> Engine:
         file = sqlite_file(url)
         if file is not None:
             file.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+        engine = create_engine(url, connect_args={"timeout": bounds.SQLITE_BUSY_TIMEOUT_S})
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+            cursor.execute(f"PRAGMA busy_timeout={bounds.SQLITE_BUSY_TIMEOUT_S * 1000}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
@@ -57,7 +54,7 @@ def create_history_engine(url: str) -> Engine:
         and "connect_timeout" not in parsed.query
     ):
         # psycopg's own default is 130 s per address; a URL's connect_timeout wins.
-        connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
+        connect_args["connect_timeout"] = bounds.PG_CONNECT_TIMEOUT_S
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
@@ -68,7 +65,7 @@ def bound_transaction(conn: Connection) -> None:
             "SELECT set_config('lock_timeout', :lock, true),"
             " set_config('statement_timeout', :statement, true)"
         ),
-        {"lock": f"{PG_LOCK_TIMEOUT_S}s", "statement": f"{PG_STATEMENT_TIMEOUT_S}s"},
+        {"lock": f"{bounds.PG_LOCK_TIMEOUT_S}s", "statement": f"{bounds.PG_STATEMENT_TIMEOUT_S}s"},
     )
 
 
@@ -78,7 +75,7 @@ def connect_timeout_of(url: Any) -> int:
     try:
         return int(float(found if isinstance(found, str) else found[0]))
     except (TypeError, ValueError, IndexError):
-        return PG_CONNECT_TIMEOUT_S
+        return bounds.PG_CONNECT_TIMEOUT_S
 
 
 def failure_reason(exc: SQLAlchemyError, waiting_for: str | None, connect_timeout: int) -> str:
@@ -87,23 +84,23 @@ def failure_reason(exc: SQLAlchemyError, waiting_for: str | None, connect_timeou
     code = getattr(orig, "sqlite_errorcode", None)
     if isinstance(code, int) and code & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED):
         return (
-            f"history lock held by another run for more than {SQLITE_BUSY_TIMEOUT_S}s "
+            f"history lock held by another run for more than {bounds.SQLITE_BUSY_TIMEOUT_S}s "
             "(SQLite busy timeout)"
         )
     state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
     if state == PG_LOCK_NOT_AVAILABLE:
         if waiting_for is not None:
             return (
-                f"history lock held by another run for more than {PG_LOCK_TIMEOUT_S}s "
+                f"history lock held by another run for more than {bounds.PG_LOCK_TIMEOUT_S}s "
                 f"(PostgreSQL advisory lock `{waiting_for}`, lock_timeout)"
             )
         return (
-            f"a history table lock held by another session for more than {PG_LOCK_TIMEOUT_S}s "
+            f"a history table lock held by another session for more than {bounds.PG_LOCK_TIMEOUT_S}s "
             "(PostgreSQL lock_timeout)"
         )
     if state == PG_QUERY_CANCELED and "statement timeout" in str(orig):
         return (
-            f"a history statement ran for more than {PG_STATEMENT_TIMEOUT_S}s "
+            f"a history statement ran for more than {bounds.PG_STATEMENT_TIMEOUT_S}s "
             "(PostgreSQL statement_timeout)"
         )
     if type(orig).__name__ == "ConnectionTimeout" or "timeout expired" in str(orig):

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import zlib
 from datetime import UTC, datetime
 
 from sloprobe.redact import redact_urls_in
 
+
+def _seconds(variable: str, default: int) -> int:
+    """A bound, from the environment when it names a positive number of seconds."""
+    value = os.environ.get(variable, "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else default
+
+
 # The bounds of every history wait; each has its row and test in docs/reliability.md.
-SQLITE_BUSY_TIMEOUT_S = 30  # SQLite: a lock held by another run (busy timeout)
-PG_CONNECT_TIMEOUT_S = 10  # PostgreSQL: connecting, per address (psycopg connect_timeout)
-PG_LOCK_TIMEOUT_S = 30  # PostgreSQL: the history's advisory lock, or a table lock (lock_timeout)
+# SLOPROBE_HISTORY_LOCK_TIMEOUT and SLOPROBE_HISTORY_CONNECT_TIMEOUT (seconds) change them.
+SQLITE_BUSY_TIMEOUT_S = _seconds(
+    "SLOPROBE_HISTORY_LOCK_TIMEOUT", 30
+)  # SQLite: a lock (busy timeout)
+PG_CONNECT_TIMEOUT_S = _seconds("SLOPROBE_HISTORY_CONNECT_TIMEOUT", 10)  # per address
+PG_LOCK_TIMEOUT_S = _seconds("SLOPROBE_HISTORY_LOCK_TIMEOUT", 30)  # the advisory lock, a table lock
 PG_STATEMENT_TIMEOUT_S = 60  # PostgreSQL: any one statement (statement_timeout)
 
 # SQLite result codes (the primary code is the low byte of the extended one).

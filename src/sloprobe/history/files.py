@@ -14,7 +14,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import ArgumentError
 
-from sloprobe.history.errors import SQLITE_BUSY_TIMEOUT_S, HistoryError
+from sloprobe.history import errors as bounds
+from sloprobe.history.errors import HistoryError
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -88,7 +89,7 @@ def directory_lock(directory: Path) -> Iterator[None]:
         yield
         return
     try:
-        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+        deadline = time.monotonic() + bounds.SQLITE_BUSY_TIMEOUT_S
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -96,7 +97,7 @@ def directory_lock(directory: Path) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() > deadline:
                     raise HistoryError(
-                        f"history lock held by another run for more than {SQLITE_BUSY_TIMEOUT_S}s "
+                        f"history lock held by another run for more than {bounds.SQLITE_BUSY_TIMEOUT_S}s "
                         f"(the lock of {directory} while a run opens its history)"
                     ) from None
                 time.sleep(0.05)
