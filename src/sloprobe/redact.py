@@ -109,12 +109,17 @@ class Redactor:
         if looks_secret(name) or name.lower() in SECRET_HEADERS:
             self.add(value, value.split(" ", 1)[-1])
 
-    def __call__(self, text: str) -> str:
+    def known(self, text: str) -> str:
+        """Only the configured secrets masked (what a value that opted out of patterns gets)."""
         if getattr(self, "_ordered", None) is None:
             self._ordered = sorted(self._secrets, key=len, reverse=True)
         for secret in self._ordered or ():
             if secret in text:
                 text = text.replace(secret, MASK)
+        return text
+
+    def __call__(self, text: str) -> str:
+        text = self.known(text)
         for pattern, replacement in _CREDENTIALS:
             text = pattern.sub(replacement, text)
         return redact_urls_in(text)

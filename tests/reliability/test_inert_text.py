@@ -46,3 +46,29 @@ def test_controls_and_bidi_overrides_never_reach_an_output(
     state = data["measurements"]["health"]["series"]["state"]["samples"][0]
     assert state == "ok\\u0000\\u202egnp.exe\\u2066x\\u001b[31m"  # visible, not raw
     assert "\\u202e" in (reports / "report.html").read_text()
+
+
+def test_a_value_may_keep_credential_looking_text_but_never_a_configured_secret(
+    scripted: ScriptedServer,
+) -> None:
+    from sloprobe.config.model import ProbeSpec, Target
+    from sloprobe.probes.context import make_context
+    from sloprobe.probes.runner import run_probes
+
+    text = "Bearer abcdefghijklmnop and configured-secret-42"
+    scripted.routes["/note"] = Answer(200, json.dumps({"note": text}))
+    spec = {
+        "http": {
+            "path": "/note",
+            "values": {
+                "kept": {"json": "note", "redact": False},
+                "masked": {"json": "note"},
+            },
+        }
+    }
+    target = Target(headers={"X-Api-Key": "configured-secret-42"})
+    measured = run_probes(
+        {"p": ProbeSpec.model_validate(spec)}, make_context(scripted.base_url, target), 1, 10.0
+    )["p"]
+    assert measured.series["kept"].samples == ("Bearer abcdefghijklmnop and ***",)
+    assert measured.series["masked"].samples == ("Bearer *** and ***",)

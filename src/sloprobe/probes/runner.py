@@ -91,6 +91,14 @@ def run_probes(
     return outcome
 
 
+def _as_sent(spec: ProbeSpec) -> frozenset[str]:
+    """Values whose spec opted out of credential patterns (``redact: false``)."""
+    values = getattr(spec.body, "values", None)
+    if not isinstance(values, Mapping):
+        return frozenset()
+    return frozenset(name for name, v in values.items() if getattr(v, "redact", True) is False)
+
+
 def _missing_extra(kind: str, exc: ImportError) -> str:
     extra = KINDS[kind].extra
     hint = f"install the {extra} extra: pip install 'sloprobe[{extra}]'" if extra else str(exc)
@@ -165,7 +173,9 @@ async def _run_all(
         with _no_gc_pauses():  # as timeit does: a collection is not the target's latency
             results = await asyncio.gather(*(one(n, probes[n]) for n in first))
         results += await asyncio.gather(*(one(n, probes[n]) for n in untimed))
-    outcome.update({m.probe: safe_measurement(m, context.redactor) for m in results})
+    outcome.update(
+        {m.probe: safe_measurement(m, context.redactor, _as_sent(probes[m.probe])) for m in results}
+    )
 
 
 @contextlib.contextmanager

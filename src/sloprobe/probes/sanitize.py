@@ -23,8 +23,14 @@ def safe_text(text: str, redactor: Redactor) -> str:
     return neutralise(redactor(text))
 
 
-def safe_measurement(measurement: Measurement, redactor: Redactor) -> Measurement:
-    """The measurement with every text field redacted and neutralised (numbers untouched)."""
+def safe_measurement(
+    measurement: Measurement, redactor: Redactor, as_sent: frozenset[str] = frozenset()
+) -> Measurement:
+    """The measurement with every text field redacted and neutralised (numbers untouched).
+
+    Series named in ``as_sent`` opted out of credential patterns (``redact: false``):
+    only the configured secrets are masked in them.
+    """
 
     def text(value: str | None) -> str | None:
         return None if value is None else safe_text(value, redactor)
@@ -32,11 +38,15 @@ def safe_measurement(measurement: Measurement, redactor: Redactor) -> Measuremen
     def texts(values: Mapping[str, str]) -> dict[str, str]:
         return {key: safe_text(value, redactor) for key, value in values.items()}
 
-    def sample(value: Sample) -> Sample:
-        return safe_text(value, redactor) if isinstance(value, str) else value
+    def sample(value: Sample, name: str) -> Sample:
+        if not isinstance(value, str):
+            return value
+        if name in as_sent:
+            return neutralise(redactor.known(value))
+        return safe_text(value, redactor)
 
     series = {
-        name: Series(s.name, s.unit, tuple(sample(v) for v in s.samples))
+        name: Series(s.name, s.unit, tuple(sample(v, name) for v in s.samples))
         if any(isinstance(v, str) for v in s.samples)
         else s
         for name, s in measurement.series.items()

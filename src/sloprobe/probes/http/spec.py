@@ -32,6 +32,11 @@ class ValueSpec(StrictModel):
     default: float | str | bool | None = Field(
         None, description="Value to use when the field is absent."
     )
+    redact: bool = Field(
+        True,
+        description="Mask credential-looking text in this value (bearer tokens, keys, JWTs…); "
+        "false keeps the target's text as sent. Configured secrets are masked either way.",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> ValueSpec:
