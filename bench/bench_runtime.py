@@ -22,6 +22,23 @@ with httpx.Client(base_url=base, timeout=10) as c:
 """
 
 
+def suite_command(python: str, url: str, report_dir: Path) -> list[str]:
+    """The default suite run as a user runs it, without history (each run starts alike)."""
+    return [
+        python,
+        "-m",
+        "pytest",
+        "slo.yaml",
+        "probes",
+        f"--base-url={url}",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--history=off",
+        f"--report-dir={report_dir}",
+    ]
+
+
 def overhead(repeats: int) -> str:
     from sloprobe.demo.run import warm_up
     from sloprobe.demo.service import ServiceConfig, start_service
@@ -36,25 +53,12 @@ def overhead(repeats: int) -> str:
         (suite / "plain.py").write_text(PLAIN_SCRIPT)
         warm_up(service.base_url)
         url = service.base_url
-        pytest_cmd = [
-            PYTHON,
-            "-m",
-            "pytest",
-            "slo.yaml",
-            "probes",
-            "--base-url",
-            url,
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--history",
-            "off",
-            "--report-dir",
-            str(suite / "out"),
-        ]
-        sloprobe = run_seconds(pytest_cmd, suite, repeats)
+        from bench_tavern import sloprobe_python
+
+        clean = str(sloprobe_python())  # sloprobe alone, without the test suite's own plugins
+        sloprobe = run_seconds(suite_command(clean, url, suite / "out"), suite, repeats)
         plain = run_seconds([PYTHON, "plain.py", url], suite, repeats)
-        bare = run_seconds([PYTHON, "-m", "pytest", "--version"], suite, repeats)
+        bare = run_seconds([clean, "-m", "pytest", "--version"], suite, repeats)
     ratio = sloprobe / plain
     verdict = "met" if ratio <= 1.5 else "missed"
     return table(

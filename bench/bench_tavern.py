@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench_runtime import PLAIN_SCRIPT
+from bench_runtime import PLAIN_SCRIPT, suite_command
 from common import PYTHON, ROOT, table
 
 BENCH = Path(__file__).resolve().parent
@@ -267,22 +267,7 @@ def comparison(repeats: int = 5) -> str:
             ),
             Way(
                 "sloprobe",
-                [
-                    str(sloprobe),
-                    "-m",
-                    "pytest",
-                    "slo.yaml",
-                    "probes",
-                    "--base-url",
-                    url,
-                    "-q",
-                    "-p",
-                    "no:cacheprovider",
-                    "--history",
-                    "off",
-                    "--report-dir",
-                    str(suite / "out"),
-                ],
+                suite_command(str(sloprobe), url, suite / "out"),
                 suite,
                 env,
             ),

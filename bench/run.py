@@ -36,6 +36,8 @@ def machine() -> str:
 
 
 def main() -> None:
+    # Installed packages have bytecode caches; let every child write and use them.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "--quick", action="store_true", help="fewer repeats and rows (a minute or two)"

@@ -12,21 +12,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sloprobe.plugin.names import VALUE_OPTIONS
+
 INTERRUPTED = 2
 USAGE_ERROR = 4
 
-# The plugin's options that take a value. `sloprobe run` gives each to pytest as one
-# `--opt=value` item: pytest reads the command line once before plugins are loaded, and
-# then takes a separate value that names an existing path for a test path.
-RUN_OPTIONS = (
-    "--slo-file",
-    "--base-url",
-    "--report-dir",
-    "--exit-on",
-    "--trigger",
-    "--release",
-    "--history",
-)
+RUN_OPTIONS = VALUE_OPTIONS
 # pytest's own options whose value may come as the next item; that item is not a test path.
 PYTEST_VALUE_OPTIONS = frozenset(
     {

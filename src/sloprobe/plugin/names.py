@@ -16,3 +16,16 @@ NO_TARGET = (
 def is_slo_file(path: Path) -> bool:
     name = path.name
     return name in SLO_FILE_NAMES or name.endswith((".slo.yaml", ".slo.yml"))
+
+
+# The plugin's options that take a value. `sloprobe run` passes them as `--opt=value`, one argv
+# item, because pytest takes a separate value that names an existing path for a test path.
+VALUE_OPTIONS = (
+    "--slo-file",
+    "--base-url",
+    "--report-dir",
+    "--exit-on",
+    "--trigger",
+    "--release",
+    "--history",
+)

@@ -18,23 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from sloprobe.plugin.names import BASE_URL_ENV
+from sloprobe.plugin.names import BASE_URL_ENV, VALUE_OPTIONS
 
 if TYPE_CHECKING:
     from sloprobe.config import LoadedSloFile
 
 EXIT_ON = ("breach", "warning", "incident")
 HISTORY_URL_ENV = "SLOPROBE_HISTORY_URL"
-# The plugin's options that take a value (as `sloprobe run` passes them: `--opt=value`).
-VALUE_OPTIONS = (
-    "--slo-file",
-    "--base-url",
-    "--report-dir",
-    "--exit-on",
-    "--trigger",
-    "--release",
-    "--history",
-)
 
 
 @dataclass(frozen=True)
