@@ -279,6 +279,9 @@ class SuiteRun:
         return dataclasses.replace(judged, warnings=tuple(self.warnings))
 
     def _record(self, result: RunResult, notifiers: RunNotifiers) -> RunResult:
+        store = self._history()
+        if store is None:  # no history: nothing to import (SQLAlchemy costs ~100 ms)
+            return result
         from sloprobe.history import HistoryError
         from sloprobe.notify.plan import plan_notices
 
@@ -294,9 +297,6 @@ class SuiteRun:
                 lambda run, view: plan_notices(run, policies, view.last_sent) if policies else [],
             )
 
-        store = self._history()
-        if store is None:
-            return result
         try:
             judged = write(store)
         except HistoryError as exc:
