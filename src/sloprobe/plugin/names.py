@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 SLO_FILE_NAMES = ("slo.yaml", "slo.yml")
@@ -14,8 +15,32 @@ NO_TARGET = (
 
 
 def is_slo_file(path: Path) -> bool:
+    """A file named like sloprobe's (`slo.yaml`, `*.slo.yaml`) whose top level is sloprobe's too.
+
+    Other tools name their files `slo.yaml` as well (Sloth: `version: "prometheus/v1"`;
+    OpenSLO: `apiVersion:`): those are not collected, so installing sloprobe never breaks
+    an unrelated project's pytest run. ``--slo-file`` takes any file, whatever its name.
+    """
     name = path.name
-    return name in SLO_FILE_NAMES or name.endswith((".slo.yaml", ".slo.yml"))
+    if not (name in SLO_FILE_NAMES or name.endswith((".slo.yaml", ".slo.yml"))):
+        return False
+    return declares_sloprobe_format(path)
+
+
+# Top-level keys, read from the text so that a file too broken to parse is still recognised
+# (and then reported with its line), never ignored: `version: <a number>` or `probes:`.
+_OURS = re.compile(r"^(?:version:[ \t]*['\"]?\d+['\"]?[ \t]*(?:#.*)?$|probes:)", re.MULTILINE)
+_HEAD_BYTES = 256 * 1024
+
+
+def declares_sloprobe_format(path: Path) -> bool:
+    """Whether the file's top level says it is sloprobe's: an integer ``version`` or ``probes``."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(_HEAD_BYTES).decode("utf-8", errors="replace")
+    except OSError:
+        return True  # unreadable: let the loader say why, with the path
+    return bool(_OURS.search(head))
 
 
 # The plugin's options that take a value. `sloprobe run` passes them as `--opt=value`, one argv
