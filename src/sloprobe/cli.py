@@ -139,6 +139,11 @@ def _parser() -> argparse.ArgumentParser:
         "validate", help="check slo.yaml files and report every problem with file, line and field"
     )
     validate.add_argument("files", nargs="*", default=["slo.yaml"], metavar="FILE")
+    validate.add_argument(
+        "--strict-env",
+        action="store_true",
+        help="an unset ${VAR} is an error (default: a note, so a file checks without its secrets)",
+    )
 
     commands.add_parser("schema", help="print the JSON Schema of slo.yaml (for editor completion)")
 
@@ -266,16 +271,20 @@ def _demo(args: argparse.Namespace, rest: list[str]) -> int:
 
 
 def _validate(args: argparse.Namespace, rest: list[str]) -> int:
-    from sloprobe.config import ConfigError, load_slo_file
+    from sloprobe.config import ConfigError, EnvPolicy, load_slo_file
 
     status = 0
     for file in args.files:
         try:
-            loaded = load_slo_file(file)
+            # Structure and types are checked without the secrets: an unset variable is a
+            # note (a pull request from a fork, a laptop), an error with --strict-env.
+            loaded = load_slo_file(file, env=EnvPolicy(lenient=not args.strict_env))
         except ConfigError as exc:
             print(exc.render(), file=sys.stderr)
             status = USAGE_ERROR
             continue
+        for note in loaded.notes:
+            print(f"note: {note}", file=sys.stderr)
         spec = loaded.spec
         print(
             f"{file}: ok (service {spec.service}, {len(spec.probes)} probes, {len(spec.slos)} SLOs)"

@@ -19,10 +19,17 @@ from pydantic import BaseModel, ValidationError
 
 from sloprobe.config.errors import ConfigError, ConfigProblem
 from sloprobe.config.model import SloFile, SloSpec
-from sloprobe.config.yaml_source import Path_, YamlSource, load_yaml, parse_yaml
+from sloprobe.config.yaml_source import EnvPolicy, Path_, YamlSource, load_yaml, parse_yaml
 from sloprobe.judge.thresholds import ThresholdError
 
-__all__ = ["ConfigError", "ConfigProblem", "LoadedSloFile", "load_slo_file", "load_slo_text"]
+__all__ = [
+    "ConfigError",
+    "ConfigProblem",
+    "EnvPolicy",
+    "LoadedSloFile",
+    "load_slo_file",
+    "load_slo_text",
+]
 
 
 @dataclass(frozen=True)
@@ -32,15 +39,18 @@ class LoadedSloFile:
     path: Path
     spec: SloFile
     slo_lines: Mapping[str, int]
+    notes: tuple[ConfigProblem, ...] = ()  # unset variables a lenient load let through
 
     @property
     def directory(self) -> Path:
         return self.path.parent
 
 
-def load_slo_file(path: str | Path, environ: Mapping[str, str] | None = None) -> LoadedSloFile:
+def load_slo_file(
+    path: str | Path, environ: Mapping[str, str] | None = None, env: EnvPolicy | None = None
+) -> LoadedSloFile:
     """Read and validate ``path``; raise ConfigError listing every problem."""
-    return _validate(load_yaml(path, environ), Path(path))
+    return _validate(load_yaml(path, environ, env), Path(path))
 
 
 def load_slo_text(
@@ -67,7 +77,7 @@ def _validate(source: YamlSource, path: Path) -> LoadedSloFile:
     if problems:
         raise ConfigError(problems)
     slo_lines = {name: source.line_of(("slos", name)) or 1 for name in spec.slos}
-    return LoadedSloFile(path, spec, slo_lines)
+    return LoadedSloFile(path, spec, slo_lines, tuple(source.notes))
 
 
 def _problems_from(exc: ValidationError, source: YamlSource) -> list[ConfigProblem]:

@@ -40,6 +40,7 @@ class YamlSource:
     data: Any
     lines: dict[Path_, int] = field(default_factory=dict)
     text_lines: list[str] = field(default_factory=list)
+    notes: list[ConfigProblem] = field(default_factory=list)  # unset variables, when allowed
 
     def line_of(self, path: Path_) -> int | None:
         """Line of the deepest known node along ``path`` (1-based)."""
@@ -64,7 +65,18 @@ def dotted(path: Path_) -> str:
     return out
 
 
-def load_yaml(path: str | Path, environ: Mapping[str, str] | None = None) -> YamlSource:
+@dataclass(frozen=True)
+class EnvPolicy:
+    """What an unset ``${VAR}`` is: an error (a run), a note (``sloprobe validate`` without
+    ``--strict-env``), or nothing where an option will give the value (``--base-url``)."""
+
+    lenient: bool = False
+    supplied: frozenset[Path_] = frozenset()
+
+
+def load_yaml(
+    path: str | Path, environ: Mapping[str, str] | None = None, env: EnvPolicy | None = None
+) -> YamlSource:
     """Read ``path`` into a YamlSource; raise ConfigError naming file and line."""
     file = str(path)
     try:
@@ -78,10 +90,12 @@ def load_yaml(path: str | Path, environ: Mapping[str, str] | None = None) -> Yam
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ConfigError.single(file, f"not valid UTF-8 (byte {exc.start})", line) from None
-    return parse_yaml(text, file, os.environ if environ is None else environ)
+    return parse_yaml(text, file, os.environ if environ is None else environ, env)
 
 
-def parse_yaml(text: str, file: str, environ: Mapping[str, str]) -> YamlSource:
+def parse_yaml(
+    text: str, file: str, environ: Mapping[str, str], env: EnvPolicy | None = None
+) -> YamlSource:
     source = YamlSource(file, None, text_lines=text.splitlines())
     try:
         _check_depth(text, file, source)
@@ -115,7 +129,7 @@ def parse_yaml(text: str, file: str, environ: Mapping[str, str]) -> YamlSource:
             file,
             "the file is empty; expected a mapping with `version`, `target`, `probes` and `slos`",
         )
-    builder = _Builder(source, environ)
+    builder = _Builder(source, environ, env or EnvPolicy())
     source.data = builder.build(node, ())
     if builder.problems:
         raise ConfigError(builder.problems)
@@ -154,9 +168,10 @@ def _check_depth(text: str, file: str, source: YamlSource) -> None:
 
 
 class _Builder:
-    def __init__(self, source: YamlSource, environ: Mapping[str, str]) -> None:
+    def __init__(self, source: YamlSource, environ: Mapping[str, str], env: EnvPolicy) -> None:
         self.source = source
         self.environ = environ
+        self.env = env
         self.visited = 0
         self.problems: list[ConfigProblem] = []
         self.constructor = yaml.SafeLoader("")
@@ -194,6 +209,8 @@ class _Builder:
             key = self.constructor.construct_object(key_node, deep=True)
             if not isinstance(key, str):
                 key = str(key)
+            if not path and key.startswith("x-"):
+                continue  # top-level `x-…` blocks hold YAML anchors, as in Compose files
             child = (*path, key)
             if key in out:
                 self.source.lines[child] = key_node.start_mark.line + 1
@@ -217,13 +234,14 @@ class _Builder:
                 return self.environ[name]
             if default is not None:
                 return default
+            if path in self.env.supplied:
+                return ""  # an option gives this value (e.g. --base-url): the variable may be unset
             self.source.lines[path] = node.start_mark.line + 1
-            self.problems.append(
-                self.source.problem(
-                    path,
-                    f"environment variable `{name}` is not set (write `${{{name}:-default}}` for a default)",
-                )
+            problem = self.source.problem(
+                path,
+                f"environment variable `{name}` is not set (write `${{{name}:-default}}` for a default)",
             )
+            (self.source.notes if self.env.lenient else self.problems).append(problem)
             return ""
 
         return _VARIABLE.sub(replace, value)

@@ -11,10 +11,11 @@ import pytest
 from _pytest._code.code import TerminalRepr
 from _pytest._io import TerminalWriter
 
-from sloprobe.config import ConfigError, LoadedSloFile, load_slo_file
+from sloprobe.config import ConfigError, EnvPolicy, LoadedSloFile, load_slo_file
 from sloprobe.model.status import Status
 from sloprobe.model.verdict import Verdict
 from sloprobe.plugin.names import is_slo_file
+from sloprobe.plugin.options import option
 
 __all__ = ["SLOWarning", "SloFile", "SloItem", "is_slo_file"]
 
@@ -32,7 +33,12 @@ class SloFile(pytest.File):
         from sloprobe.plugin.state import register_loaded, register_problem
 
         try:
-            self.loaded = load_slo_file(_shown(self.path, self.config.invocation_params.dir))
+            # --base-url gives the target: `base_url: ${PROBE_BASE_URL}` may then be unset.
+            supplied = {("target", "base_url")} if option(self.config, "base_url") else set()
+            self.loaded = load_slo_file(
+                _shown(self.path, self.config.invocation_params.dir),
+                env=EnvPolicy(supplied=frozenset(supplied)),
+            )
         except ConfigError as exc:
             register_problem(self.config, exc)
             return
