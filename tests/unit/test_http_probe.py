@@ -138,3 +138,24 @@ def test_probes_run_concurrently(scripted: ScriptedServer) -> None:
     assert set(results) == set(specs)
     assert all(m.failure is None for m in results.values())
     assert elapsed < 1.2  # four 0.3 s requests in one go, not 1.2 s one after another
+
+
+def test_a_quoted_key_keeps_its_dots_and_count_counts_matching_values(
+    scripted: ScriptedServer,
+) -> None:
+    # Flower's /api/workers?status=1: worker hostnames (with dots) → alive or not
+    scripted.routes["/api/workers"] = Answer(
+        200,
+        '{"celery@w1.example.com": true, "celery@w2.example.com": false, '
+        '"celery@w3.example.com": true, "stats": {"celery@w1.example.com": {"pool": 4}}}',
+    )
+    m = probe(
+        scripted.base_url,
+        path="/api/workers",
+        values={
+            "alive": {"json": ".", "count": True, "unit": "count"},
+            "pool": {"json": 'stats."celery@w1.example.com".pool', "unit": "count"},
+        },
+    )
+    assert m.series["alive"].samples == (2.0,)
+    assert m.series["pool"].samples == (4.0,)

@@ -8,6 +8,7 @@ Measurement so a flaky network is visible rather than hidden.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -186,17 +187,30 @@ def _extract(
         if not isinstance(raw, list | dict | str):
             return None, f"{where} has no length (it is {type(raw).__name__})"
         raw = len(raw)
+    elif spec.count is not None:
+        if not isinstance(raw, list | dict):
+            return None, f"{where} is not a list or an object to count in"
+        items = raw.values() if isinstance(raw, dict) else raw
+        raw = sum(1 for item in items if _same(item, spec.count))
     return _convert(raw, spec.unit, where)
 
 
 ABSENT: Any = object()
 
 
+_PART = re.compile(r'"([^"]*)"|([^.]+)')
+
+
+def path_parts(path: str) -> list[str]:
+    """``workers."celery@host.example".active`` → three parts: quotes keep a key's dots."""
+    return [m[1] if m[1] is not None else m[2] for m in _PART.finditer(path)]
+
+
 def dig(document: Any, path: str) -> Any:
     if path in (".", "$"):
         return document  # the whole answer, e.g. a list to take the length of
     node = document
-    for part in path.split("."):
+    for part in path_parts(path):
         if isinstance(node, dict) and part in node:
             node = node[part]
         elif (
@@ -208,6 +222,13 @@ def dig(document: Any, path: str) -> Any:
         else:
             return ABSENT
     return node
+
+
+def _same(item: Any, wanted: float | str | bool) -> bool:
+    """JSON equality as a user means it: `true` is not 1, numbers compare as numbers."""
+    if isinstance(wanted, bool) or isinstance(item, bool):
+        return isinstance(item, bool) and isinstance(wanted, bool) and item is wanted
+    return bool(item == wanted)
 
 
 def _convert(raw: Any, unit: Unit, where: str) -> tuple[Sample | None, str | None]:

@@ -28,6 +28,11 @@ class ValueSpec(StrictModel):
     length: bool = Field(
         False, description="Take the length of the list or object found instead of the value."
     )
+    count: float | str | bool | None = Field(
+        None,
+        description="Count the items of the list, or the values of the object, equal to this: "
+        "`count: true` on Flower's `/api/workers?status=1` counts live workers.",
+    )
     unit: Unit = Unit.NONE
     default: float | str | bool | None = Field(
         None, description="Value to use when the field is absent."
@@ -42,6 +47,8 @@ class ValueSpec(StrictModel):
     def _one_source(self) -> ValueSpec:
         if (self.json_path is None) == (self.header is None):
             raise ValueError("set exactly one of `json` or `header`")
+        if self.length and self.count is not None:
+            raise ValueError("set `length` or `count`, not both")
         return self
 
 
