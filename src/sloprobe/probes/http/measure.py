@@ -27,6 +27,7 @@ from sloprobe.probes.network import (
     describe_error,
     fetch,
     parse_json,
+    samples_failure,
     status_problem,
 )
 from sloprobe.probes.tracing import Trace
@@ -273,14 +274,7 @@ def _measurement(
 ) -> Measurement:
     units = {**HTTP_SERIES, **{n: v.unit for n, v in spec.values.items()}}
     series = {n: Series(n, units[n], tuple(s)) for n, s in collected.samples.items()}
-    failure = None
-    if collected.failures:
-        count = len(collected.failures)
-        failure = (
-            collected.failures[0]
-            if count == 1
-            else f"{count} of {spec.samples} requests failed; first: {collected.failures[0]}"
-        )
+    failure = samples_failure(collected.failures, spec.samples, "requests")
     details = {"request": f"{spec.method} {context.shown_base_url}{spec.path}"}
     if collected.last_status is not None:
         details["last status"] = str(collected.last_status)

@@ -35,6 +35,7 @@ from sloprobe.probes.network.errors import (
     describe_error,
     reached_no_server,
     retry_policy,
+    samples_failure,
     status_problem,
 )
 from sloprobe.probes.network.fetch import Answer, BodyError, fetch, parse_json
@@ -64,5 +65,6 @@ __all__ = [
     "read_capped",
     "redirect_target",
     "retry_policy",
+    "samples_failure",
     "status_problem",
 ]

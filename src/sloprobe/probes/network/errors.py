@@ -83,6 +83,15 @@ def classify(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
 
 
+def samples_failure(failures: list[str], samples: int, what: str) -> str | None:
+    """One reason for a probe of N samples: the only failure, or how many failed and the first."""
+    if not failures:
+        return None
+    if len(failures) == 1:
+        return failures[0]
+    return f"{len(failures)} of {samples} {what} failed; first: {failures[0]}"
+
+
 def status_problem(status: int) -> str:
     """The failure class of an HTTP status that was not expected."""
     if status in (401, 403):

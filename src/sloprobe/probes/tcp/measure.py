@@ -22,7 +22,7 @@ from typing import Any, Literal
 from sloprobe.model.measurement import Measurement, Sample, Series
 from sloprobe.model.units import Dimension, Unit, format_base
 from sloprobe.probes.base import ProbeCall
-from sloprobe.probes.network import REASON_CHARS, describe_error
+from sloprobe.probes.network import REASON_CHARS, describe_error, samples_failure
 from sloprobe.probes.tcp.spec import BANNER_CHARS, TcpProbe, tcp_series_units
 from sloprobe.redact import Redactor
 
@@ -231,14 +231,7 @@ def _measurement(
     started: datetime,
     elapsed: float,
 ) -> Measurement:
-    failure = None
-    if collected.failures:
-        count = len(collected.failures)
-        failure = (
-            collected.failures[0]
-            if count == 1
-            else f"{count} of {spec.samples} connections failed; first: {collected.failures[0]}"
-        )
+    failure = samples_failure(collected.failures, spec.samples, "connections")
     missing: dict[str, str] = {}
     if "banner" in units and not collected.samples["banner"]:
         missing["banner"] = (
