@@ -94,25 +94,20 @@ def _tavern_loads(python: Path) -> str | None:
     return None if done.returncode == 0 else _tail(done.stderr, 3)
 
 
-def tavern_python() -> Path:
-    """The Python of the tavern venv, created and installed on first use (cached under bench/.venvs)."""
-    python = TAVERN_VENV / "bin" / "python"
-    stamp = TAVERN_VENV / "bench-requirements.txt"
-    wanted = "\n".join(TAVERN_REQUIREMENTS) + "\n"
-    installed = python.exists() and stamp.exists() and stamp.read_text() == wanted
-    if installed and _tavern_loads(python) is None:
-        return python
-    steps = [] if python.exists() else [[PYTHON, "-m", "venv", str(TAVERN_VENV)]]
+class VenvUnavailable(RuntimeError):
+    """A bench venv could not be made; the message says which step failed and how."""
+
+
+def venv_python(venv: Path, stamp_text: str, packages: Sequence[str]) -> tuple[Path, bool]:
+    """The Python of ``venv`` with ``packages`` installed (cached: the stamp says with what);
+    and whether it was installed just now."""
+    python = venv / "bin" / "python"
+    stamp = venv / "bench-stamp.txt"
+    if python.exists() and stamp.exists() and stamp.read_text() == stamp_text:
+        return python, False
+    steps = [] if python.exists() else [[PYTHON, "-m", "venv", str(venv)]]
     steps.append(
-        [
-            str(python),
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            *TAVERN_REQUIREMENTS,
-        ]
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *packages]
     )
     for step in steps:
         shown = " ".join(step)
@@ -120,17 +115,32 @@ def tavern_python() -> Path:
         try:
             done = subprocess.run(step, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise TavernUnavailable(f"`{shown}` failed: {exc}") from exc
+            raise VenvUnavailable(f"`{shown}` failed: {exc}") from exc
         if done.returncode != 0:
-            raise TavernUnavailable(
+            raise VenvUnavailable(
                 f"`{shown}` exited {done.returncode}:\n{_tail(done.stderr + done.stdout)}"
             )
+    stamp.write_text(stamp_text)
+    return python, True
+
+
+def tavern_python() -> Path:
+    """The Python of the tavern venv, created and installed on first use (cached under bench/.venvs)."""
+    try:
+        python, fresh = venv_python(
+            TAVERN_VENV, "\n".join(TAVERN_REQUIREMENTS) + "\n", TAVERN_REQUIREMENTS
+        )
+    except VenvUnavailable as exc:
+        raise TavernUnavailable(str(exc)) from exc
     problem = _tavern_loads(python)
+    if problem is not None and not fresh:  # a cached venv gone bad: install it again
+        (TAVERN_VENV / "bench-stamp.txt").unlink(missing_ok=True)
+        return tavern_python()
     if problem is not None:
+        (TAVERN_VENV / "bench-stamp.txt").unlink(missing_ok=True)
         raise TavernUnavailable(
             f"tavern installed, but its pytest plugin does not load:\n{problem}"
         )
-    stamp.write_text(wanted)
     return python
 
 
@@ -141,29 +151,8 @@ def sloprobe_python() -> Path:
     pytest-redis, xdist…), which every pytest run there loads: tavern gets a venv
     of its own, so sloprobe gets one too.
     """
-    python = SLOPROBE_VENV / "bin" / "python"
-    stamp = SLOPROBE_VENV / "bench-pyproject.toml"
-    wanted = (ROOT / "pyproject.toml").read_text()
-    if python.exists() and stamp.exists() and stamp.read_text() == wanted:
-        return python
-    steps = [] if python.exists() else [[PYTHON, "-m", "venv", str(SLOPROBE_VENV)]]
-    steps.append(
-        [
-            str(python),
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-e",
-            f"{ROOT}[demo]",
-        ]
-    )
-    for step in steps:
-        print(f"bench_tavern: {' '.join(step)}", file=sys.stderr, flush=True)
-        subprocess.run(step, check=True, capture_output=True, timeout=INSTALL_TIMEOUT_S)
-    stamp.write_text(wanted)
-    return python
+    stamp = (ROOT / "pyproject.toml").read_text()
+    return venv_python(SLOPROBE_VENV, stamp, ["-e", f"{ROOT}[demo]"])[0]
 
 
 def _versions(python: Path | str, *packages: str) -> list[str]:

@@ -9,8 +9,6 @@ from typing import Any, Protocol
 
 import httpx
 
-# -- decoding, bounded -----------------------------------------------------------------------
-
 PIECE_BYTES = 256 * 1024  # the most any one decode step may produce
 TRUNCATED_KEEP = 64 * 1024  # what a truncated answer keeps: enough for an excerpt
 

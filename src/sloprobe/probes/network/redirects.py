@@ -10,8 +10,6 @@ import httpx
 
 from sloprobe.redact import Redactor, redact_url
 
-# -- redirects -------------------------------------------------------------------------------
-
 RedirectMode = Literal["same_origin", "any", "none"]  # as the probes' `redirects:` option
 MAX_REDIRECTS = 10
 # What a request to another origin carries besides the policy's own headers: the trace context.
