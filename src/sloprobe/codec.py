@@ -57,6 +57,7 @@ def result_to_dict(result: RunResult) -> dict[str, Any]:
             "base_url": run.base_url,
             "trigger": run.trigger,
             "release": run.release,
+            "partial": run.partial,
         },
         "status": result.status.value,
         "counts": {status.value: result.count(status) for status in Status},
@@ -169,6 +170,7 @@ def result_from_dict(data: Mapping[str, Any]) -> RunResult:
             base_url=run["base_url"],
             trigger=run["trigger"],
             release=run["release"],
+            partial=run.get("partial"),
         )
         measurements = {
             name: measurement_from_dict(m, name) for name, m in data["measurements"].items()

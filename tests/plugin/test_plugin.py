@@ -248,7 +248,8 @@ def test_python_probe_records_into_slos_and_comes_back_when_deselected(
     )
     assert result.ret == 0
     result.stdout.fnmatch_lines(["*test_checkout PASSED*", "*slo.yaml::checkout PASSED*"])
-    results = json.loads((pytester.path / "reports" / "results.json").read_text())
+    # A run narrowed by -k is partial: its results go beside the last full run's.
+    results = json.loads((pytester.path / "reports" / "partial" / "results.json").read_text())
     verdict = next(v for v in results["verdicts"] if v["slo"] == "checkout")
     assert verdict["observed"] == "max = 1.23s"
     assert verdict["status"] == "ok"
@@ -275,7 +276,13 @@ def test_history_opens_an_incident_and_exit_on_incident_follows_it(
     shop.routes["/stats"] = Answer(200, '{"success_rate": 50}')
     codes = [
         pytester.runpytest(
-            "--base-url", shop.base_url, "--exit-on", "incident", "-k", "success"
+            "--base-url",
+            shop.base_url,
+            "--exit-on",
+            "incident",
+            "-k",
+            "success",
+            "--record-partial",
         ).ret
         for _ in range(3)
     ]
@@ -284,7 +291,15 @@ def test_history_opens_an_incident_and_exit_on_incident_follows_it(
     assert results["verdicts"][0]["history"]["incident"]["transition"] == "opened"
     shop.routes["/stats"] = Answer(200, '{"success_rate": 99}')
     after = [
-        pytester.runpytest("--base-url", shop.base_url, "--exit-on", "incident", "-k", "success")
+        pytester.runpytest(
+            "--base-url",
+            shop.base_url,
+            "--exit-on",
+            "incident",
+            "-k",
+            "success",
+            "--record-partial",
+        )
         for _ in range(2)
     ]
     assert [r.ret for r in after] == [1, 0]  # still open after one good run, resolved after two

@@ -26,6 +26,8 @@ class RunInfo:
     base_url: str | None
     trigger: str = "local"
     release: str | None = None
+    # Why the run judged only some of the file's SLOs (a local experiment, not in history).
+    partial: str | None = None
 
     @property
     def duration_s(self) -> float:

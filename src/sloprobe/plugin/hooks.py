@@ -28,6 +28,7 @@ from sloprobe.plugin.options import (
     option,
 )
 from sloprobe.plugin.state import PROBE_DONE, RECORDER, state_of
+from sloprobe.plugin.xdist import configure_controller, group, receive, send, shown_id, tell_worker
 
 if (
     TYPE_CHECKING
@@ -36,6 +37,7 @@ if (
 
     from sloprobe.plugin.items import SloFile
     from sloprobe.plugin.recorder import Recorder
+    from sloprobe.plugin.state import PluginState
     from sloprobe.plugin.suite_run import SuiteRun
     from sloprobe.redact import Redactor
 
@@ -91,6 +93,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run history: a SQLAlchemy URL or SQLite path (default: <report-dir>/history.db, "
         "or $SLOPROBE_HISTORY_URL); off to keep none",
     )
+    group.addoption(
+        "--record-partial",
+        dest="sloprobe_record_partial",
+        action="store_true",
+        help="count a run narrowed by -k, -m, --lf or -x as a full one: recorded in history, "
+        "notified, its report in place of the last (default: a local experiment)",
+    )
     parser.addini("slo_file", "the SLO file to run")
     parser.addini("sloprobe_report_dir", "where sloprobe writes reports")
     parser.addini("sloprobe_exit_on", "breach or warning")
@@ -109,6 +118,7 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"--slo-file: no such file: {chosen}")
         if not any(_covers(config, arg, chosen) for arg in config.args):
             config.args.append(str(chosen))
+    configure_controller(config, chosen)
 
 
 def _covers(config: pytest.Config, arg: str, file: Path) -> bool:
@@ -180,6 +190,11 @@ def pytest_collection_modifyitems(
     # Python probes measure before any SLO is judged; deselected ones the selected SLOs need come back.
     first = [i for i in items if i in probe_items] + [i for i in probe_items if i not in items]
     items[:] = first + [i for i in items if i not in first]
+    group(config, [*first, *slo_items])
+    from sloprobe.plugin.selection import partial_selection
+
+    run.selected = len(slo_items)
+    run.partial = partial_selection(config, len(slo_items), len(spec.slos))
     if config.option.collectonly:
         return
     base_url = run.base_url
@@ -250,6 +265,11 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     run = state_of(item.config).run
+    if run is not None and report.when == "setup":
+        from sloprobe.plugin.items import SloItem
+
+        if isinstance(item, SloItem):
+            report.duration = item.setup_duration(report.duration)
     name = _probe_name(item)
     if run is not None and name is not None:
         _redact_report(report, _redactor(run))
@@ -321,14 +341,45 @@ def _redactor(run: SuiteRun | None) -> Redactor:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    state = state_of(session.config)
+    config = session.config
+    state = state_of(config)
     run = state.run
-    if run is None or not run.verdicts:
-        return
-    from sloprobe.model.status import Status
+    if run is not None and run.verdicts:
+        _finish_run(config, run, state, exitstatus)
+        send(config, state)
+    if state.result is not None and not hasattr(config, "workerinput"):
+        _set_exit_status(session, state)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if hasattr(report, "node"):  # xdist's controller sets it; a worker keeps the grouped id
+        shown_id(report)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: object) -> None:
+    """pytest-xdist: a worker learns that the SLOs are scheduled as one group."""
+    tell_worker(node)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """pytest-xdist: the worker that ran the SLOs hands over its result (see plugin/xdist.py)."""
+    config = getattr(node, "config", None)
+    output = getattr(node, "workeroutput", None)
+    if isinstance(config, pytest.Config) and isinstance(output, dict):
+        receive(state_of(config), output)
+
+
+def _finish_run(config: pytest.Config, run: SuiteRun, state: PluginState, exitstatus: int) -> None:
+    """Record and publish the run; a partial one goes to its own folder and not into history."""
+    from sloprobe.plugin.selection import PARTIAL_DIR, partial_end
     from sloprobe.sinks import publish
     from sloprobe.sinks.github_actions import write_github_outputs
 
+    total = len(run.loaded.spec.slos)
+    run.partial = run.partial or partial_end(len(run.verdicts), run.selected, total, exitstatus)
     result = run.result()
     try:
         result = run.record(result)
@@ -339,12 +390,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         result = dataclasses.replace(result, warnings=(*result.warnings, note))
         if run.history_url:  # whether this run was judged against history is unknown
             run.history_lost = run.history_lost or note
-    mode = exit_on(session.config)
-    consequence = run.history_consequence(mode)
+    consequence = run.history_consequence(exit_on(config))
     if consequence is not None:  # before publishing: the reports say it too
         result = dataclasses.replace(result, warnings=(*result.warnings, consequence))
     state.result = result
-    state.written, state.sink_warnings = publish(result, run.report_dir)
+    state.history_lost = run.history_lost is not None
+    state.partial = run.partial if run.local_only else None
+    folder = run.report_dir / PARTIAL_DIR if run.local_only else run.report_dir
+    state.written, state.sink_warnings = publish(result, folder)
     report = next((p for p in state.written if p.suffix == ".html"), None)
     annotations = io.StringIO()
     try:
@@ -352,19 +405,46 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     except OSError as exc:
         state.sink_warnings.append(f"GitHub summary/outputs: {exc.strerror or exc}")
     state.annotations = annotations.getvalue().splitlines()
-    if mode == "warning" and session.exitstatus == 0 and result.count(Status.WARNING):
+
+
+def _set_exit_status(session: pytest.Session, state: PluginState) -> None:
+    """--exit-on warning or incident: the exit status follows the SLOs, not the test outcomes."""
+    from sloprobe.model.status import Status
+
+    result = state.result
+    assert result is not None
+    mode = exit_on(session.config)
+    before = session.exitstatus
+    if mode == "warning" and before == 0 and result.count(Status.WARNING):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-    elif mode == "incident" and session.exitstatus in (
-        pytest.ExitCode.OK,
-        pytest.ExitCode.TESTS_FAILED,
-    ):
+        why = f"{_slos(result.count(Status.WARNING))} in the warning range"
+    elif mode == "incident" and before in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         # A scheduled run turns red only while an incident is open, whatever this run's breaches;
         # without its history it cannot tell, and alerting must not go quiet: it turns red.
-        open_incident = any(
-            v.history is not None and v.history.incident.open for v in result.verdicts
+        open_incidents = [
+            v.slo for v in result.verdicts if v.history is not None and v.history.incident.open
+        ]
+        if open_incidents:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+            why = f"incident open for {', '.join(open_incidents)}"
+        elif state.history_lost:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+            why = "history could not be used, so open incidents cannot be ruled out"
+        else:
+            session.exitstatus = pytest.ExitCode.OK
+            why = "no incident is open"
+    else:
+        return
+    if session.exitstatus != before:
+        failed = session.testsfailed
+        outcome = f"{failed} failed" if failed else "all tests passed"
+        state.exit_note = (
+            f"exit status {int(session.exitstatus)} ({outcome}) because of --exit-on {mode}: {why}"
         )
-        red = open_incident or run.history_lost is not None
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED if red else pytest.ExitCode.OK
+
+
+def _slos(count: int) -> str:
+    return "1 SLO is" if count == 1 else f"{count} SLOs are"
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -374,5 +454,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     from sloprobe.plugin.summary import write_summary
 
     write_summary(terminalreporter, state.result, state.written, state.sink_warnings)
+    if state.partial is not None:
+        terminalreporter.write_line(
+            f"partial run: {state.partial}; a local experiment, not recorded in history "
+            "(--record-partial counts it)",
+            yellow=True,
+        )
+    if state.exit_note is not None:
+        terminalreporter.write_line(state.exit_note, bold=True)
     for line in state.annotations:  # GitHub workflow commands must start their own line
         terminalreporter.write_line(line)

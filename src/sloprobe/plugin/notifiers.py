@@ -58,13 +58,16 @@ class RunNotifiers:
     def sentry_open(self) -> bool:
         return self._sentry is not None
 
-    def start(self) -> None:
-        """Open the Sentry client and send the run's in-progress check-in."""
+    def start(self, connect: bool = True) -> None:
+        """Open the Sentry client and send the run's in-progress check-in.
+
+        Without ``connect`` (a partial run) only the secrets are learnt, for redaction.
+        """
         dsn = self.sentry_dsn
         self.redactor.add(dsn, self.slack_webhook)
         if dsn:
             self.redactor.add(*_dsn_parts(dsn))
-        if not dsn or self._sentry is not None:
+        if not connect or not dsn or self._sentry is not None:
             return
         settings = self.spec.settings.sentry
         try:

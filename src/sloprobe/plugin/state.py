@@ -27,6 +27,9 @@ class PluginState:
     written: list[Path] = field(default_factory=list)
     sink_warnings: list[str] = field(default_factory=list)
     annotations: list[str] = field(default_factory=list)
+    history_lost: bool = False  # the run could not be judged against its past
+    partial: str | None = None  # why the run judged only some SLOs (selection.py)
+    exit_note: str | None = None  # why --exit-on made the exit status differ from the tests
 
 
 STATE = pytest.StashKey[PluginState]()
@@ -74,4 +77,5 @@ def register_loaded(config: pytest.Config, loaded: LoadedSloFile) -> None:
         trigger=options.trigger,
         release=options.release,
         history_option=options.history,
+        record_partial=bool(config.getoption("sloprobe_record_partial", default=False)),
     )

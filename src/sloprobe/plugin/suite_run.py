@@ -70,6 +70,11 @@ class SuiteRun:
     # Why this run could not judge against its past (history unusable, or a corrupt file
     # moved aside); None when history was used or is off.
     history_lost: str | None = None
+    # Why the run judges only some of the file's SLOs (see plugin/selection.py); a partial run
+    # is a local experiment unless record_partial: no history, no notifications.
+    partial: str | None = None
+    record_partial: bool = False
+    selected: int = 0  # SLO items selected to run
     _context: ProbeContext | None = None
     _store: HistoryStore | None = None
     _store_failed: bool = False
@@ -98,6 +103,11 @@ class SuiteRun:
     def needs_target(self, probes: set[str]) -> bool:
         """Whether any of these probes talks to the target's base URL."""
         return any(KINDS[self.loaded.spec.probes[p].kind].talks_to_target for p in probes)
+
+    @property
+    def local_only(self) -> bool:
+        """A partial run that must not touch budgets, incidents or notifications."""
+        return self.partial is not None and not self.record_partial
 
     def measure_once(self) -> None:
         """Run every needed YAML probe, once, before the first SLO is judged."""
@@ -270,6 +280,9 @@ class SuiteRun:
         the run is for the exit status to decide (:meth:`history_consequence`).
         """
         notifiers = self.notifiers
+        if self.local_only:
+            notifiers.finish()  # a run cut short by -x opened its check-in: close it
+            return dataclasses.replace(result, warnings=tuple(self.warnings))
         try:
             judged = self._record(result, notifiers)
         finally:
@@ -347,7 +360,7 @@ class SuiteRun:
         """Open Sentry (the run's in-progress check-in) before any probe runs."""
         if self.history_url:
             self.context.redactor.add(_password(self.history_url))
-        self.notifiers.start()
+        self.notifiers.start(connect=not self.local_only)
 
     def result(self) -> RunResult:
         spec = self.loaded.spec
@@ -363,6 +376,7 @@ class SuiteRun:
             base_url=redact_url(base_url) if base_url else None,
             trigger=self.trigger,
             release=self.release,
+            partial=self.partial,
         )
         order = list(spec.slos)
         verdicts = tuple(sorted(self.verdicts.values(), key=lambda v: order.index(v.slo)))
