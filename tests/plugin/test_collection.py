@@ -93,3 +93,18 @@ def test_any_file_name_runs_with_slo_file_from_pytest_and_the_cli(
         "health-latency",
         "success-rate",
     ]
+
+
+def test_the_repo_root_with_the_plugin_disabled_says_why_nothing_runs() -> None:
+    """`pytest -p no:sloprobe` at the root: testpaths name slo.yaml, which only the plugin reads."""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:sloprobe", "-p", "no:cacheprovider"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == pytest.ExitCode.NO_TESTS_COLLECTED, done.stdout + done.stderr
+    assert "sloprobe's plugin is disabled (-p no:sloprobe)" in done.stdout + done.stderr
+    assert "not found" not in done.stdout + done.stderr
