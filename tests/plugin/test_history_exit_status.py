@@ -192,3 +192,44 @@ def test_a_history_found_corrupt_while_recording_is_moved_aside_and_the_run_reco
     with sqlite3.connect(reports / "history.db") as db:
         [(warnings,)] = db.execute("SELECT warnings FROM sloprobe_runs").fetchall()
     assert f"moved aside as {moved.name}" in warnings
+
+
+TWO_SLOS = """\
+version: 1
+service: shop
+probes:
+  stats:
+    http:
+      path: /stats
+      values:
+        rate: {json: success_rate, unit: "%"}
+  health:
+    http: {path: /health}
+slos:
+  success-rate:
+    probe: stats
+    measure: rate
+    threshold: value >= 90%
+  health-up:
+    probe: health
+    measure: ok
+    threshold: value == true
+"""
+
+
+def test_exit_on_incident_fails_at_once_when_every_slo_breaches(
+    pytester: pytest.Pytester, closed_port_url: str, scripted: ScriptedServer
+) -> None:
+    """A fresh suite whose target is down is red on its first run, without flap control."""
+    pytester.makefile(".yaml", slo=TWO_SLOS)
+    down = pytester.runpytest(f"--base-url={closed_port_url}", "--exit-on=incident")
+    assert down.ret == 1
+    down.stdout.fnmatch_lines(
+        ["*exit status 1 (2 failed) because of --exit-on incident: every SLO breached (2 of 2)*"]
+    )
+    # One SLO of two breaching is flap-controlled as before: green until the incident opens.
+    scripted.routes["/health"] = Answer(200, '{"status": "ok"}')
+    scripted.routes["/stats"] = Answer(200, '{"success_rate": 50}')
+    one = pytester.runpytest(f"--base-url={scripted.base_url}", "--exit-on=incident")
+    assert one.ret == 0
+    one.stdout.fnmatch_lines(["*because of --exit-on incident: no incident is open*"])

@@ -424,9 +424,17 @@ def _set_exit_status(session: pytest.Session, state: PluginState) -> None:
         open_incidents = [
             v.slo for v in result.verdicts if v.history is not None and v.history.incident.open
         ]
+        everything_down = (
+            result.run.partial is None
+            and len(result.verdicts) >= 2  # one SLO alone could be a flap
+            and all(v.counts_as_bad for v in result.verdicts)
+        )
         if open_incidents:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
             why = f"incident open for {', '.join(open_incidents)}"
+        elif everything_down:  # a total outage or a wrong target: no flap control to wait for
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+            why = f"every SLO breached ({len(result.verdicts)} of {len(result.verdicts)})"
         elif state.history_lost:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
             why = "history could not be used, so open incidents cannot be ruled out"
@@ -435,7 +443,7 @@ def _set_exit_status(session: pytest.Session, state: PluginState) -> None:
             why = "no incident is open"
     else:
         return
-    if session.exitstatus != before:
+    if session.exitstatus != before or mode == "incident":
         failed = session.testsfailed
         outcome = f"{failed} failed" if failed else "all tests passed"
         state.exit_note = (
