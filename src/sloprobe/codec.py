@@ -64,6 +64,7 @@ def result_to_dict(result: RunResult) -> dict[str, Any]:
         "verdicts": [verdict_to_dict(v) for v in result.verdicts],
         "measurements": {name: measurement_to_dict(m) for name, m in result.measurements.items()},
         "warnings": list(result.warnings),
+        "notes": list(result.notes),
     }
 
 
@@ -176,7 +177,8 @@ def result_from_dict(data: Mapping[str, Any]) -> RunResult:
             name: measurement_from_dict(m, name) for name, m in data["measurements"].items()
         }
         verdicts = tuple(verdict_from_dict(v) for v in data["verdicts"])
-        return RunResult(info, verdicts, measurements, tuple(data["warnings"]))
+        notes = tuple(str(n) for n in data.get("notes", ()))
+        return RunResult(info, verdicts, measurements, tuple(data["warnings"]), notes=notes)
     except (KeyError, TypeError, ValueError) as exc:
         raise CodecError(f"not a sloprobe run ({type(exc).__name__}: {exc})") from None
 

@@ -43,6 +43,8 @@ class RunResult:
     measurements: Mapping[str, Measurement] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     timeline: Mapping[str, tuple[Point, ...]] = field(default_factory=dict)  # history, oldest first
+    # One-line facts about the run's set-up that are not problems (integrations: Sentry off …).
+    notes: tuple[str, ...] = ()
 
     @property
     def status(self) -> Status:

@@ -462,6 +462,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     from sloprobe.plugin.summary import write_summary
 
     write_summary(terminalreporter, state.result, state.written, state.sink_warnings)
+    for note in state.result.notes:
+        terminalreporter.write_line(note)
     if state.partial is not None:
         terminalreporter.write_line(
             f"partial run: {state.partial}; a local experiment, not recorded in history "

@@ -382,7 +382,11 @@ class SuiteRun:
         verdicts = tuple(sorted(self.verdicts.values(), key=lambda v: order.index(v.slo)))
         used = {v.probe for v in verdicts}
         measurements = {n: m for n, m in self.measurements.items() if n in used}
-        return RunResult(info, verdicts, measurements, tuple(self.warnings))
+        from sloprobe.plugin.integrations import integrations_line
+
+        line = integrations_line(spec, os.environ, self.history_url, self.history_option)
+        notes = (line,) if line else ()
+        return RunResult(info, verdicts, measurements, tuple(self.warnings), notes=notes)
 
 
 def _password(url: str) -> str | None:

@@ -1,0 +1,46 @@
+"""Which integrations a run uses, said in one line: an unset secret must not turn one off quietly.
+
+On GitHub Actions a missing secret arrives as an empty string
+(``SENTRY_DSN: ${{ secrets.SENTRY_DSN }}``), which would otherwise switch
+Sentry, Slack or a shared history off without a word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sloprobe.config.model import SloFile
+
+HISTORY_URL_ENV = "SLOPROBE_HISTORY_URL"
+
+
+def _env_state(environ: Mapping[str, str], name: str) -> str:
+    value = environ.get(name)
+    if value is None:
+        return f"{name} not set"
+    return f"{name} is empty" if not value.strip() else ""
+
+
+def integrations_line(
+    spec: SloFile, environ: Mapping[str, str], history: str | None, history_option: str | None
+) -> str | None:
+    """``integrations: Sentry off (SENTRY_DSN is empty), …``; None when every one is on."""
+    parts: list[str] = []
+    settings = spec.settings
+    if settings.sentry.dsn is None:
+        why = _env_state(environ, "SENTRY_DSN")
+        if why:
+            parts.append(f"Sentry off ({why})")
+    if settings.slack.webhook is None:
+        why = _env_state(environ, "SLACK_WEBHOOK_URL")
+        if why:
+            parts.append(f"Slack off ({why})")
+    if history is None:
+        parts.append("history off")
+    elif history_option is None and settings.history.url is None:
+        shared = environ.get(HISTORY_URL_ENV)
+        if shared is not None and not shared.strip():
+            parts.append(f"history local ({HISTORY_URL_ENV} is empty)")
+    return "integrations: " + ", ".join(parts) if parts else None
