@@ -9,6 +9,8 @@ for percentages and ratios, a plain number for counts.
 
 from __future__ import annotations
 
+import math
+from decimal import Decimal
 from enum import StrEnum
 
 
@@ -107,3 +109,50 @@ def format_duration(seconds: float) -> str:
     if minutes:
         return f"{minutes} m"
     return f"{secs} s"
+
+
+SIGNIFICANT_FIGURES = 3  # computed ratios, percents and burn rates: 3 figures, never float noise
+SMALLEST_SHOWN = 0.01  # below this (in the unit shown) a computed number reads "<0.01"
+
+
+def significant(value: float, figures: int = SIGNIFICANT_FIGURES) -> str:
+    """A computed number for people: at most ``figures`` significant figures, no exponent.
+
+    ``49.99999999999996`` → ``50``, ``0.012345`` → ``0.0123``, ``123456`` → ``123000``;
+    anything closer to zero than ``SMALLEST_SHOWN`` (but not zero) → ``<0.01``.
+    Configured numbers (an objective, a threshold) are shown as written, not through this.
+    """
+    if math.isnan(value):
+        return "—"
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    if value == 0:
+        return "0"
+    if abs(value) < SMALLEST_SHOWN:
+        return f"<{SMALLEST_SHOWN:g}" if value > 0 else f">-{SMALLEST_SHOWN:g}"
+    # The e-format rounds correctly to the figures wanted; Decimal writes it out without an exponent.
+    text = f"{Decimal(f'{value:.{figures - 1}e}'):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def format_percent(fraction: float) -> str:
+    """A computed 0..1 fraction (or more) as a percent: ``0.7234`` → ``72.3%``.
+
+    Never rounds a share below 100 % up to ``100%`` (``>99.9%``), nor a positive one down
+    to nothing (``<0.01%``). A negative fraction is a caller's mistake: an overspent
+    budget is said in words (see ``model.describe``), never as ``-7900%``.
+    """
+    if not math.isfinite(fraction):
+        raise ValueError(f"not a percent: {fraction!r}")
+    if fraction < 0:
+        raise ValueError(f"a percent shown to people is never negative: {fraction!r}")
+    text = significant(fraction * 100)
+    if fraction < 1 and text == "100":
+        # Just below 100 the last figure shown is the 10 ** (2 - figures) place: ">99.9%".
+        return f">{100 - 10.0 ** (2 - SIGNIFICANT_FIGURES):g}%"
+    return f"{text}%"
+
+
+def format_rate(rate: float) -> str:
+    """A burn rate (or any multiple): ``49.99999999999996`` → ``50×``, ``16.666`` → ``16.7×``."""
+    return f"{significant(rate)}×"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sloprobe.model.describe import budget_text
+from sloprobe.model.describe import budget_text, burn_rates_text, objective_percent
 from sloprobe.model.notice import Notice
 from sloprobe.model.result import RunResult
 from sloprobe.model.units import format_duration
@@ -55,7 +55,7 @@ def context(result: RunResult, verdict: Verdict | None, report_url: str | None) 
     history = verdict.history
     if history is not None:
         data["budget"] = budget_text(verdict)
-        data["burn_rates"] = {format_duration(b.window_s): b.rate for b in history.burn_rates}
+        data["burn_rates"] = burn_rates_text(history)  # {"1 h": "16.7×"}: Sentry shows it to people
         data["firing"] = list(history.firing)
         data["incident"] = {
             "cause": history.incident.cause,
@@ -64,5 +64,5 @@ def context(result: RunResult, verdict: Verdict | None, report_url: str | None) 
         }
         if history.budget is not None:
             data["window"] = format_duration(history.budget.window_s)
-            data["objective"] = f"{history.budget.objective * 100:g}%"
+            data["objective"] = objective_percent(history.budget.objective)
     return data

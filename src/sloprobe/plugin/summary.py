@@ -18,6 +18,7 @@ _MARKUP: dict[Status, dict[str, bool]] = {
     Status.NO_DATA: {"purple": True},
 }
 _MAX_CELL = 48
+_BUDGET_WIDTH = 28  # the budget column, with its two leading spaces; wider for longer phrases
 
 
 def _cell(text: str) -> str:
@@ -53,12 +54,14 @@ def write_summary(
         + "  "
         + "status".ljust(status_width)
     )
-    title += "  budget".ljust(28) if with_budget else ""
+    budgets = [budget_text(v) for v in result.verdicts]
+    budget_width = max(_BUDGET_WIDTH, *(len(b) + 2 for b in budgets)) if with_budget else 0
+    title += ("  budget".ljust(budget_width)) if with_budget else ""
     tr.write_line((title + ("  incident" if with_incidents else "")).rstrip())
-    for row, verdict, label in zip(cells, result.verdicts, labels, strict=True):
+    for row, verdict, label, budget in zip(cells, result.verdicts, labels, budgets, strict=True):
         tr.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + "  ")
         tr.write(label.ljust(status_width), **_MARKUP[verdict.status])
-        extra = ("  " + budget_text(verdict)).ljust(28) if with_budget else ""
+        extra = ("  " + budget).ljust(budget_width) if with_budget else ""
         extra += ("  " + incident_text(verdict)) if with_incidents else ""
         tr.write_line(extra.rstrip())
     for verdict in result.verdicts:

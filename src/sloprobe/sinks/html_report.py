@@ -14,12 +14,18 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from sloprobe.judge.thresholds import ThresholdError, format_observed, parse_threshold
-from sloprobe.model.describe import budget_text, burn_text, incident_text
+from sloprobe.model.describe import (
+    budget_note,
+    budget_text,
+    burn_text,
+    incident_text,
+    objective_text,
+)
 from sloprobe.model.measurement import Measurement, Series
 from sloprobe.model.percentiles import PercentileMethod, percentile
 from sloprobe.model.result import RunResult
 from sloprobe.model.status import Status
-from sloprobe.model.units import Dimension, format_duration
+from sloprobe.model.units import Dimension
 from sloprobe.model.verdict import Verdict
 from sloprobe.sinks.charts import line_chart, status_strip
 from sloprobe.sinks.files import write_atomically
@@ -66,9 +72,10 @@ def render_html_report(result: RunResult) -> str:
         link=_safe_link,
         status_label=_status_label,
         budget_text=budget_text,
+        budget_note=budget_note,
+        objective_text=objective_text,
         burn_text=burn_text,
         incident_text=incident_text,
-        duration=format_duration,
         charts=_charts,
     )
 

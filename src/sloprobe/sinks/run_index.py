@@ -13,9 +13,9 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from sloprobe.codec import result_to_dict
 from sloprobe.model.result import RunResult
 from sloprobe.sinks.files import write_atomically
+from sloprobe.sinks.json_results import results_text
 
 RETENTION = 50
 _environment = Environment(
@@ -27,8 +27,7 @@ def write_run_index(result: RunResult, directory: Path) -> Path:
     runs = directory / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     stem = f"{result.run.started_at:%Y%m%dT%H%M%SZ}-{result.run.run_id}"
-    data = result_to_dict(result)
-    text = json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    text = results_text(result)  # the same document as results.json
     write_atomically(runs / f"{stem}.json", text)
     write_atomically(directory / "latest.json", text)
     report = directory / "report.html"
