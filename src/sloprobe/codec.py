@@ -27,6 +27,7 @@ from sloprobe.model.history import (
 from sloprobe.model.measurement import Measurement, Sample, Series
 from sloprobe.model.percentiles import PercentileMethod
 from sloprobe.model.result import RunInfo, RunResult
+from sloprobe.model.schedule import Gap, ScheduleHealth
 from sloprobe.model.status import Level, Status
 from sloprobe.model.units import Unit
 from sloprobe.model.verdict import ThresholdCheck, Verdict
@@ -65,7 +66,36 @@ def result_to_dict(result: RunResult) -> dict[str, Any]:
         "measurements": {name: measurement_to_dict(m) for name, m in result.measurements.items()},
         "warnings": list(result.warnings),
         "notes": list(result.notes),
+        "schedule": schedule_to_dict(result.schedule) if result.schedule else None,
     }
+
+
+def schedule_to_dict(h: ScheduleHealth) -> dict[str, Any]:
+    return {
+        "cron": h.cron,
+        "since": h.since.isoformat(),
+        "until": h.until.isoformat(),
+        "expected": h.expected,
+        "held": h.held,
+        "allowance_s": h.allowance_s,
+        "gaps": [{"start": g.start.isoformat(), "end": g.end.isoformat()} for g in h.gaps],
+        "text": h.text(),
+    }
+
+
+def schedule_from_dict(data: Mapping[str, Any]) -> ScheduleHealth:
+    return ScheduleHealth(
+        cron=data["cron"],
+        since=datetime.fromisoformat(data["since"]),
+        until=datetime.fromisoformat(data["until"]),
+        expected=int(data["expected"]),
+        held=int(data["held"]),
+        allowance_s=float(data["allowance_s"]),
+        gaps=tuple(
+            Gap(datetime.fromisoformat(g["start"]), datetime.fromisoformat(g["end"]))
+            for g in data["gaps"]
+        ),
+    )
 
 
 def verdict_to_dict(v: Verdict) -> dict[str, Any]:
@@ -178,7 +208,10 @@ def result_from_dict(data: Mapping[str, Any]) -> RunResult:
         }
         verdicts = tuple(verdict_from_dict(v) for v in data["verdicts"])
         notes = tuple(str(n) for n in data.get("notes", ()))
-        return RunResult(info, verdicts, measurements, tuple(data["warnings"]), notes=notes)
+        schedule = schedule_from_dict(data["schedule"]) if data.get("schedule") else None
+        return RunResult(
+            info, verdicts, measurements, tuple(data["warnings"]), notes=notes, schedule=schedule
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise CodecError(f"not a sloprobe run ({type(exc).__name__}: {exc})") from None
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sloprobe.model.measurement import Measurement
+from sloprobe.model.schedule import ScheduleHealth
 from sloprobe.model.status import Status
 from sloprobe.model.timeline import Point
 from sloprobe.model.verdict import Verdict
@@ -45,6 +46,7 @@ class RunResult:
     timeline: Mapping[str, tuple[Point, ...]] = field(default_factory=dict)  # history, oldest first
     # One-line facts about the run's set-up that are not problems (integrations: Sentry off …).
     notes: tuple[str, ...] = ()
+    schedule: ScheduleHealth | None = None  # runs held vs the cron, when the run is scheduled
 
     @property
     def status(self) -> Status:

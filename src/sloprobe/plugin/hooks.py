@@ -464,6 +464,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     write_summary(terminalreporter, state.result, state.written, state.sink_warnings)
     for note in state.result.notes:
         terminalreporter.write_line(note)
+    if state.result.schedule is not None:
+        terminalreporter.write_line(f"schedule: {state.result.schedule.text()}")
     if state.partial is not None:
         terminalreporter.write_line(
             f"partial run: {state.partial}; a local experiment, not recorded in history "

@@ -133,10 +133,16 @@ class RunNotifiers:
         return spec.settings.sentry.monitor.slug or f"{spec.service}-{spec.environment}-sloprobe"
 
     def _monitor_config(self) -> dict[str, object]:
+        """The Crons monitor follows the run's own cron and its allowance for lateness (schedule.py)."""
+        from sloprobe.plugin.schedule import run_schedule
+
         monitor = self.spec.settings.sentry.monitor
+        schedule = run_schedule(self.spec, os.environ)
+        cron = schedule.cron if schedule else monitor.schedule
+        margin = round(schedule.allowance_s / 60) if schedule else monitor.checkin_margin
         return {
-            "schedule": {"type": "crontab", "value": monitor.schedule},
-            "checkin_margin": monitor.checkin_margin,
+            "schedule": {"type": "crontab", "value": cron},
+            "checkin_margin": margin,
             "max_runtime": monitor.max_runtime,
             "timezone": monitor.timezone,
         }

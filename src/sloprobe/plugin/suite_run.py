@@ -33,6 +33,7 @@ from sloprobe.judge.evaluate import evaluate_slo
 from sloprobe.judge.over_time import judge_run, outcome_function, pooled_verdict
 from sloprobe.model.measurement import Measurement, Sample
 from sloprobe.model.result import RunInfo, RunResult
+from sloprobe.model.schedule import ScheduleHealth
 from sloprobe.model.status import Status
 from sloprobe.model.units import format_duration
 from sloprobe.model.verdict import Verdict
@@ -334,6 +335,7 @@ class SuiteRun:
                     judged.run.started_at - timedelta(seconds=window),
                 ),
             )
+            judged = dataclasses.replace(judged, schedule=self._schedule_health(judged))
             if policies:
                 step = "used for notifications"
                 self.warnings.extend(notifiers.deliver(judged, store, policies))
@@ -341,6 +343,22 @@ class SuiteRun:
             # The run was judged and stored; only what comes after it is missing.
             self.warnings.append(f"history written but not {step}: {exc}")
         return judged
+
+    def _schedule_health(self, judged: RunResult) -> ScheduleHealth | None:
+        """Runs held in the last 24 h against the cron this run belongs to (plugin/schedule.py)."""
+        from sloprobe.judge.schedule import BadCron, schedule_health
+        from sloprobe.plugin.schedule import run_schedule
+
+        schedule = run_schedule(self.loaded.spec, os.environ)
+        if schedule is None:
+            return None
+        runs = {p.at for points in judged.timeline.values() for p in points}
+        runs.add(judged.run.started_at)
+        try:
+            return schedule_health(schedule.cron, runs, judged.run.started_at, schedule.allowance_s)
+        except BadCron as exc:
+            self.warnings.append(f"schedule health not judged: {exc} (from {schedule.source})")
+            return None
 
     # -- notifiers -----------------------------------------------------------------------
 
