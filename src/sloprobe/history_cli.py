@@ -8,6 +8,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sloprobe.model.units import plural
+
 USAGE_ERROR = 4
 
 
@@ -91,7 +93,7 @@ def run_history(args: argparse.Namespace) -> int:
             removed = store.prune(
                 datetime.now(UTC) - timedelta(seconds=parse_duration(args.older_than))
             )
-            print(f"pruned {removed} runs")
+            print(f"pruned {plural(removed, 'run')}")
         elif args.action == "export":
             out = sys.stdout if args.file == "-" else open(args.file, "w", encoding="utf-8")  # noqa: SIM115
             with out if out is not sys.stdout else _nullcontext():
@@ -100,7 +102,7 @@ def run_history(args: argparse.Namespace) -> int:
         elif args.action == "import":
             source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
             added, skipped = import_lines(store, source)
-            print(f"imported {added} runs ({skipped} already present)")
+            print(f"imported {plural(added, 'run')} ({skipped} already present)")
     except (HistoryError, ValueError, OSError) as exc:
         print(f"sloprobe: {exc}", file=sys.stderr)
         return USAGE_ERROR
@@ -146,7 +148,7 @@ def _show(store: object, service: str | None, environment: str | None, since_s: 
         opened = conn.execute(
             select(i).where(i.c.resolved_at.is_(None)).order_by(i.c.opened_at)
         ).all()
-    print(f"{len(runs)} runs since {since:%Y-%m-%d %H:%M} UTC")
+    print(f"{plural(len(runs), 'run')} since {since:%Y-%m-%d %H:%M} UTC")
     for incident in opened:
         print(
             f"open incident: {incident.service}/{incident.environment} {incident.slo} since {aware(incident.opened_at):%Y-%m-%d %H:%M} UTC ({incident.cause})"

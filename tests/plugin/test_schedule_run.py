@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from sloprobe.sinks.github_actions import markdown_cell
 from tests.support.fake_sentry import fake_sentry
 from tests.support.scripted_server import Answer, ScriptedServer
 
@@ -30,6 +31,7 @@ def _github_schedule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cron: str)
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.setenv("GITHUB_EVENT_NAME", "schedule")
     monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
+    monkeypatch.delenv("SLACK_WEBHOOK_URL", raising=False)
     for name in ("GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT", "SLOPROBE_SCHEDULE"):
         monkeypatch.delenv(name, raising=False)
 
@@ -43,6 +45,8 @@ def test_a_scheduled_run_counts_its_runs_and_the_monitor_follows_the_cron(
     scripted.routes["/health"] = Answer(200, "{}")
     pytester.makefile(".yaml", slo=SUITE)
     _github_schedule(tmp_path, monkeypatch, "2-59/5 * * * *")
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     with fake_sentry() as sentry:
         monkeypatch.setenv("SENTRY_DSN", sentry.dsn)
         runs = [pytester.runpytest(f"--base-url={scripted.base_url}") for _ in range(2)]
@@ -54,6 +58,13 @@ def test_a_scheduled_run_counts_its_runs_and_the_monitor_follows_the_cron(
     assert data["schedule"]["cron"] == "2-59/5 * * * *"
     assert data["schedule"]["held"] == 2
     assert data["schedule"]["allowance_s"] == 3600.0
+    said = data["schedule"]["text"]
+    assert said.startswith("2 of 1 scheduled runs") or said.startswith("2 of 2 scheduled runs")
+    assert markdown_cell(f"schedule: {said}") in summary.read_text()
+    assert said in (pytester.path / "reports" / "report.html").read_text()
+    assert (
+        markdown_cell("integrations: Slack off (SLACK_WEBHOOK_URL not set)") in summary.read_text()
+    )
     configs = [c["monitor_config"] for c in sentry.checkins]
     assert configs and all(
         c["schedule"] == {"type": "crontab", "value": "2-59/5 * * * *"}
@@ -84,5 +95,7 @@ def test_a_bad_cron_is_a_warning(
     result = pytester.runpytest(f"--base-url={scripted.base_url}")
     assert result.ret == 0
     result.stdout.fnmatch_lines(
-        ["*warning: schedule health not judged: cron `every five minutes`*(from $SLOPROBE_SCHEDULE)"]
+        [
+            "*warning: schedule health not judged: cron `every five minutes`*(from $SLOPROBE_SCHEDULE)"
+        ]
     )

@@ -31,6 +31,16 @@ def _fires(cron: str, after: datetime, until: datetime) -> list[datetime]:
     return found
 
 
+def _fire_before(cron: str, moment: datetime) -> datetime:
+    """The last fire time at or before ``moment`` (the one a run at ``moment`` answered)."""
+    try:
+        return next(CronSim(cron, moment + timedelta(seconds=1), reverse=True))
+    except CronSimError as exc:
+        raise BadCron(f"cron `{cron}`: {exc}") from None
+    except StopIteration:
+        return moment
+
+
 def schedule_health(
     cron: str,
     runs: Iterable[datetime],
@@ -44,8 +54,8 @@ def schedule_health(
     start = now - timedelta(seconds=window_s)
     every = sorted(runs)
     held = [t for t in every if start < t <= now]  # (start, now]: a day holds 288 five-minute runs
-    # A suite younger than the window is counted from its first run, not blamed for before it.
-    since = start if not every or every[0] < start else every[0]
+    # A suite younger than the window is counted from the fire its first run answered.
+    since = start if not every or every[0] < start else _fire_before(cron, every[0])
     first = since if since == start else since - timedelta(microseconds=1)  # the first run counts
     expected = len(_fires(cron, first, now))
     allowance = timedelta(seconds=allowance_s)

@@ -156,3 +156,8 @@ def format_percent(fraction: float) -> str:
 def format_rate(rate: float) -> str:
     """A burn rate (or any multiple): ``49.99999999999996`` → ``50×``, ``16.666`` → ``16.7×``."""
     return f"{significant(rate)}×"
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """``1 SLO``, ``2 SLOs``, ``0 runs``: a count that reads right."""
+    return f"{count} {noun}" if count == 1 else f"{count} {many or noun + 's'}"

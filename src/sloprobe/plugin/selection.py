@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import pytest
 
+from sloprobe.model.units import plural
+
 PARTIAL_DIR = "partial"
 
 
@@ -36,7 +38,7 @@ def partial_selection(config: pytest.Config, selected: int, total: int) -> str |
     """Why the run is partial when fewer SLOs than the file holds were selected; None if all were."""
     if selected >= total:
         return None
-    return f"{selected} of {_slos(total)} selected ({narrowed_by(config)})"
+    return f"{selected} of {plural(total, 'SLO')} selected ({narrowed_by(config)})"
 
 
 def partial_end(judged: int, selected: int, total: int, exitstatus: int) -> str | None:
@@ -48,8 +50,4 @@ def partial_end(judged: int, selected: int, total: int, exitstatus: int) -> str 
         if exitstatus == pytest.ExitCode.INTERRUPTED
         else "stopped early (-x / --maxfail)"
     )
-    return f"{how} after {judged} of {_slos(total)}"
-
-
-def _slos(count: int) -> str:
-    return f"{count} SLO" if count == 1 else f"{count} SLOs"
+    return f"{how} after {judged} of {plural(total, 'SLO')}"

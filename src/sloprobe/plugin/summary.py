@@ -9,6 +9,7 @@ import pytest
 from sloprobe.model.describe import budget_text, incident_text
 from sloprobe.model.result import RunResult
 from sloprobe.model.status import Status
+from sloprobe.model.units import plural
 from sloprobe.model.verdict import Verdict
 
 _MARKUP: dict[Status, dict[str, bool]] = {
@@ -65,12 +66,13 @@ def write_summary(
         extra += ("  " + incident_text(verdict)) if with_incidents else ""
         tr.write_line(extra.rstrip())
     for verdict in result.verdicts:
-        if verdict.status is not Status.OK:
+        # A failing SLO's reason is in pytest's FAILURES section already: said once, not twice.
+        if verdict.status is not Status.OK and not verdict.counts_as_bad:
             tr.write_line(f"{verdict.slo}: {verdict.reason}")
     counts = ", ".join(
         f"{result.count(s)} {s.value.replace('_', ' ')}" for s in Status if result.count(s)
     )
-    tr.write_line(f"{len(result.verdicts)} SLOs: {counts}; target {run.base_url or '-'}")
+    tr.write_line(f"{plural(len(result.verdicts), 'SLO')}: {counts}; target {run.base_url or '-'}")
     for warning in [*result.warnings, *warnings]:
         tr.write_line(f"warning: {warning}", yellow=True)
     for path in written:

@@ -125,4 +125,13 @@ def job_summary(result: RunResult) -> str:
         rows.append(row)
         size += len(row.encode())
     warnings = "".join(f"\n> {markdown_cell(w)}\n" for w in result.warnings)
-    return head + "".join(rows) + warnings + "\n"
+    facts = [f"partial run: {run.partial}"] if run.partial else []
+    if result.schedule is not None:
+        facts.append(f"schedule: {result.schedule.text()}")
+        facts.extend(
+            f"no run from {g.start:%Y-%m-%d %H:%M} to {g.end:%Y-%m-%d %H:%M} UTC"
+            for g in result.schedule.gaps
+        )
+    facts.extend(result.notes)
+    tail = "".join(f"\n{markdown_cell(f)}\n" for f in facts)
+    return head + "".join(rows) + warnings + tail + "\n"
