@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -99,3 +101,32 @@ def test_a_bad_cron_is_a_warning(
             "*warning: schedule health not judged: cron `every five minutes`*(from $SLOPROBE_SCHEDULE)"
         ]
     )
+
+
+@pytest.mark.parametrize("release", [None, "api-2026.11.30"])
+def test_the_sentry_release_is_the_one_under_test_never_the_probe_repos_commit(
+    pytester: pytest.Pytester,
+    scripted: ScriptedServer,
+    monkeypatch: pytest.MonkeyPatch,
+    release: str | None,
+) -> None:
+    scripted.routes["/health"] = Answer(200, "{}")
+    pytester.makefile(".yaml", slo=SUITE)
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com"}
+    env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    for command in (["init", "-q"], ["add", "slo.yaml"], ["commit", "-qm", "probes"]):
+        subprocess.run(["git", *command], cwd=pytester.path, env=env, check=True)
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=pytester.path, capture_output=True, text=True
+    ).stdout.strip()
+    monkeypatch.delenv("SENTRY_RELEASE", raising=False)
+    if release:
+        monkeypatch.setenv("SLOPROBE_RELEASE", release)
+    else:
+        monkeypatch.delenv("SLOPROBE_RELEASE", raising=False)
+    with fake_sentry() as sentry:
+        monkeypatch.setenv("SENTRY_DSN", sentry.dsn)
+        assert pytester.runpytest(f"--base-url={scripted.base_url}").ret == 0
+    assert sentry.checkins
+    assert all(c.get("release") == release for c in sentry.checkins)
+    assert head not in json.dumps(sentry.checkins)

@@ -71,6 +71,10 @@ class SentryNotifier:
             before_send=lambda event, hint: scrub_event(event, scrub),
             before_breadcrumb=lambda crumb, hint: scrub_event(crumb, scrub),
         )
+        # sentry-sdk guesses a release when given none: $SENTRY_RELEASE, else `git rev-parse HEAD`
+        # of the working directory — the probe repository's own commit, which says nothing of
+        # the service. The release is only ever the one under test (--release, $SLOPROBE_RELEASE).
+        self._client.options["release"] = release
 
     def _capture(self, event: dict[str, Any]) -> str | None:
         import sentry_sdk
