@@ -247,6 +247,13 @@ class SentrySettings(StrictModel):
     )
     recovery: bool = Field(False, description="Send an info notice when an incident resolves.")
     checkins: bool = True
+    incidents: Literal["events", "monitors"] = Field(
+        "events",
+        description="events: one event per incident (closed by hand in Sentry); monitors: a "
+        "Crons monitor per SLO whose check-ins follow its incident, so Sentry opens the issue "
+        "when the incident opens and resolves it when the incident resolves (one monitor per "
+        "SLO: Sentry bills Crons monitors beyond the first).",
+    )
     monitor: SentryMonitor = Field(default_factory=SentryMonitor)
     flush_timeout: Duration = Field(
         5.0, description="Upper bound on waiting for Sentry at the end of a run."

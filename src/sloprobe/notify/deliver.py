@@ -39,7 +39,7 @@ class Channels:
 
 def channel_policies(settings: Settings, sentry: bool, slack: bool) -> dict[str, ChannelPolicy]:
     policies = {}
-    if sentry:
+    if sentry and settings.sentry.incidents == "events":  # monitors: check-ins, not events
         policies["sentry"] = ChannelPolicy(settings.sentry.recovery, settings.sentry.reminder_every)
     if slack:
         policies["slack"] = ChannelPolicy(settings.slack.recovery, None)

@@ -121,6 +121,24 @@ class RunNotifiers:
         finally:
             self._sentry_closing = None
 
+    def follow_incidents(self, judged: RunResult) -> None:
+        """``incidents: monitors``: one Crons check-in per SLO, ``error`` while its incident is open.
+
+        Sentry's own thresholds (1 and 1: sloprobe's flap control already decided) then
+        open the monitor's issue when the incident opens and resolve it when it
+        resolves. A lost check-in needs no retry: the next run says the same state.
+        """
+        sentry = self._sentry
+        if sentry is None or self.spec.settings.sentry.incidents != "monitors":
+            return
+        config = {**self._monitor_config(), "failure_issue_threshold": 1, "recovery_threshold": 1}
+        for verdict in judged.verdicts:
+            if verdict.history is None:
+                continue  # not judged over time: whether an incident is open is unknown
+            status = "error" if verdict.history.incident.open else "ok"
+            slug = slo_monitor_slug(self.spec.service, self.spec.environment, verdict.slo)
+            sentry.checkin(slug, status, None, None, config)
+
     def finish(self, status: str = "ok") -> None:
         """Close the check-in and the client if deliver() did not (no history, or it failed)."""
         if self._sentry is not None:
@@ -165,6 +183,22 @@ def report_url() -> str | None:
     return (
         f"{server}/{repository}/actions/runs/{run_id}" if server and repository and run_id else None
     )
+
+
+SLUG_MAX = 50  # Sentry's limit on a monitor slug
+
+
+def slo_monitor_slug(service: str, environment: str, slo: str) -> str:
+    """``shop-production-checkout-latency``: lower case, at most 50 characters, unique per SLO."""
+    import hashlib
+    import re
+
+    name = f"{service}-{environment}-{slo}"
+    slug = re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-")
+    if len(slug) <= SLUG_MAX:
+        return slug
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{slug[: SLUG_MAX - 9].rstrip('-')}-{digest}"
 
 
 def _dsn_parts(dsn: str) -> list[str]:

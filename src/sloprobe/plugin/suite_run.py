@@ -336,6 +336,7 @@ class SuiteRun:
                 ),
             )
             judged = dataclasses.replace(judged, schedule=self._schedule_health(judged))
+            notifiers.follow_incidents(judged)
             if policies:
                 step = "used for notifications"
                 self.warnings.extend(notifiers.deliver(judged, store, policies))
