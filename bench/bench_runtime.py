@@ -16,7 +16,7 @@ with httpx.Client(base_url=base, timeout=10) as c:
     for _ in range(5):
         c.get("/health")
     c.get("/admin/metrics"); c.get("/admin/workers"); c.get("/admin/jobs/stats", params={"hours": 24})
-    job = c.post("/jobs", data={"asset_id": "bench", "prompt": "bench", "tier": "standard"}).json()["id"]
+    job = c.post("/jobs", data={"asset_id": "bench", "prompt": "bench", "tier": "standard"}).json()["job_id"]
     while c.get(f"/jobs/{job}").json()["status"] in ("queued", "processing"):
         time.sleep(0.1)
 """

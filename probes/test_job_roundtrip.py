@@ -29,7 +29,7 @@ def test_job_roundtrip(target: httpx.Client, recorder: Recorder, job_timeout: fl
         assert submitted.status_code in (200, 201, 202), (
             f"POST /jobs answered {submitted.status_code}"
         )
-        job_id = submitted.json()["id"]
+        job_id = submitted.json()["job_id"]
         polling = Retrying(
             stop=stop_after_delay(job_timeout),
             wait=wait_fixed(0.1),

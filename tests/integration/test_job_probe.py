@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -14,9 +16,14 @@ from sloprobe.probes.context import make_context
 from sloprobe.probes.runner import run_probes
 from tests.support.scripted_server import Answer, ScriptedServer
 
+# The reference service answers as Luster's: `job_id`, `completed_at`, `error_message`.
 JOB = {
-    "submit": {"path": "/jobs", "form": {"asset_id": "synthetic", "prompt": "probe"}, "id": "id"},
-    "status": {"path": "/jobs/{id}"},
+    "submit": {
+        "path": "/jobs",
+        "form": {"asset_id": "synthetic", "prompt": "probe"},
+        "id": "job_id",
+    },
+    "status": {"path": "/jobs/{id}", "finished_at": "completed_at", "error": "error_message"},
     "poll": {"interval": "100ms", "max_interval": "100ms", "timeout": "3s"},
 }
 POLL = 0.1
@@ -80,9 +87,9 @@ def test_stuck_job_times_out_clearly() -> None:
 def test_login_token_is_used_and_never_shown(scripted: ScriptedServer) -> None:
     token = "tok-secret-1234567890"
     scripted.routes["/login"] = Answer(200, json.dumps({"access_token": token}))
-    scripted.routes["/jobs"] = Answer(202, json.dumps({"id": 7}))
+    scripted.routes["/jobs"] = Answer(202, json.dumps({"job_id": 7}))
     scripted.routes["/jobs/7"] = Answer(
-        200, json.dumps({"status": "failed", "error": f"worker crashed with token {token}"})
+        200, json.dumps({"status": "failed", "error_message": f"worker crashed with token {token}"})
     )
     target = Target.model_validate({"login": {"path": "/login", "json": {"user": "probe"}}})
     m = measure(scripted.base_url, target=target)
@@ -122,8 +129,8 @@ service: jobs
 probes:
   e2e:
     job:
-      submit: {path: /jobs, form: {asset_id: synthetic, prompt: probe}}
-      status: {path: "/jobs/{id}"}
+      submit: {path: /jobs, form: {asset_id: synthetic, prompt: probe}, id: job_id}
+      status: {path: "/jobs/{id}", finished_at: completed_at, error: error_message}
       poll: {interval: 100ms, timeout: 5s}
       every: 1h
 slos:
@@ -154,11 +161,30 @@ def test_every_defers_the_job_and_history_remembers(
     )  # the deferred run is not a slice
 
 
+def release_workers_after_the_first_scrape(service: RunningService) -> threading.Thread:
+    """Jobs must finish between the two scrapes, however late a loaded machine starts the first."""
+
+    def release() -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if any(e.path == "/metrics" for e in service.request_log):
+                break
+            time.sleep(0.01)
+        service.set_faults(workers_stopped=False)
+
+    thread = threading.Thread(target=release, daemon=True)
+    thread.start()
+    return thread
+
+
 def test_prometheus_probe_reads_the_reference_services_metrics(slow_jobs: RunningService) -> None:
     import httpx
 
+    slow_jobs.set_faults(workers_stopped=True)
     for _ in range(3):
         httpx.post(f"{slow_jobs.base_url}/jobs", data={"asset_id": "a", "prompt": "p"})
+    slow_jobs.clear_request_log()
+    releaser = release_workers_after_the_first_scrape(slow_jobs)
     spec = ProbeSpec.model_validate(
         {
             "prometheus": {
@@ -180,6 +206,7 @@ def test_prometheus_probe_reads_the_reference_services_metrics(slow_jobs: Runnin
     m = run_probes({"metrics": spec}, make_context(slow_jobs.base_url, Target()), 1, 30.0)[
         "metrics"
     ]
+    releaser.join()
     assert m.failure is None, m.failure
     assert m.series["finished"].samples == (3.0,)  # the three jobs finished between the two scrapes
     p95 = m.series["p95"].samples[0]

@@ -42,8 +42,8 @@ OTHERS = """\
         waiting: {{ name: job_queue_depth }}
   roundtrip:
     job:
-      submit: {{ path: /jobs, form: {{ asset_id: timing, prompt: timing }} }}
-      status: {{ path: "/jobs/{{id}}" }}
+      submit: {{ path: /jobs, form: {{ asset_id: timing, prompt: timing }}, id: job_id }}
+      status: {{ path: "/jobs/{{id}}", finished_at: completed_at, error: error_message }}
       poll: {{ interval: 20ms, max_interval: 50ms, timeout: 20s }}
 """
 SLOS = """\

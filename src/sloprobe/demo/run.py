@@ -32,9 +32,15 @@ def default_suite() -> Path:
     )
 
 
-def warm_up(base_url: str, jobs: int = WARMUP_JOBS, timeout: float = 15.0) -> None:
+def warm_up(
+    base_url: str,
+    jobs: int = WARMUP_JOBS,
+    timeout: float = 15.0,
+    admin_token: str | None = None,
+) -> None:
     """Submit ``jobs`` jobs and wait until the workers have finished them."""
-    with httpx.Client(base_url=base_url, timeout=5.0) as client:
+    headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
+    with httpx.Client(base_url=base_url, timeout=5.0, headers=headers) as client:
         for index in range(jobs):
             client.post(
                 "/jobs",
@@ -52,8 +58,8 @@ def warm_up(base_url: str, jobs: int = WARMUP_JOBS, timeout: float = 15.0) -> No
 
 
 def _unfinished(client: httpx.Client) -> int:
-    metrics = client.get("/admin/metrics").json()
-    return int(metrics["queue_depth"]) + int(metrics["processing"])
+    queue = client.get("/admin/metrics").json()["current_queue"]
+    return int(queue["queued"]) + int(queue["processing"])
 
 
 def run_demo(

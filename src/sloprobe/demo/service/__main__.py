@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import threading
 
 from sloprobe.demo.service import Faults, ServiceConfig, start_service
@@ -19,6 +20,11 @@ def main() -> None:
     parser.add_argument("--failure-rate", type=float, default=0.0)
     parser.add_argument("--workers-stopped", action="store_true")
     parser.add_argument("--backlog", type=int, default=0)
+    parser.add_argument(
+        "--admin-token",
+        default=os.environ.get("ADMIN_TOKEN"),
+        help="require `Authorization: Bearer TOKEN` on /admin routes (default: $ADMIN_TOKEN)",
+    )
     args = parser.parse_args()
     faults = Faults(
         api_latency_ms=args.api_latency_ms,
@@ -28,7 +34,13 @@ def main() -> None:
         backlog=args.backlog,
     )
     with start_service(
-        ServiceConfig(host=args.host, port=args.port, workers=args.workers, faults=faults)
+        ServiceConfig(
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            faults=faults,
+            admin_token=args.admin_token or None,
+        )
     ) as service:
         print(f"reference job service at {service.base_url} (Ctrl-C to stop)", flush=True)
         with contextlib.suppress(KeyboardInterrupt):

@@ -1,15 +1,22 @@
-"""The HTTP API of the reference job service (DESIGN.md shape 1).
+"""The HTTP API of the reference job service (DESIGN.md shape 1), in the shape of Luster's.
+
+Paths and field names are those of Luster's deployment guide and admin API
+(``/admin/health`` with ``services.database`` and ``workers.estimated_active``,
+jobs with ``job_id``, ``status``, ``error_message``), so ``sloprobe demo``
+teaches the shape a real service of this kind answers in.
 
 Annotations are evaluated at import (no ``from __future__ import annotations``)
 because FastAPI reads them at run time to build the routes.
 """
 
 import asyncio
+import hmac
 import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Form, Header, HTTPException, Query, Request, Response
@@ -60,24 +67,41 @@ def create_app(
     workers: list[Worker],
     metrics: ServiceMetrics,
     log: RequestLog,
+    admin_token: str | None = None,
 ) -> FastAPI:
+    """The service's routes; with ``admin_token`` every ``/admin`` route asks for it as a bearer."""
     app = FastAPI(title="sloprobe reference job service", docs_url=None, redoc_url=None)
+    expected = f"Bearer {admin_token}".encode() if admin_token else None
 
-    def active_workers() -> int:
-        return sum(1 for w in workers if w.active)
+    def worker_activity() -> dict[str, Any]:
+        """Luster's ``workers`` block; here every worker thread is seen, not inferred from jobs."""
+        since = datetime.now(UTC) - timedelta(minutes=5)
+        ended = store.completed(since)
+        return {
+            "estimated_active": sum(1 for w in workers if w.active),
+            "jobs_processing": store.counts()["processing"],
+            "recent_completions_5min": ended["succeeded"] + ended["failed"],
+            "note": "Each worker thread reports itself: a stopped worker is not counted.",
+        }
+
+    def refused(request: Request) -> bool:
+        if expected is None or not request.url.path.startswith("/admin"):
+            return False
+        sent = request.headers.get("authorization", "").encode()
+        return not hmac.compare_digest(sent, expected)
 
     @app.middleware("http")
-    async def latency_and_log(
+    async def latency_auth_and_log(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         path = request.url.path
         if path in UNLOGGED:
-            return await call_next(request)
+            return _not_authenticated() if refused(request) else await call_next(request)
         began = time.perf_counter()
         delay = faults.current.api_latency_ms
         if delay:
             await asyncio.sleep(delay / 1000)
-        response = await call_next(request)
+        response = _not_authenticated() if refused(request) else await call_next(request)
         handled = time.perf_counter() - began
         response.headers["Server-Timing"] = f"app;dur={handled * 1000:.3f}"
         synthetic = request.headers.get("x-synthetic", "").lower() == "true"
@@ -89,22 +113,36 @@ def create_app(
         return response
 
     @app.get("/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
+    def health() -> JSONResponse:
+        database = store.ping()
+        body = {
+            "status": "healthy" if database else "degraded",
+            "services": {"database": "healthy" if database else "unhealthy"},
+        }
+        return JSONResponse(body, status_code=200 if database else 503)
 
     @app.get("/admin/health")
     def admin_health() -> JSONResponse:
+        """The deployment guide's answer: status, services by name, workers.estimated_active.
+
+        As in Luster, ``status`` follows the services; dead workers show in
+        ``workers.estimated_active``, not here.
+        """
         database = store.ping()
-        active = active_workers()
-        depth = store.counts()["queued"] if database else None
-        healthy = database and active > 0
+        counts = store.counts() if database else None
         body = {
-            "status": "healthy" if healthy else "unhealthy",
-            "database": {"status": "ok" if database else "unreachable"},
-            "workers": {"active": active},
-            "queue": {"depth": depth},
+            "status": "healthy" if database else "degraded",
+            "timestamp": datetime.now(UTC).isoformat(),
+            "services": {
+                "database": "healthy" if database else "unhealthy",
+                "redis": "not_configured",  # no RQ here: the jobs table is the queue
+            },
+            "workers": worker_activity() if database else {"estimated_active": None},
+            "queues": (
+                {"queued": counts["queued"], "processing": counts["processing"]} if counts else {}
+            ),
         }
-        return JSONResponse(body, status_code=200 if healthy else 503)
+        return JSONResponse(body, status_code=200 if database else 503)
 
     @app.get("/admin/workers")
     def admin_workers() -> dict[str, Any]:
@@ -117,7 +155,7 @@ def create_app(
             for w in workers
             if w.active
         ]
-        return {"active_count": len(shown), "workers": shown}
+        return {**worker_activity(), "workers": shown}
 
     @app.get("/admin/jobs/stats")
     def job_stats(hours: Annotated[int, Query(ge=1, le=720)] = 24) -> dict[str, Any]:
@@ -128,19 +166,20 @@ def create_app(
         limit: Annotated[int, Query(ge=1)] = 20, status: str | None = None
     ) -> dict[str, Any]:
         if status is not None and status not in STATUSES:
-            raise HTTPException(422, f"status must be one of {', '.join(STATUSES)}")
-        return {"jobs": [job.as_json() for job in store.recent(min(limit, MAX_RECENT), status)]}
+            raise HTTPException(400, f"Invalid status. Must be one of: {list(STATUSES)}")
+        limit = min(limit, MAX_RECENT)
+        found = [job.as_json() for job in store.recent(limit, status)]
+        return {"jobs": found, "total": len(found), "limit": limit}
 
     @app.get("/admin/metrics")
     def admin_metrics() -> dict[str, Any]:
         counts = store.counts()
+        day = store.counts(datetime.now(UTC) - timedelta(days=1))
         return {
-            "jobs_total": sum(counts.values()),
-            "jobs_succeeded": counts["succeeded"],
-            "jobs_failed": counts["failed"],
-            "queue_depth": counts["queued"],
-            "processing": counts["processing"],
-            "workers_active": active_workers(),
+            "totals": {"jobs": sum(counts.values())},
+            "activity_24h": {"jobs_created": sum(day.values())},
+            "current_queue": {"queued": counts["queued"], "processing": counts["processing"]},
+            "timestamp": datetime.now(UTC).isoformat(),
         }
 
     @app.post("/jobs", status_code=202)
@@ -152,13 +191,19 @@ def create_app(
     ) -> dict[str, Any]:
         job = store.submit(asset_id, prompt, tier, synthetic=(x_synthetic or "").lower() == "true")
         metrics.submitted.inc()
-        return {"id": job.id, "status": job.status}
+        return {
+            "job_id": job.id,
+            "status": job.status,
+            "asset_id": job.asset_id,
+            "prompt": job.prompt,
+            "tier": job.tier,
+        }
 
     @app.get("/jobs/{job_id}")
     def get_job(job_id: int) -> dict[str, Any]:
         job = store.get(job_id)
         if job is None:
-            raise HTTPException(404, "job not found")
+            raise HTTPException(404, "Job not found")
         return job.as_json()
 
     @app.get("/metrics")
@@ -187,6 +232,13 @@ def create_app(
         }
 
     return app
+
+
+def _not_authenticated() -> JSONResponse:
+    """FastAPI's own answer to a missing or wrong bearer token."""
+    return JSONResponse(
+        {"detail": "Not authenticated"}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+    )
 
 
 def apply_faults(store: JobStore, faults: FaultSwitch, **changes: Any) -> None:

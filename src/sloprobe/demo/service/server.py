@@ -35,6 +35,9 @@ class ServiceConfig:
     database_url: str | None = field(default_factory=lambda: os.environ.get("DATABASE_URL"))
     faults: Faults = field(default_factory=Faults)
     seed: int | None = None
+    # With a token, every /admin route asks for `Authorization: Bearer <token>` (as Luster's
+    # admin API must in production); without one they are open, as Luster's are by default.
+    admin_token: str | None = field(default=None, repr=False)
 
 
 class RunningService:
@@ -66,7 +69,9 @@ class RunningService:
             for i in range(config.workers)
         )
         self.store.add_backlog(config.faults.backlog)
-        app = create_app(self.store, self._faults, self.workers, self.metrics, self.log)
+        app = create_app(
+            self.store, self._faults, self.workers, self.metrics, self.log, config.admin_token
+        )
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         # Accepted connections inherit this; without it uvicorn's separate header and body

@@ -3,6 +3,10 @@
 SQLite by default (a file, so API and worker threads share it), any
 SQLAlchemy URL (``DATABASE_URL``, e.g. PostgreSQL) otherwise. A worker
 claims a job with a conditional UPDATE, so two workers never take the same job.
+
+Columns and answers carry the names Luster's service uses (``completed_at``,
+``error_message``, ``success_rate_percent``, ``avg_processing_time_seconds``),
+so a suite written against this service fits a real one of its shape.
 """
 
 from __future__ import annotations
@@ -46,8 +50,8 @@ jobs = Table(
     Column("synthetic", Boolean, nullable=False, default=False),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
     Column("started_at", DateTime(timezone=True)),
-    Column("finished_at", DateTime(timezone=True)),
-    Column("error", Text),
+    Column("completed_at", DateTime(timezone=True), index=True),
+    Column("error_message", Text),
 )
 
 
@@ -72,23 +76,24 @@ class Job:
     synthetic: bool
     created_at: datetime
     started_at: datetime | None
-    finished_at: datetime | None
-    error: str | None
+    completed_at: datetime | None
+    error_message: str | None
 
     def as_json(self) -> dict[str, Any]:
         def iso(value: datetime | None) -> str | None:
             return value.isoformat() if value else None
 
         return {
-            "id": self.id,
+            "job_id": self.id,
             "status": self.status,
             "asset_id": self.asset_id,
+            "prompt": self.prompt,
             "tier": self.tier,
             "synthetic": self.synthetic,
             "created_at": iso(self.created_at),
             "started_at": iso(self.started_at),
-            "finished_at": iso(self.finished_at),
-            "error": self.error,
+            "completed_at": iso(self.completed_at),
+            "error_message": self.error_message,
         }
 
 
@@ -102,8 +107,8 @@ def _job(row: Any) -> Job:
         synthetic=bool(row.synthetic),
         created_at=_aware(row.created_at) or _now(),
         started_at=_aware(row.started_at),
-        finished_at=_aware(row.finished_at),
-        error=row.error,
+        completed_at=_aware(row.completed_at),
+        error_message=row.error_message,
     )
 
 
@@ -172,12 +177,17 @@ class JobStore:
             conn.execute(
                 update(jobs)
                 .where(jobs.c.id == job_id)
-                .values(status="failed" if error else "succeeded", finished_at=_now(), error=error)
+                .values(
+                    status="failed" if error else "succeeded",
+                    completed_at=_now(),
+                    error_message=error,
+                )
             )
             row = conn.execute(select(jobs).where(jobs.c.id == job_id)).one()
         return _job(row)
 
     def counts(self, since: datetime | None = None) -> dict[str, int]:
+        """Jobs by status (all four, zeros included), of those created since ``since``."""
         query = select(jobs.c.status, func.count()).group_by(jobs.c.status)
         if since is not None:
             query = query.where(jobs.c.created_at >= since)
@@ -187,29 +197,51 @@ class JobStore:
             }
         return {status: int(found.get(status, 0)) for status in STATUSES}
 
-    def average_processing_ms(self, since: datetime) -> float | None:
-        query = select(jobs.c.started_at, jobs.c.finished_at).where(
-            jobs.c.created_at >= since,
-            jobs.c.finished_at.is_not(None),
+    def completed(self, since: datetime) -> dict[str, int]:
+        """Jobs that ended since ``since``, by final status."""
+        query = (
+            select(jobs.c.status, func.count())
+            .where(jobs.c.completed_at >= since)
+            .group_by(jobs.c.status)
+        )
+        with self.engine.connect() as conn:
+            found = {str(status): int(count) for status, count in conn.execute(query).all()}
+        return {status: found.get(status, 0) for status in ("succeeded", "failed")}
+
+    def average_processing_s(self, since: datetime) -> float | None:
+        """Mean of completed − started over the jobs that succeeded since ``since``."""
+        query = select(jobs.c.started_at, jobs.c.completed_at).where(
+            jobs.c.status == "succeeded",
+            jobs.c.completed_at >= since,
             jobs.c.started_at.is_not(None),
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         durations = [
-            ((_aware(f) or _now()) - (_aware(s) or _now())).total_seconds() * 1000 for s, f in rows
+            ((_aware(c) or _now()) - (_aware(s) or _now())).total_seconds() for s, c in rows
         ]
-        return round(sum(durations) / len(durations), 2) if durations else None
+        return round(sum(durations) / len(durations), 3) if durations else None
 
     def stats(self, hours: int) -> dict[str, Any]:
+        """Luster's ``/admin/jobs/stats`` answer.
+
+        One difference: with no job ended in the window, ``success_rate_percent``
+        is null (nothing to measure), where Luster answers 0.
+        """
         since = _now() - timedelta(hours=hours)
         counts = self.counts(since)
-        finished = counts["succeeded"] + counts["failed"]
+        ended = self.completed(since)
+        total_completed = ended["succeeded"] + ended["failed"]
+        rate = ended["succeeded"] / total_completed * 100 if total_completed else None
         return {
-            "hours": hours,
-            "total": sum(counts.values()),
-            "by_status": counts,
-            "success_rate": round(counts["succeeded"] / finished * 100, 2) if finished else None,
-            "avg_processing_ms": self.average_processing_ms(since),
+            "period_hours": hours,
+            "jobs_by_status": counts,
+            "total_jobs": sum(counts.values()),
+            "success_rate_percent": None if rate is None else round(rate, 2),
+            "avg_processing_time_seconds": self.average_processing_s(since),
+            "total_completed": total_completed,
+            "successful": ended["succeeded"],
+            "failed": ended["failed"],
         }
 
     def recent(self, limit: int, status: str | None) -> list[Job]:
