@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sloprobe.plugin.names import VALUE_OPTIONS
+
+if TYPE_CHECKING:
+    from sloprobe.scaffold.suite import Variable
 
 INTERRUPTED = 2
 USAGE_ERROR = 4
@@ -86,6 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "docs": _docs,
         "wait": _wait,
         "init": _init,
+        "action-facts": _action_facts,
     }[args.command]
     return int(handler(args, rest))
 
@@ -157,15 +163,32 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     init = commands.add_parser(
-        "init", help="scaffold a probe suite here: slo.yaml, probes/, workflows"
+        "init",
+        help="scaffold a probe suite here: slo.yaml, probes/, workflows",
+        description="Scaffold a probe suite for one service shape into DIRECTORY (default: here). "
+        "A DIRECTORY named like a shape (`sloprobe init bullmq-node`) scaffolds that shape.",
     )
     init.add_argument(
         "--shape",
-        default="fastapi-db-worker",
-        help="fastapi-db-worker, celery-flower, bullmq-node or prometheus",
+        help="fastapi-db-worker (default), celery-flower, bullmq-node or prometheus",
+    )
+    init.add_argument("--service", help="the service's name (default: the directory's name)")
+    init.add_argument(
+        "--action",
+        metavar="OWNER/REPO@REF",
+        help="where the workflows take sloprobe from (default: this release's repository and tag)",
     )
     init.add_argument("--force", action="store_true", help="overwrite files that exist")
     init.add_argument("directory", nargs="?", default=".")
+
+    facts = commands.add_parser(
+        "action-facts",
+        help="print what a suite needs in CI: extras to install, the readiness path",
+        description="Read SLO_FILE and print, as name=value lines for $GITHUB_OUTPUT: the pip "
+        "extras its probes and settings need, the path that says a deploy is ready (the first "
+        "GET probe on the target), its service and environment. Why each: on stderr.",
+    )
+    facts.add_argument("slo_file", nargs="?", default="slo.yaml", metavar="SLO_FILE")
 
     wait = commands.add_parser(
         "wait", help="wait until a deploy is ready (health answers, release matches)"
@@ -293,20 +316,97 @@ def _validate(args: argparse.Namespace, rest: list[str]) -> int:
 
 
 def _init(args: argparse.Namespace, rest: list[str]) -> int:
-    from sloprobe.scaffold import SHAPES, scaffold
+    from sloprobe.scaffold import (
+        DEFAULT_SHAPE,
+        SHAPES,
+        ActionSource,
+        default_source,
+        plan_suite,
+        scaffold,
+        service_name,
+    )
 
-    if args.shape not in SHAPES:
+    directory = Path(args.directory)
+    named_like_a_shape = directory.resolve().name in SHAPES
+    shape = args.shape or (directory.resolve().name if named_like_a_shape else DEFAULT_SHAPE)
+    if shape not in SHAPES:
         print(
-            f"sloprobe init: unknown shape `{args.shape}`; one of {', '.join(SHAPES)}",
+            f"sloprobe init: unknown shape `{shape}`; one of {', '.join(SHAPES)}", file=sys.stderr
+        )
+        return USAGE_ERROR
+    try:
+        source = ActionSource.parse(args.action) if args.action else default_source()
+    except (ValueError, LookupError) as exc:
+        print(f"sloprobe init: {exc}; pass --action OWNER/REPO@REF", file=sys.stderr)
+        return USAGE_ERROR
+    service = args.service or service_name(directory)
+    if not _valid_name(service):
+        print(
+            f"sloprobe init: `{service}` is not a service name (letters, digits, `-`, `_`, `.`)",
             file=sys.stderr,
         )
         return USAGE_ERROR
-    done = scaffold(Path(args.directory), args.shape, args.force)
+    done = scaffold(directory, plan_suite(shape, service, source), args.force)
+    why = "--shape" if args.shape else ("the folder's name" if named_like_a_shape else "default")
+    named = "--service" if args.service else "the folder's name; --service to change"
+    print(f"shape   {shape} ({SHAPES[shape]}; {why})")
+    print(f"service {service} ({named})")
     for path in done.created:
         print(f"created {path}")
     for path in done.kept:
         print(f"kept    {path} (exists; --force to overwrite)")
-    print("next: set PROBE_BASE_URL, run `pytest`, then commit and push")
+    print(f"sloprobe from {source.action} (--action to change)")
+    print(_init_next_steps(done.suite.variables))
+    return 0
+
+
+def _valid_name(name: str) -> bool:
+    return re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]*", name) is not None and len(name) <= 100
+
+
+def _init_next_steps(variables: list[Variable]) -> str:
+    def listed(secret: bool) -> str:
+        chosen = [v for v in variables if v.secret == secret]
+        return ", ".join(v.name + ("" if v.required else " (optional)") for v in chosen) or "none"
+
+    required = " ".join(f"{v.name}=…" for v in variables if v.required)
+    return (
+        "next: in the repository's Settings > Secrets and variables > Actions, set\n"
+        f"  variables: {listed(secret=False)}\n"
+        f"  secrets:   {listed(secret=True)}\n"
+        "  (and optionally the secrets SENTRY_DSN, SLACK_WEBHOOK_URL, SLOPROBE_HISTORY_URL);\n"
+        f"then try it here with `{required} pytest`, commit and push"
+    )
+
+
+def _action_facts(args: argparse.Namespace, rest: list[str]) -> int:
+    import os
+
+    from sloprobe.config import ConfigError
+    from sloprobe.config.yaml_source import EnvPolicy, load_yaml
+    from sloprobe.scaffold.facts import suite_facts
+
+    try:
+        data = load_yaml(args.slo_file, env=EnvPolicy(lenient=True)).data
+    except ConfigError as exc:
+        print(exc.render(), file=sys.stderr)
+        return USAGE_ERROR
+    if not isinstance(data, dict):
+        print(f"sloprobe action-facts: {args.slo_file} is not a mapping", file=sys.stderr)
+        return USAGE_ERROR
+    facts = suite_facts(data, os.environ)
+    print(f"extras={','.join(facts.extras)}")
+    print(f"ready_path={facts.ready_path}")
+    print(f"service={facts.service}")
+    print(f"environment={facts.environment}")
+    for line in facts.reasons:
+        print(f"sloprobe action-facts: extra {line}", file=sys.stderr)
+    for line in facts.notes:
+        print(f"sloprobe action-facts: note: {line}", file=sys.stderr)
+    print(
+        f"sloprobe action-facts: readiness path {facts.ready_path} ({facts.ready_from})",
+        file=sys.stderr,
+    )
     return 0
 
 

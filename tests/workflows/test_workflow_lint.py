@@ -96,12 +96,15 @@ def describe(finding: dict[str, Any]) -> tuple[Path, str]:
 
 @pytest.fixture(scope="session")
 def scaffolded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`sloprobe init --shape X` for every shape, each into its own directory."""
+    """`sloprobe init <shape>` for every shape, each into an empty git repository named after the
+    shape (which chooses the shape), as a user starts."""
     from sloprobe.cli import main
 
     base = tmp_path_factory.mktemp("scaffolded")
     for shape in SHAPES:
-        assert main(["init", "--shape", shape, str(base / shape)]) == 0
+        subprocess.run(["git", "init", "-q", str(base / shape)], check=True, timeout=30)
+        assert main(["init", str(base / shape)]) == 0
+        assert shape in (base / shape / "slo.yaml").read_text().splitlines()[0]
     return base
 
 

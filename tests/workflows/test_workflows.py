@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +13,8 @@ import yaml
 
 from sloprobe.demo.run import warm_up
 from sloprobe.demo.service import Faults, ServiceConfig, start_service
+from sloprobe.scaffold import REQUIREMENTS, SHAPES, default_source, plan_suite
+from tests.workflows.runner import LocalGitHub, Run, working_tree_files
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -73,96 +73,88 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert "./scripts/test.sh" in (ROOT / ".ci" / "run").read_text()
 
 
-def run_action(base_url: str, workdir: Path, **inputs: str) -> tuple[int, str, dict[str, str]]:
-    """Run the composite action's shell steps as the runner would (setup-python, install and upload skipped)."""
-    action = load(ROOT / "action.yml")
-    values = {name: str(spec.get("default", "")) for name, spec in action["inputs"].items()}
-    values.update({"base-url": base_url, "release": "v-test", **inputs})
-    output_file, summary = workdir / "output.txt", workdir / "summary.md"
-    output_file.write_text("")
-    env = {
-        **os.environ,
-        "GITHUB_OUTPUT": str(output_file),
-        "GITHUB_STEP_SUMMARY": str(summary),
-        "GITHUB_ACTION_PATH": str(ROOT),
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-        "SLOPROBE_JOB_TIMEOUT": "2",
+def run_action(
+    base_url: str, tmp_path: Path, github: LocalGitHub, runner_python: Path, **inputs: str
+) -> tuple[int, str, dict[str, str]]:
+    """The composite action as a user's workflow runs it (tests/workflows/runner.py): checkout of
+    a repository holding this repo's own suite, then `uses: <owner>/<repo>@<ref>` of sloprobe, which
+    installs itself from its checkout and runs every step."""
+    suite = {
+        name: data
+        for name, data in working_tree_files(ROOT).items()
+        if name in ("slo.yaml", "conftest.py") or name.startswith("probes/")
     }
-    log = []
-    for step in action["runs"]["steps"]:
-        if "uses" in step or step.get("id") == "install":
-            continue
-        step_env = {k: _expand(str(v), values) for k, v in step.get("env", {}).items()}
-        done = subprocess.run(
-            ["bash", "-e", "-c", step["run"]],
-            cwd=workdir,
-            env={**env, **step_env},
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        log.append(done.stdout + done.stderr)
-        if done.returncode != 0:
-            return done.returncode, "".join(log), _outputs(output_file)
-    return 0, "".join(log), _outputs(output_file)
+    sha = github.publish("acme/app", suite)
+    workflow = {
+        "on": "push",
+        "jobs": {
+            "deploy": {
+                "runs-on": "ubuntu-latest",
+                "outputs": {
+                    k: f"${{{{ steps.gate.outputs.{k} }}}}"
+                    for k in ("status", "breached", "report")
+                },
+                "steps": [
+                    {"uses": "actions/checkout@11d5960a326750d5838078e36cf38b85af677262"},
+                    {
+                        "id": "gate",
+                        "uses": default_source().action,
+                        "with": {"base-url": base_url, "release": "v-test", **inputs},
+                        "env": {"SLOPROBE_JOB_TIMEOUT": "2"},
+                    },
+                ],
+            }
+        },
+    }
+    run = Run(github, runner_python, tmp_path / "runner", "acme/app", sha, "push")
+    result = run.run_job(workflow, "deploy")
+    return (0 if result.status == "success" else 1), result.log, result.outputs
 
 
-def _expand(text: str, values: dict[str, str]) -> str:
-    text = re.sub(r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}", lambda m: values[m[1]], text)
-    return re.sub(r"\$\{\{\s*github\.sha\s*\}\}", "0" * 40, text)
-
-
-def _outputs(path: Path) -> dict[str, str]:
-    text = path.read_text()
-    found = dict(re.findall(r"^(\w+)=(.*)$", text, re.M))
-    for name, _delimiter, value in re.findall(r"^(\w+)<<(\S+)\n(.*?)\n\2$", text, re.M | re.S):
-        found[name] = value
-    return found
-
-
-@pytest.fixture
-def suite_dir(tmp_path: Path) -> Path:
-    shutil.copy(ROOT / "slo.yaml", tmp_path / "slo.yaml")
-    shutil.copy(ROOT / "conftest.py", tmp_path / "conftest.py")
-    shutil.copytree(
-        ROOT / "probes", tmp_path / "probes", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    return tmp_path
-
-
-def test_action_passes_against_a_healthy_deploy(suite_dir: Path) -> None:
+def test_action_passes_against_a_healthy_deploy(
+    tmp_path: Path, github: LocalGitHub, runner_python: Path
+) -> None:
     with start_service(ServiceConfig()) as service:
         warm_up(service.base_url)
-        code, log, outputs = run_action(service.base_url, suite_dir)
+        code, log, outputs = run_action(service.base_url, tmp_path, github, runner_python)
     assert code == 0, log
+    assert "readiness path /health (probe `health`)" in log  # from slo.yaml, not a fixed default
     assert "ready after" in log
     assert outputs["status"] == "ok"
     assert outputs["breached"] == ""
     assert outputs["report"].endswith("report.html")
 
 
-def test_action_fails_with_annotations_naming_the_breached_slo(suite_dir: Path) -> None:
+def test_action_fails_with_annotations_naming_the_breached_slo(
+    tmp_path: Path, github: LocalGitHub, runner_python: Path
+) -> None:
     with start_service(ServiceConfig()) as service:
         warm_up(service.base_url)
         service.set_faults(backlog=150)
-        code, log, outputs = run_action(service.base_url, suite_dir)
+        code, log, outputs = run_action(service.base_url, tmp_path, github, runner_python)
     assert code == 1
     assert "::error title=SLO breach%3A queue-depth::" in log
     assert outputs["breached"] == "queue-depth"
     assert outputs["status"] == "breach"
 
 
-def test_action_fails_clearly_when_the_deploy_never_becomes_ready(suite_dir: Path) -> None:
+def test_action_fails_clearly_when_the_deploy_never_becomes_ready(
+    tmp_path: Path, github: LocalGitHub, runner_python: Path
+) -> None:
     with start_service(ServiceConfig(faults=Faults())) as service:
         code, log, _ = run_action(
-            service.base_url, suite_dir, **{"health-path": "/not-ready", "wait-timeout": "2s"}
+            service.base_url,
+            tmp_path,
+            github,
+            runner_python,
+            **{"health-path": "/not-ready", "wait-timeout": "2s"},
         )
     assert code == 1
     assert "not ready within 2s" in log
     assert "answered 404" in log
 
 
-@pytest.mark.parametrize("shape", ["fastapi-db-worker", "celery-flower", "bullmq-node"])
+@pytest.mark.parametrize("shape", SHAPES)
 def test_init_scaffolds_a_valid_suite_and_never_overwrites(tmp_path: Path, shape: str) -> None:
     from sloprobe.cli import main
     from sloprobe.config import load_slo_file
@@ -170,7 +162,15 @@ def test_init_scaffolds_a_valid_suite_and_never_overwrites(tmp_path: Path, shape
     (tmp_path / ".gitignore").write_text("mine\n")
     assert main(["init", "--shape", shape, str(tmp_path)]) == 0
     assert (tmp_path / ".gitignore").read_text() == "mine\n"  # kept
-    loaded = load_slo_file(tmp_path / "slo.yaml", environ={})
+    assert (tmp_path / REQUIREMENTS).is_file()  # what setup-python's pip cache keys on
+    required = {
+        v.name: "redis://127.0.0.1:6379/0"
+        if "REDIS" in v.name or "BROKER" in v.name
+        else "http://x"
+        for v in plan_suite(shape, "svc", default_source()).variables
+        if v.required
+    }
+    loaded = load_slo_file(tmp_path / "slo.yaml", environ=required)
     assert "example" in loaded.spec.probes and "example-fast" in loaded.spec.slos
     for workflow in (tmp_path / ".github" / "workflows").glob("*.yml"):
         done = subprocess.run(
@@ -183,6 +183,7 @@ def test_init_scaffolds_a_valid_suite_and_never_overwrites(tmp_path: Path, shape
     listed = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
         cwd=tmp_path,
+        env={**os.environ, **required},
         capture_output=True,
         text=True,
         timeout=60,

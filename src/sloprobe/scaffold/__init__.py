@@ -1,10 +1,21 @@
-"""``sloprobe init``: scaffold a probe-suite repository, never overwriting without being asked."""
+"""``sloprobe init``: scaffold a probe-suite repository, never overwriting without being asked.
+
+The suite is a shape's example made the user's (see :mod:`sloprobe.scaffold.suite`); the two
+workflows pass every ``${VAR}`` its slo.yaml reads, and install sloprobe from one
+``owner/repo@ref`` (:mod:`sloprobe.scaffold.source`), never from a package index.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+
+from sloprobe.config.yaml_source import EnvPolicy, parse_yaml
+from sloprobe.scaffold.facts import SuiteFacts, suite_facts
+from sloprobe.scaffold.source import ActionSource, default_source
+from sloprobe.scaffold.suite import TARGET_VARIABLE, Variable, suite_slo_yaml, variables
 
 SHAPES = {
     "fastapi-db-worker": "FastAPI + a database-polling worker (+ RQ)",
@@ -12,62 +23,114 @@ SHAPES = {
     "bullmq-node": "Node service with BullMQ queues on Redis",
     "prometheus": "a service instrumented with Prometheus",
 }
+DEFAULT_SHAPE = "fastapi-db-worker"
+REQUIREMENTS = "requirements-sloprobe.txt"
+# The scheduled workflow passes SENTRY_DSN: the Sentry extra is installed whether or not it is set.
+SCHEDULED_EXTRAS = ("sentry",)
 
-EXAMPLE_PROBE = """
-  example:
-    description: The Python probe in probes/test_example.py.
-    python:
-      values:
-        seconds: { unit: s }
-"""
-EXAMPLE_SLO = """
-  example-fast:
-    probe: example
-    measure: seconds
-    threshold: max < 2s
-"""
+__all__ = [
+    "DEFAULT_SHAPE",
+    "REQUIREMENTS",
+    "SHAPES",
+    "ActionSource",
+    "Scaffolded",
+    "Suite",
+    "default_source",
+    "plan_suite",
+    "scaffold",
+    "service_name",
+]
+
+
+@dataclass(frozen=True)
+class Suite:
+    """What `sloprobe init` writes, before it writes anything."""
+
+    shape: str
+    service: str
+    source: ActionSource
+    files: dict[Path, str]  # relative path -> text
+    variables: list[Variable]  # every ${VAR} of slo.yaml, PROBE_BASE_URL first
+    facts: SuiteFacts
 
 
 @dataclass(frozen=True)
 class Scaffolded:
+    suite: Suite
     created: list[Path]
     kept: list[Path]
 
 
-def example_slo_yaml(shape: str) -> str:
-    """The shape's example slo.yaml (packaged, or from a source checkout), plus the example probe."""
-    packaged = resources.files("sloprobe") / "examples" / shape / "slo.yaml"
-    if packaged.is_file():
-        text = packaged.read_text(encoding="utf-8")
-    else:
-        checkout = Path(__file__).resolve().parents[3] / "examples" / shape / "slo.yaml"
-        text = checkout.read_text(encoding="utf-8")
-    head, _, slos = text.partition("\nslos:\n")
-    return head.rstrip() + "\n" + EXAMPLE_PROBE + "\nslos:\n" + slos.rstrip() + "\n" + EXAMPLE_SLO
+def service_name(directory: Path) -> str:
+    """A valid service name from a folder name: `My Service` -> `my-service`."""
+    name = re.sub(r"[^a-z0-9_.-]+", "-", directory.resolve().name.lower()).strip("-._")
+    return name or "my-service"
 
 
-def scaffold(directory: Path, shape: str, force: bool = False) -> Scaffolded:
+def plan_suite(shape: str, service: str, source: ActionSource) -> Suite:
+    slo_yaml = suite_slo_yaml(shape, SHAPES[shape], service)
+    # Read with every variable unset, as on a fresh repository (tests load it as a run does).
+    parsed = parse_yaml(slo_yaml, "slo.yaml", environ={}, env=EnvPolicy(lenient=True))
+    facts = suite_facts(parsed.data, environ={})
+    found = [Variable(TARGET_VARIABLE, required=True, secret=False)] + [
+        v for v in variables(slo_yaml) if v.name != TARGET_VARIABLE
+    ]
+    extras = tuple(sorted({*facts.extras, *SCHEDULED_EXTRAS}))
+    why = "; ".join(facts.reasons) or "no probe needs one"
     files = resources.files("sloprobe.scaffold") / "files"
+
+    def template(name: str) -> str:
+        return (files / name).read_text(encoding="utf-8")
+
+    def render(text: str, **values: str) -> str:
+        for key, value in values.items():
+            text = text.replace(f"%%{key}%%", value)
+        if "%%" in text:
+            raise ValueError(f"a placeholder is left in the template: {text!r}")
+        return text
+
+    scheduled_env = _env_lines(found)
+    deploy_env = _env_lines([v for v in found if v.name != TARGET_VARIABLE])
     plan = {
-        directory / "slo.yaml": example_slo_yaml(shape),
-        directory / "probes" / "test_example.py": (files / "test_example.py").read_text(
-            encoding="utf-8"
+        Path("slo.yaml"): slo_yaml,
+        Path("probes/test_example.py"): render(
+            template("test_example.py"), READY_PATH=facts.ready_path
         ),
-        directory / "conftest.py": (files / "conftest.py").read_text(encoding="utf-8"),
-        directory / ".github" / "workflows" / "probe.yml": (files / "probe.yml").read_text(
-            encoding="utf-8"
+        Path("conftest.py"): template("conftest.py"),
+        Path(REQUIREMENTS): render(
+            template(REQUIREMENTS),
+            EXTRAS_WHY=f"sentry: $SENTRY_DSN; {why}",
+            REQUIREMENT=source.requirement(extras),
         ),
-        directory / ".github" / "workflows" / "deploy-verify.yml": (
-            files / "deploy-verify.yml"
-        ).read_text(encoding="utf-8"),
-        directory / ".gitignore": (files / "gitignore").read_text(encoding="utf-8"),
+        Path(".github/workflows/probe.yml"): render(
+            template("probe.yml"), ENV=scheduled_env, REQUIREMENTS=REQUIREMENTS
+        ),
+        Path(".github/workflows/deploy-verify.yml"): render(
+            template("deploy-verify.yml"), ENV=deploy_env, ACTION=source.action
+        ),
+        Path(".gitignore"): template("gitignore"),
     }
+    return Suite(shape, service, source, plan, found, facts)
+
+
+def scaffold(directory: Path, suite: Suite, force: bool = False) -> Scaffolded:
     created, kept = [], []
-    for path, text in plan.items():
+    for relative, text in suite.files.items():
+        path = directory / relative
         if path.exists() and not force:
             kept.append(path)
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         created.append(path)
-    return Scaffolded(created, kept)
+    return Scaffolded(suite, created, kept)
+
+
+def _env_lines(found: list[Variable]) -> str:
+    if not found:
+        return "      # (none)"
+    lines = []
+    for variable in found:
+        note = "required" if variable.required else "optional: slo.yaml has a default"
+        lines.append(f"      {variable.name}: {variable.expression}  # {note}")
+    return "\n".join(lines)

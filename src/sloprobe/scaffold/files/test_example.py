@@ -9,9 +9,11 @@ import pytest
 
 from sloprobe import Recorder
 
+READY_PATH = "%%READY_PATH%%"  # the first path slo.yaml's probes read
+
 
 @pytest.mark.probe("example")
 def test_example(target: httpx.Client, recorder: Recorder) -> None:
     with recorder.timer("seconds"):
-        answer = target.get("/health")
-    assert answer.status_code < 500, f"/health answered {answer.status_code}"
+        answer = target.get(READY_PATH)
+    assert answer.status_code < 500, f"{READY_PATH} answered {answer.status_code}"
