@@ -9,12 +9,14 @@ problems never reach here (they are usage errors).
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from sloprobe.judge.rules import SloRule
 from sloprobe.judge.thresholds import Threshold, format_observed
 from sloprobe.model.measurement import Measurement, Series
 from sloprobe.model.percentiles import PercentileMethod
 from sloprobe.model.status import Level, Status
+from sloprobe.model.units import Dimension
 from sloprobe.model.verdict import ThresholdCheck, Verdict
 
 
@@ -56,15 +58,9 @@ def evaluate_slo(
         )
     if measurement.skipped:
         return no_data(f"probe `{spec.probe}` was skipped: {measurement.skipped}")
-    if measurement.failure is not None:
-        return Verdict(
-            status=Status.BREACH,
-            observed="failed",
-            reason=f"probe {spec.probe} failed: {measurement.failure}",
-            counts_as_bad=True,
-            **base,  # type: ignore[arg-type]
-        )
     series = measurement.series.get(spec.measure)
+    if measurement.failure is not None:
+        return _failed(spec, measurement.failure, series, method, base)
     if series is None or not series.samples:
         why = measurement.missing.get(
             spec.measure, f"probe `{spec.probe}` recorded no `{spec.measure}`"
@@ -95,6 +91,40 @@ def evaluate_slo(
         checks=checks + warn_checks,
         samples=samples,
         **base,  # type: ignore[arg-type]
+    )
+
+
+def _failed(
+    spec: SloRule,
+    failure: str,
+    series: Series | None,
+    method: PercentileMethod,
+    base: dict[str, Any],
+) -> Verdict:
+    """The target failed: a breach, whatever the thresholds say.
+
+    A text measure the probe still read (the final state of a job that ended
+    ``FAILURE``, the ``status`` field of a 503) is what was observed, and its
+    checks say how it compares; a number measured on the way to a failure
+    (the latency of a 503) stays out, so charts and budgets never take it for
+    a good run's value.
+    """
+    reason = f"probe {spec.probe} failed: {failure}"
+    if series is None or not series.samples or series.dimension is not Dimension.TEXT:
+        return Verdict(
+            status=Status.BREACH, observed="failed", reason=reason, counts_as_bad=True, **base
+        )
+    checks = tuple(_check(t, Level.BREACH, series, method) for t in spec.thresholds)
+    warn_checks = tuple(_check(t, Level.WARN, series, method) for t in spec.warn_thresholds)
+    shown = next((c for c in checks if c.observed is not None), None)
+    return Verdict(
+        status=Status.BREACH,
+        observed=shown.observed_text if shown is not None else "failed",
+        reason=reason,
+        counts_as_bad=True,
+        checks=checks + warn_checks,
+        samples=len(series.samples),
+        **base,
     )
 
 

@@ -20,6 +20,25 @@ class ThresholdCheck:
     observed_text: str
     held: bool | None
 
+    @property
+    def outcome(self) -> str:
+        """``held``, ``failed`` or ``not computed``: what became of the expression in this run."""
+        if self.held is None:
+            return "not computed"
+        return "held" if self.held else "failed"
+
+    @property
+    def label(self) -> str:
+        """The check as people read it, level and outcome apart from each other.
+
+        ``breach threshold value >= 1: held (value = 1)``,
+        ``warn threshold p95 < 100ms: failed (p95 = 192.5ms)``: the level names
+        which line the expression draws, never how the run went; the outcome
+        comes after the colon, and the value it was judged on last.
+        """
+        text = f"{self.level.value} threshold {self.expression}: {self.outcome}"
+        return f"{text} ({self.observed_text})" if self.observed is not None else text
+
 
 @dataclass(frozen=True)
 class Verdict:

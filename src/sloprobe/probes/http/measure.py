@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -31,6 +32,7 @@ from sloprobe.probes.network import (
     status_problem,
 )
 from sloprobe.probes.tracing import Trace
+from sloprobe.redact import MASK, looks_secret, redact_url
 
 EXCERPT_CHARS = 500
 
@@ -67,11 +69,34 @@ async def run_http_probe(
         except httpx.HTTPError as exc:
             collected.attempts += spec.retries + 1
             collected.retries += spec.retries
-            step = f"{spec.method} {context.shown_base_url}{spec.path}"
+            step = shown_request(spec, context)
             collected.failures.append(describe_error(exc, context.redactor, step))
             break  # the target is not answering; more samples would only wait longer
         _record(answer, spec, context, collected)
     return _measurement(name, spec, context, collected, started, time.perf_counter() - clock)
+
+
+def shown_request(spec: HttpProbe, context: ProbeContext) -> str:
+    """The request as people read it: ``GET https://host/api/workers?status=1``.
+
+    The query string is part of it (two probes of one path differ by their
+    query), made safe before it is shown: userinfo is masked, the value of a
+    secret-looking name (``token``, ``api_key``, …) is masked, and so is any
+    value that holds a configured secret, whatever its name — masked as a whole
+    before encoding, so no encoding of it can slip past.
+    """
+    redactor = context.redactor
+    pairs = [
+        (
+            redactor.known(key),
+            MASK if looks_secret(key) or redactor.known(_text(v)) != _text(v) else _text(v),
+        )
+        for key, v in spec.query.items()
+    ]
+    url = context.shown_base_url + spec.path
+    if pairs:
+        url += ("&" if "?" in spec.path else "?") + urlencode(pairs, safe="*")
+    return f"{spec.method} {redactor(redact_url(url))}"
 
 
 async def _send(
@@ -127,7 +152,7 @@ def _record(answer: Answer, spec: HttpProbe, context: ProbeContext, collected: _
 
 def _unexpected(answer: Answer, text: str, spec: HttpProbe, context: ProbeContext) -> str | None:
     """Why this answer is not what the probe expects, or None."""
-    step = f"{spec.method} {context.shown_base_url}{spec.path}"
+    step = shown_request(spec, context)
     if answer.truncated:
         return f"{step}: body too large (over {spec.max_body_bytes} bytes, `max_body_bytes`)"
     if not _status_expected(answer.status, spec.expect.status):
@@ -135,9 +160,7 @@ def _unexpected(answer: Answer, text: str, spec: HttpProbe, context: ProbeContex
         where = f": {answer.not_followed}" if answer.not_followed else ""
         return f"{step}: {status_problem(answer.status)}, expected {shown}{where}"
     if spec.expect.body_contains is not None and spec.expect.body_contains not in text:
-        return (
-            f"{spec.method} {spec.path} answered without `{spec.expect.body_contains}` in its body"
-        )
+        return f"{step}: answered without `{spec.expect.body_contains}` in its body"
     return None
 
 
@@ -275,7 +298,7 @@ def _measurement(
     units = {**HTTP_SERIES, **{n: v.unit for n, v in spec.values.items()}}
     series = {n: Series(n, units[n], tuple(s)) for n, s in collected.samples.items()}
     failure = samples_failure(collected.failures, spec.samples, "requests")
-    details = {"request": f"{spec.method} {context.shown_base_url}{spec.path}"}
+    details = {"request": shown_request(spec, context)}
     if collected.last_status is not None:
         details["last status"] = str(collected.last_status)
     if collected.redirects is not None:
