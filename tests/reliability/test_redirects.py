@@ -13,6 +13,7 @@ import pytest
 from sloprobe.config.model import ProbeSpec, Target
 from sloprobe.model.measurement import Measurement
 from sloprobe.probes.context import make_context
+from sloprobe.probes.http.measure import shown_request
 from sloprobe.probes.runner import run_probes
 from tests.support.scripted_server import Answer, ScriptedServer, scripted_server
 
@@ -214,3 +215,51 @@ def test_the_python_probe_client_stays_on_the_origin(
     assert away.next_request is not None  # a probe may follow on purpose: bare, no credentials
     assert str(away.next_request.url) == f"{other.base_url}/landing"
     assert not set(CONFIGURED) & {k.lower() for k in away.next_request.headers}
+
+
+def test_a_probe_naming_another_origin_sends_it_only_its_own_headers(
+    scripted: ScriptedServer, other: ScriptedServer
+) -> None:
+    """Flower beside the API: `path: http://flower/...` gets the probe's headers, not the target's."""
+    m = _http(
+        scripted, path=f"{other.base_url}/api/workers", headers={"Authorization": "Basic Zmw6b3c="}
+    )
+    assert m.failure is None, m.failure
+    assert scripted.requests == []
+    [(method, path, sent)] = other.requests
+    got = _lower(sent)
+    assert (method, path) == ("GET", "/api/workers")
+    assert got["authorization"] == "Basic Zmw6b3c="  # the probe's own
+    for name in ("x-api-key", "x-team", "cookie"):
+        assert name not in got, f"the target's {name} went to another origin"
+    assert not any(API_KEY in v or BEARER in v or "c00kie" in v for v in got.values())
+    assert got["user-agent"].startswith("sloprobe/")
+    shown = shown_request(
+        ProbeSpec.model_validate({"http": {"path": f"{other.base_url}/api/workers"}}).body,
+        make_context(scripted.base_url, _target()),
+    )
+    assert shown == f"GET {other.base_url}/api/workers"  # not glued to the target's base URL
+
+
+@pytest.mark.parametrize("kind", ["prometheus", "promql"])
+def test_a_prometheus_server_elsewhere_never_gets_the_targets_token(
+    scripted: ScriptedServer, other: ScriptedServer, kind: str
+) -> None:
+    other.default = Answer(
+        200,
+        '{"status": "success", "data": {"resultType": "vector", "result": []}}'
+        if kind == "promql"
+        else "# TYPE up gauge\nup 1\n",
+        headers={"Content-Type": "application/json" if kind == "promql" else "text/plain"},
+    )
+    body: dict[str, object] = (
+        {"server": other.base_url, "queries": {"up": {"query": "up"}}}
+        if kind == "promql"
+        else {"url": f"{other.base_url}/metrics", "metrics": {"up": {"name": "up"}}}
+    )
+    spec = ProbeSpec.model_validate({kind: body})
+    run_probes({"p": spec}, make_context(scripted.base_url, _target()), 1, 10.0)
+    assert other.requests, "the probe never reached the Prometheus server"
+    for _, _, sent in other.requests:
+        got = _lower(sent)
+        assert not any(API_KEY in v or BEARER in v or "c00kie" in v for v in got.values())

@@ -93,7 +93,8 @@ def shown_request(spec: HttpProbe, context: ProbeContext) -> str:
         )
         for key, v in spec.query.items()
     ]
-    url = context.shown_base_url + spec.path
+    absolute = "://" in spec.path.split("?", 1)[0]  # a full URL: another host (Flower, …)
+    url = spec.path if absolute else context.shown_base_url + spec.path
     if pairs:
         url += ("&" if "?" in spec.path else "?") + urlencode(pairs, safe="*")
     return f"{spec.method} {redactor(redact_url(url))}"

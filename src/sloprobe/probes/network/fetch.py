@@ -17,6 +17,7 @@ from sloprobe.probes.network.redirects import (
     next_request,
     origin,
     redirect_target,
+    scope_to_origin,
 )
 
 
@@ -60,7 +61,7 @@ async def fetch(
     clock = time.perf_counter()
     attempts = 0
     hops: list[str] = []
-    current = request
+    current = scope_to_origin(request, client, policy)
     while True:
         response, tries = await _send(client, current, retries, timing, first=not hops)
         attempts += tries

@@ -44,6 +44,26 @@ def origin(url: httpx.URL) -> tuple[str, str, int | None]:
     return url.scheme, url.host, port
 
 
+def scope_to_origin(
+    request: httpx.Request, client: httpx.AsyncClient, policy: Redirects
+) -> httpx.Request:
+    """The target's own headers (auth, configured headers) go to the target's origin only.
+
+    A probe may name a full URL on another host (Flower beside the API, a
+    Prometheus server): that request keeps what the probe itself set and the
+    policy's offsite headers, never the client's target-wide ones, which would
+    hand the target's token to someone else.
+    """
+    base = client.base_url
+    if base.host and origin(request.url) == origin(base):
+        return request
+    offsite = {name.lower() for name in policy.offsite_headers} | {"accept-encoding", "user-agent"}
+    for name, value in client.headers.items():
+        if name.lower() not in offsite and request.headers.get(name) == value:
+            del request.headers[name]
+    return request
+
+
 def redirect_target(request: httpx.Request, response: httpx.Response) -> httpx.URL | None:
     """Where a redirect answer points (absolute), or None if it is no usable redirect."""
     if not response.has_redirect_location:
