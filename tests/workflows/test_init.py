@@ -51,6 +51,22 @@ def test_the_service_name_comes_from_the_arguments_not_the_example(tmp_path: Pat
     assert re.search(r"^service: billing$", (tmp_path / "other" / "slo.yaml").read_text(), re.M)
 
 
+def test_the_history_cache_is_keyed_per_service_environment_and_attempt(tmp_path: Path) -> None:
+    init(tmp_path / "billing", "--shape", "celery-flower")
+    workflow = yaml.safe_load((tmp_path / "billing" / ".github/workflows/probe.yml").read_text())
+    environment = re.search(
+        r"^environment: (?:\$\{\w+:-)?([\w.-]+)",
+        (tmp_path / "billing" / "slo.yaml").read_text(),
+        re.M,
+    )
+    scope = f"billing-{environment.group(1) if environment else 'production'}"
+    steps = {s.get("name"): s for s in workflow["jobs"]["probe"]["steps"]}
+    key = f"sloprobe-history-{scope}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
+    assert steps["Save history"]["with"]["key"] == key
+    assert steps["Restore history"]["with"]["restore-keys"] == f"sloprobe-history-{scope}-"
+    assert "reports/runs" in steps["Save history"]["with"]["path"]
+
+
 def test_an_unknown_shape_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -58,8 +58,13 @@ def test_probe_schedule_concurrency_history_and_artifacts() -> None:
     assert job["timeout-minutes"] <= 15
     steps = {s.get("name"): s for s in job["steps"]}
     save = steps["Save history"]
-    assert save["if"] == "always()" and "github.run_id" in save["with"]["key"]
-    assert steps["Restore history"]["with"]["restore-keys"] == "sloprobe-history-"
+    assert save["if"] == "always()"
+    # one history per service and environment, a key unique per run and attempt
+    prefix = "sloprobe-history-reference-job-service-demo-"
+    assert save["with"]["key"] == prefix + "${{ github.run_id }}-${{ github.run_attempt }}"
+    assert steps["Restore history"]["with"]["restore-keys"] == prefix
+    assert steps["Restore history"]["with"]["path"] == save["with"]["path"]
+    assert "reports/runs" in save["with"]["path"]
     assert steps["Upload report"]["if"] == "always()"
     assert "--exit-on incident" in steps["Probe"]["run"]
     assert job["env"]["SENTRY_DSN"] == "${{ secrets.SENTRY_DSN }}"

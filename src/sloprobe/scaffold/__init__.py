@@ -67,6 +67,12 @@ def service_name(directory: Path) -> str:
     return name or "my-service"
 
 
+def cache_scope(service: str, environment: str) -> str:
+    """The history cache's key prefix: one per service and environment (``shop-production``)."""
+    scope = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{service}-{environment or 'production'}")
+    return scope.strip("-") or "suite"
+
+
 def plan_suite(shape: str, service: str, source: ActionSource) -> Suite:
     slo_yaml = suite_slo_yaml(shape, SHAPES[shape], service)
     # Read with every variable unset, as on a fresh repository (tests load it as a run does).
@@ -103,7 +109,10 @@ def plan_suite(shape: str, service: str, source: ActionSource) -> Suite:
             REQUIREMENT=source.requirement(extras),
         ),
         Path(".github/workflows/probe.yml"): render(
-            template("probe.yml"), ENV=scheduled_env, REQUIREMENTS=REQUIREMENTS
+            template("probe.yml"),
+            ENV=scheduled_env,
+            REQUIREMENTS=REQUIREMENTS,
+            CACHE_SCOPE=cache_scope(facts.service, facts.environment),
         ),
         Path(".github/workflows/deploy-verify.yml"): render(
             template("deploy-verify.yml"), ENV=deploy_env, ACTION=source.action
