@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sloprobe.config import load_slo_text
+from sloprobe.config import ConfigError, EnvPolicy, load_slo_file, load_slo_text
 from tests.support.scripted_server import Answer, ScriptedServer
 
 SUITE = """\
@@ -85,3 +85,36 @@ def test_validate_checks_the_file_without_its_secrets(
     if not strict:
         assert "note: slo.yaml:10: target.auth.bearer" in done.stderr
         assert "slo.yaml: ok" in done.stdout
+
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*/slo.yaml"))
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.parent.name)
+def test_every_example_validates_without_its_variables(example: Path) -> None:
+    """A typed field (a redis:// URL) read from an unset variable is a note, not a type error."""
+    loaded = load_slo_file(example, environ={}, env=EnvPolicy(lenient=True))
+    assert loaded.notes  # each example reads at least one variable
+    assert all("is not set" in note.message for note in loaded.notes)
+
+
+def test_an_unset_variable_does_not_hide_a_wrong_value_elsewhere(tmp_path: Path) -> None:
+    text = """\
+version: 1
+service: shop
+probes:
+  queue:
+    redis: {url: "${REDIS_URL}", queues: [default], layout: rq}
+  health:
+    http: {path: /health, samples: many}
+slos:
+  depth:
+    probe: queue
+    measure: depth
+    threshold: value < 100
+"""
+    (tmp_path / "slo.yaml").write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_slo_file(tmp_path / "slo.yaml", environ={}, env=EnvPolicy(lenient=True))
+    [problem] = caught.value.problems
+    assert problem.field == "probes.health.http.samples"

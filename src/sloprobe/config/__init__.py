@@ -69,15 +69,61 @@ def _validate(source: YamlSource, path: Path) -> LoadedSloFile:
                 )
             ]
         )
-    try:
-        spec = SloFile.model_validate(source.data)
-    except ValidationError as exc:
-        raise ConfigError(_problems_from(exc, source)) from None
+    spec = _model(source)
     problems = _cross_check(spec, source)
     if problems:
         raise ConfigError(problems)
     slo_lines = {name: source.line_of(("slos", name)) or 1 for name in spec.slos}
     return LoadedSloFile(path, spec, slo_lines, tuple(source.notes))
+
+
+# Stand-ins for a value whose variable is unset in a lenient load (`sloprobe validate` without
+# the secrets): the first that a field accepts lets the rest of the file be checked.
+_STAND_INS = (
+    "redis://unset.invalid:6379/0",
+    "postgresql://unset.invalid/db",
+    "https://unset.invalid",
+    "1",
+    "true",
+)
+
+
+def _model(source: YamlSource) -> SloFile:
+    """Validate; in a lenient load, a field whose variable is unset gets a stand-in, not an error.
+
+    Its type cannot be checked without the value, and the unset variable is
+    already a note; every other field is checked as in a run.
+    """
+    tried: dict[Path_, int] = {}
+    while True:
+        try:
+            return SloFile.model_validate(source.data)
+        except ValidationError as exc:
+            unset = {
+                path
+                for e in exc.errors(include_url=False)
+                if (path := _unset_at(source, _data_path(source.data, e["loc"], e["type"])))
+                and tried.get(path, 0) < len(_STAND_INS)
+            }
+            if not unset:  # what is left is wrong whatever the variables hold
+                raise ConfigError(_problems_from(exc, source)) from None
+            for path in unset:
+                _set(source.data, path, _STAND_INS[tried.get(path, 0)])
+                tried[path] = tried.get(path, 0) + 1
+
+
+def _unset_at(source: YamlSource, path: Path_) -> Path_ | None:
+    """The unset-variable value at or above ``path``, if the problem is there."""
+    for end in range(len(path), 0, -1):
+        if tuple(path[:end]) in source.unset:
+            return tuple(path[:end])
+    return None
+
+
+def _set(data: Any, path: Path_, value: str) -> None:
+    for part in path[:-1]:
+        data = data[part]
+    data[path[-1]] = value
 
 
 def _problems_from(exc: ValidationError, source: YamlSource) -> list[ConfigProblem]:

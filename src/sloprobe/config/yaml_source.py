@@ -41,6 +41,7 @@ class YamlSource:
     lines: dict[Path_, int] = field(default_factory=dict)
     text_lines: list[str] = field(default_factory=list)
     notes: list[ConfigProblem] = field(default_factory=list)  # unset variables, when allowed
+    unset: set[Path_] = field(default_factory=set)  # values that held an unset variable (lenient)
 
     def line_of(self, path: Path_) -> int | None:
         """Line of the deepest known node along ``path`` (1-based)."""
@@ -242,6 +243,8 @@ class _Builder:
                 f"environment variable `{name}` is not set (write `${{{name}:-default}}` for a default)",
             )
             (self.source.notes if self.env.lenient else self.problems).append(problem)
+            if self.env.lenient:
+                self.source.unset.add(path)
             return ""
 
         return _VARIABLE.sub(replace, value)
