@@ -146,7 +146,7 @@ def test_html_lists_every_slo_and_escapes_target_content(result: RunResult, tmp_
     rows = {
         attrs["id"]: attrs["data-status"]
         for tag, attrs in page.tags
-        if tag == "tr" and attrs.get("id")
+        if tag == "section" and (attrs.get("id") or "").startswith("slo-")
     }
     assert rows == {
         "slo-fast": "ok",
@@ -156,8 +156,9 @@ def test_html_lists_every_slo_and_escapes_target_content(result: RunResult, tmp_
     }
     assert not [t for t, _ in page.tags if t in ("script", "img", "iframe", "object")]
     assert HOSTILE in "".join(page.text)  # shown as text
-    links = [attrs.get("href") for tag, attrs in page.tags if tag == "a"]
-    assert links == ["https://runbooks.example/jobs"]
+    links = [attrs.get("href") or "" for tag, attrs in page.tags if tag == "a"]
+    external = [h for h in links if ":" in h]  # the others are relative: index, runs, anchors
+    assert external == ["https://runbooks.example/jobs"]
     assert "javascript:alert(3)" in "".join(page.text)
     assert "<title>sloprobe — shop: breach</title>" in html
     # self-contained: nothing is fetched from anywhere
@@ -171,7 +172,11 @@ def test_html_lists_every_slo_and_escapes_target_content(result: RunResult, tmp_
 
 def test_breaches_come_first(result: RunResult, tmp_path: Path) -> None:
     html = write_html_report(result, tmp_path).read_text()
-    order = [attrs["id"] for tag, attrs in parse(html).tags if tag == "tr" and attrs.get("id")]
+    order = [
+        attrs["id"]
+        for tag, attrs in parse(html).tags
+        if tag == "section" and (attrs.get("id") or "").startswith("slo-")
+    ]
     assert order[0] == "slo-state"
     assert order[-1] == "slo-fast"
 
@@ -189,7 +194,8 @@ def test_report_replaces_the_previous_one_atomically(result: RunResult, tmp_path
     (tmp_path / "report.html").write_text("old")
     write_html_report(result, tmp_path)
     assert (tmp_path / "report.html").read_text().startswith("<!doctype html>")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html", "runs"]
+    assert [p.name for p in (tmp_path / "runs").iterdir()] == ["20261124T120000Z-abc123.html"]
 
 
 CHROMIUM = (
@@ -222,7 +228,11 @@ def test_report_in_headless_chromium(result: RunResult, tmp_path: Path) -> None:
         timeout=90,
     ).stdout
     page = parse(dom)
-    rows = {attrs["id"] for tag, attrs in page.tags if tag == "tr" and attrs.get("id")}
+    rows = {
+        attrs["id"]
+        for tag, attrs in page.tags
+        if tag == "section" and (attrs.get("id") or "").startswith("slo-")
+    }
     assert rows == {"slo-fast", "slo-rate", "slo-state", "slo-jobs"}
     assert not [t for t, _ in page.tags if t in ("script", "img")], (
         "target content became live markup"

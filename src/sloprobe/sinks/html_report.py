@@ -1,40 +1,46 @@
-"""report.html: one self-contained page a person opens after a run.
+"""report.html: one self-contained page an on-call engineer opens after a run.
 
-Everything the target returned is untrusted: the template is rendered with
-autoescape on and never marks data safe; links are only drawn for http(s).
+It is written twice: ``report.html`` (always the latest run) and
+``runs/<stem>.html`` (this run, for good), each with relative links that work
+from where it lies — the run index, the previous and next runs, the CI run.
+The archived report of the run before this one gets its "next run" link now.
+
+Everything the target returned, and everything slo.yaml says, is untrusted:
+the template is rendered with autoescape on and never marks data safe; links
+are only drawn for http(s). The page has no script and loads nothing
+(``default-src 'none'``).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from sloprobe.judge.thresholds import ThresholdError, format_observed, parse_threshold
-from sloprobe.model.describe import (
-    budget_note,
-    budget_text,
-    burn_text,
-    incident_text,
-    objective_text,
-)
+from sloprobe.judge.thresholds import format_observed
 from sloprobe.model.measurement import Measurement, Series
-from sloprobe.model.percentiles import PercentileMethod, percentile
+from sloprobe.model.percentiles import percentile
 from sloprobe.model.result import RunResult
 from sloprobe.model.status import Status
-from sloprobe.model.units import Dimension
-from sloprobe.model.verdict import Verdict
-from sloprobe.sinks.charts import line_chart, status_strip
+from sloprobe.model.units import Dimension, format_base, format_duration, plural
 from sloprobe.sinks.files import write_atomically
+from sloprobe.sinks.report_charts import time_tag
+from sloprobe.sinks.report_links import (
+    NEXT_MARKER,
+    RUNS,
+    ReportLinks,
+    ci_run_url,
+    links_for,
+    neighbours,
+    run_stem,
+    safe_link,
+)
+from sloprobe.sinks.report_view import changes, headline, probe_title, slo_views
 
 FILE_NAME = "report.html"
-_METHODS = {
-    PercentileMethod.LINEAR: "linear (Hyndman–Fan type 7)",
-    PercentileMethod.NEAREST_RANK: "nearest rank",
-}
 
 _environment = Environment(
     loader=PackageLoader("sloprobe.sinks", "templates"),
@@ -54,87 +60,90 @@ class SeriesView:
 
 
 def write_html_report(result: RunResult, directory: Path) -> Path:
-    return write_atomically(directory / FILE_NAME, render_html_report(result))
-
-
-def render_html_report(result: RunResult) -> str:
-    template = _environment.get_template("report.html.j2")
-    verdicts = sorted(result.verdicts, key=lambda v: v.rank)
-    return template.render(
-        result=result,
-        run=result.run,
-        status=result.status.value,
-        counts=[(s.value.replace("_", " "), result.count(s), s.value) for s in Status],
-        verdicts=verdicts,
-        measurements=sorted(result.measurements.values(), key=lambda m: m.probe),
-        series_views=_series_views,
-        method_name=lambda v: _METHODS[v.percentile_method],
-        link=_safe_link,
-        status_label=_status_label,
-        budget_text=budget_text,
-        budget_note=budget_note,
-        objective_text=objective_text,
-        burn_text=burn_text,
-        incident_text=incident_text,
-        charts=_charts,
+    """Write report.html and runs/<stem>.html; link the previous archived report to this one."""
+    runs = directory / RUNS
+    stem = run_stem(result.run)
+    kept = _kept_runs(runs)
+    previous, following = neighbours(stem, kept.items())
+    ci = ci_run_url(os.environ)
+    page = _Page(result)
+    written = write_atomically(
+        directory / FILE_NAME, page.render(links_for(stem, False, previous, following, ci))
     )
-
-
-@dataclass(frozen=True)
-class SloCharts:
-    last_day: Markup
-    window: Markup
-    values: Markup
-    budget: Markup
-    runs: int
-
-
-def _charts(result: RunResult, verdict: Verdict) -> SloCharts | None:
-    points = result.timeline.get(verdict.slo, ())
-    if not points:
-        return None
-    day_start = result.run.started_at - timedelta(days=1)
-    last_day = [p for p in points if p.at > day_start]
-    return SloCharts(
-        last_day=status_strip(last_day, f"{verdict.slo}: status of each run, last 24 h"),
-        window=status_strip(points, f"{verdict.slo}: status over the window")
-        if len(points) > len(last_day)
-        else Markup(""),
-        values=line_chart(
-            points, f"{verdict.slo}: observed value over time", bound=_bound(verdict)
-        ),
-        budget=line_chart(points, f"{verdict.slo}: error budget left", budget=True),
-        runs=len(points),
+    write_atomically(
+        runs / f"{stem}.html", page.render(links_for(stem, True, previous, following, ci))
     )
+    if previous is not None and previous.has_report and following is None:
+        _link_next(runs / f"{previous.stem}.html", stem)
+    return written
 
 
-def _bound(verdict: Verdict) -> float | None:
-    """The numeric bound of the SLO's first threshold, in base units, for the threshold line."""
-    if not verdict.checks:
-        return None
+def render_html_report(result: RunResult, links: ReportLinks | None = None) -> str:
+    """The page as text; ``links`` None: a report with no neighbours (a preview, a test)."""
+    return _Page(result).render(links or ReportLinks(ci=ci_run_url(os.environ)))
+
+
+def _kept_runs(runs: Path) -> dict[str, bool]:
+    """Kept runs by stem, with whether their report is kept too."""
+    if not runs.is_dir():
+        return {}
+    stems: dict[str, bool] = {}
+    for path in runs.iterdir():
+        if path.suffix in (".json", ".html") and not path.name.startswith("."):
+            stems[path.stem] = stems.get(path.stem, False) or path.suffix == ".html"
+    return stems
+
+
+def _link_next(previous: Path, stem: str) -> None:
+    """Fill the next-run link of the run before this one (its marker, written with it)."""
     try:
-        target = parse_threshold(verdict.checks[0].expression).targets[0]
-    except ThresholdError:
-        return None
-    return (
-        float(target) if isinstance(target, int | float) and not isinstance(target, bool) else None
-    )
+        text = previous.read_text(encoding="utf-8")
+    except OSError:
+        return
+    if NEXT_MARKER not in text:
+        return
+    link = Markup('<a rel="next" href="{}">next run →</a>').format(f"{stem}.html")
+    write_atomically(previous, text.replace(NEXT_MARKER, str(link), 1))
 
 
-def _status_label(verdict: Verdict) -> str:
-    label = verdict.status.value.replace("_", " ")
-    return (
-        label + " (allowed)"
-        if verdict.status is Status.NO_DATA and not verdict.counts_as_bad
-        else label
-    )
+class _Page:
+    """The parts of a report that do not depend on where it lies, worked out once."""
+
+    def __init__(self, result: RunResult) -> None:
+        self.result = result
+        self.views = slo_views(result)
+        self.changes = changes(result, self.views)
+
+    def render(self, links: ReportLinks) -> str:
+        result = self.result
+        template = _environment.get_template("report.html.j2")
+        return template.render(
+            result=result,
+            run=result.run,
+            status=result.status.value,
+            status_label=result.status.label,
+            headline=headline(result),
+            counts=[(s.label, result.count(s), s.value) for s in Status],
+            views=self.views,
+            attention=[v for v in self.views if v.attention],
+            healthy=[v for v in self.views if not v.attention],
+            changes=self.changes,
+            links=links,
+            next_marker=Markup(NEXT_MARKER),
+            measurements=sorted(result.measurements.values(), key=lambda m: m.probe),
+            series_views=_series_views,
+            probe_title=lambda m: probe_title(m.probe, m, result.run.base_url),
+            time=time_tag,
+            seconds=_seconds,
+            duration=format_duration,
+            plural=plural,
+            link=safe_link,
+        )
 
 
-def _safe_link(url: str | None) -> str | None:
-    """Only http(s) URLs become links; anything else (javascript:, data:) stays text."""
-    if url and url.strip().lower().startswith(("http://", "https://")):
-        return url.strip()
-    return None
+def _seconds(value: float) -> str:
+    """A short duration as people read it: ``2.57s``, ``312ms``."""
+    return format_base(value, Dimension.TIME)
 
 
 def _series_views(measurement: Measurement) -> list[SeriesView]:
