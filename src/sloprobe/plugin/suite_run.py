@@ -9,7 +9,7 @@ A run goes through five steps, each with one home:
    stored, and the notifiers (:mod:`sloprobe.plugin.notifiers`) told of transitions; when
    history cannot be used, :attr:`SuiteRun.history_lost` says why and
    :meth:`SuiteRun.history_consequence` what the run then cannot judge;
-5. **publish** — ``pytest_sessionfinish`` in :mod:`sloprobe.plugin.hooks`: sinks and exit status.
+5. **publish** — :mod:`sloprobe.plugin.publish` (from ``pytest_sessionfinish``): sinks and exit status.
 
 The plugin's hooks and items share this object through ``config.stash``. It
 exists only when an SLO file was collected, which is what keeps the plugin
