@@ -7,14 +7,24 @@ Schema printed by ``sloprobe schema`` is generated from these classes.
 
 from __future__ import annotations
 
+import difflib
+import re
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, SecretStr, create_model, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from sloprobe.fields.base import StrictModel
 from sloprobe.fields.types import Duration, Expressions, HttpMethod, Name, Objective
+from sloprobe.judge.over_time import FLAP_LOOKBACK_S
 from sloprobe.judge.thresholds import Threshold, parse_threshold
 from sloprobe.model.percentiles import PercentileMethod
 from sloprobe.model.units import Unit
@@ -214,15 +224,28 @@ class SloSpec(StrictModel):
         return tuple(parse_threshold(t) for t in self.warn)
 
 
+RETENTION_MARGIN_S = 7 * 86400.0  # past the longest window: late or imported runs, a look back
+
+
 class HistorySettings(StrictModel):
-    """Where runs are remembered. The default is a SQLite file in the report directory."""
+    """Where runs are remembered. The default is a SQLite file in the report directory.
+
+    ``retention`` left unset is derived from the SLOs (:func:`default_retention`):
+    the longest span any of them is judged over, plus a week.
+    """
 
     enabled: bool = True
     url: str | None = Field(
         None,
         description="SQLAlchemy URL; default sqlite:///<report_dir>/history.db (or $SLOPROBE_HISTORY_URL).",
     )
-    retention: Duration = Field(400 * 86400.0, description="Runs older than this are pruned.")
+    retention: Duration = Field(
+        # A factory, so the JSON Schema shows no fixed default: SloFile derives it.
+        default_factory=lambda: 30 * 86400.0 + RETENTION_MARGIN_S,
+        description="Runs older than this are pruned. Default: the longest span the SLOs are "
+        "judged over (an objective's `window`, `over`, a burn-rate alert's long window, a day "
+        "of flap control) plus 7 days; 37d with the default 30d window. docs/history.md.",
+    )
 
 
 class SentryMonitor(StrictModel):
@@ -270,6 +293,125 @@ class SlackSettings(StrictModel):
     timeout: Duration = 5.0
 
 
+PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
+# Channels that are not webhooks: settings.routes names them, a webhook may not take their name.
+BUILT_IN_CHANNELS = ("sentry", "slack", "pagerduty")
+WEBHOOK_PRESETS = ("generic", "teams", "discord")  # their templates: notify/webhook.py
+NoticeKind = Literal["opened", "resolved", "reminder"]
+_CHANNEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,29}$")  # history keeps 30 characters
+_TEMPLATE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Filters notify/webhook.py adds to Jinja2's own: `json` (also `tojson`) and `markdown`.
+EXTRA_TEMPLATE_FILTERS = ("json", "tojson", "markdown")
+
+
+def template_problem(text: str) -> str | None:
+    """What keeps ``text`` from compiling as a notification template; None if nothing.
+
+    Jinja2 itself compiles it, in the sandbox and with the filters notify/webhook.py
+    renders with, so a typo is a config error with its line rather than a delivery
+    that fails later. (jinja2 is imported here only when a webhook is configured.)
+    """
+    from jinja2 import TemplateError, TemplateSyntaxError
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    env = ImmutableSandboxedEnvironment()
+    env.filters.update(dict.fromkeys(EXTRA_TEMPLATE_FILTERS, str))
+    try:
+        env.from_string(text)
+    except TemplateSyntaxError as exc:
+        return f"template line {exc.lineno}: {exc.message}"
+    except TemplateError as exc:
+        return str(exc.message or exc)
+    return None
+
+
+def _http_url(value: str) -> None:
+    if value and not value.strip().lower().startswith(("http://", "https://")):
+        raise ValueError("expected an http:// or https:// URL")
+
+
+def _open_and_resolve() -> list[NoticeKind]:
+    return ["opened", "resolved"]
+
+
+class PagerDutySettings(StrictModel):
+    """PagerDuty Events API v2: `trigger` when an incident opens, `resolve` when it resolves."""
+
+    routing_key: SecretStr | None = Field(
+        None,
+        description="The Events API v2 integration key, a secret: `${PAGERDUTY_ROUTING_KEY}`. "
+        "None or empty: no PagerDuty events.",
+    )
+    url: str = Field(PAGERDUTY_EVENTS_URL, description="The Events API v2 endpoint.")
+    severity: Literal["critical", "error", "warning", "info"] = "critical"
+    timeout: Duration = Field(5.0, description="Upper bound on one delivery.")
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, url: str) -> str:
+        _http_url(url)
+        return url
+
+
+class WebhookSettings(StrictModel):
+    """A generic webhook: incident transitions as a JSON (or text) body from a Jinja2 template."""
+
+    url: SecretStr = Field(
+        description="Where to send, a secret: `${TEAMS_WEBHOOK_URL}` (http or https). Empty: off."
+    )
+    method: Literal["POST", "PUT", "PATCH"] = "POST"
+    headers: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Sent with every delivery; each value but Content-Type, Accept and "
+        "User-Agent is a secret, masked wherever it could appear.",
+    )
+    body: str = Field(
+        "generic",
+        description="A preset (`generic`, `teams`, `discord`) or a Jinja2 template. In a JSON "
+        "body every `{{ … }}` is one JSON value (strings quoted and escaped).",
+    )
+    format: Literal["json", "text"] = Field(
+        "json", description="json: the body is JSON, each value JSON-encoded; text: plain text."
+    )
+    timeout: Duration = Field(5.0, description="Upper bound on one delivery.")
+    transitions: list[NoticeKind] = Field(
+        default_factory=_open_and_resolve,
+        min_length=1,
+        description="Which incident transitions are sent.",
+    )
+    reminder_every: Duration = Field(
+        4 * 3600.0, description="With `reminder` in transitions: how often, while it lasts."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, url: SecretStr) -> SecretStr:
+        _http_url(url.get_secret_value())
+        return url
+
+    @field_validator("body")
+    @classmethod
+    def _template(cls, body: str) -> str:
+        word = body.strip()
+        if word in WEBHOOK_PRESETS:
+            return word
+        if _TEMPLATE_NAME.fullmatch(word):  # one word: a preset, misspelt
+            close = difflib.get_close_matches(word, WEBHOOK_PRESETS, n=1)
+            hint = f"did you mean `{close[0]}`?" if close else "a template holds `{{ … }}`"
+            presets = ", ".join(f"`{p}`" for p in WEBHOOK_PRESETS)
+            raise ValueError(f"no preset named `{word}` (presets: {presets}); {hint}")
+        problem = template_problem(body)
+        if problem is not None:
+            raise ValueError(problem)
+        return body
+
+    @model_validator(mode="after")
+    def _preset_is_json(self) -> WebhookSettings:
+        if self.body in WEBHOOK_PRESETS and self.format == "text":
+            raise ValueError(f"the `{self.body}` preset is JSON; `format: text` needs a template")
+        return self
+
+
 class Settings(StrictModel):
     concurrency: int = Field(8, ge=1, le=256, description="YAML probes run at once.")
     probe_deadline: Duration = Field(60.0, description="Default deadline of each probe.")
@@ -284,6 +426,49 @@ class Settings(StrictModel):
     silences: list[Silence] = Field(default_factory=list)
     sentry: SentrySettings = Field(default_factory=SentrySettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
+    pagerduty: PagerDutySettings = Field(default_factory=PagerDutySettings)
+    webhooks: dict[str, WebhookSettings] = Field(
+        default_factory=dict,
+        description="Named webhooks (Teams, Discord, Opsgenie, …); the name is the channel's.",
+    )
+    routes: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Channels by SLO `owner` (`*`: any owner not listed): sentry, slack, "
+        "pagerduty or a webhook's name. Default: every configured channel, for every SLO.",
+    )
+
+    @field_validator("webhooks")
+    @classmethod
+    def _webhook_names(cls, webhooks: dict[str, WebhookSettings]) -> dict[str, WebhookSettings]:
+        for name in webhooks:
+            if name in BUILT_IN_CHANNELS:
+                raise ValueError(f"`{name}` is a built-in channel; give the webhook another name")
+            if not _CHANNEL_NAME.match(name):
+                raise ValueError(
+                    f"`{name}` is not a valid webhook name (letters, digits, `_`, `-`, `.`; "
+                    "at most 30 characters)"
+                )
+        return webhooks
+
+    @field_validator("routes")
+    @classmethod
+    def _known_channels(
+        cls, routes: dict[str, list[str]], info: ValidationInfo
+    ) -> dict[str, list[str]]:
+        if "webhooks" not in info.data:  # the webhooks are wrong already: said there
+            return routes
+        known = [*BUILT_IN_CHANNELS, *info.data["webhooks"]]
+        for owner, channels in routes.items():
+            for channel in channels:
+                if channel not in known:
+                    close = difflib.get_close_matches(channel, known, n=1)
+                    hint = (
+                        f"did you mean `{close[0]}`?"
+                        if close
+                        else "channels: " + ", ".join(f"`{c}`" for c in known)
+                    )
+                    raise ValueError(f"`{owner}` routes to `{channel}`, not a channel; {hint}")
+        return routes
 
 
 class SloFile(StrictModel):
@@ -296,3 +481,30 @@ class SloFile(StrictModel):
     settings: Settings = Field(default_factory=Settings)
     probes: dict[Name, ProbeSpec]
     slos: dict[Name, SloSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _retention_from_windows(self) -> SloFile:
+        """An unset ``settings.history.retention`` follows the SLOs; a set one wins."""
+        history = self.settings.history
+        if "retention" not in history.model_fields_set:
+            derived = history.model_copy(update={"retention": default_retention(self)})
+            # Frozen: the validated object is completed once, before anyone holds it.
+            object.__setattr__(
+                self, "settings", self.settings.model_copy(update={"history": derived})
+            )
+        return self
+
+
+def default_retention(spec: SloFile) -> float:
+    """How long history must reach back for every judgement of ``spec``, plus a margin.
+
+    The longest of: each objective's window (budgets), each ``over`` (pooled samples),
+    each burn-rate alert's long window, and a day (flap control, probe schedules).
+    """
+    spans = [FLAP_LOOKBACK_S, *(a.long for a in spec.settings.burn_rate_alerts)]
+    for slo in spec.slos.values():
+        if slo.objective is not None:
+            spans.append(slo.window)
+        if slo.over is not None:
+            spans.append(slo.over)
+    return max(spans) + RETENTION_MARGIN_S

@@ -1,8 +1,12 @@
 """Rebuild stored runs as RunResults (``sloprobe report``), and move history as JSON lines.
 
 Export writes incidents first, then one line per run with its verdicts and
-measurements; import maps ids anew and skips runs it already holds, so
-importing the same file twice changes nothing.
+measurements, the SLOs whose samples are read back, then one line per roll-up
+day of an SLO (its runs' outcomes, samples and chart points, as JSON). Import
+maps ids anew and skips runs it already holds, in full or rolled up, so
+importing the same file twice changes nothing. A run rolled up
+(docs/history.md) is replayed with what it kept: the verdicts that breached or
+moved an incident.
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from sloprobe.codec import history_from_dict, measurement_from_dict, verdict_from_dict
 from sloprobe.history import schema
+from sloprobe.history.compact import TRIMMED, row_values
+from sloprobe.history.rollup import RolledDay, day_of, packed, unpacked
 from sloprobe.history.store import HistoryStore, aware
 from sloprobe.model.result import RunInfo, RunResult
 from sloprobe.model.status import Status
@@ -33,7 +39,7 @@ def latest_run_id(
         query = query.where(r.c.service == service)
     if environment:
         query = query.where(r.c.environment == environment)
-    with store.engine.connect() as conn:
+    with store.snapshot() as conn:
         return conn.execute(query).scalar()
 
 
@@ -59,7 +65,7 @@ def queued_by(
             r.c.run_id != skip_run_id,
         )
     )
-    with store.engine.connect() as conn:
+    with store.snapshot() as conn:
         rows = conn.execute(query).all()
     runs: dict[str, RunResult | None] = {}
     found: dict[int, RunResult] = {}
@@ -73,7 +79,7 @@ def queued_by(
 
 
 def load_run(store: HistoryStore, run_id: str) -> RunResult | None:
-    with store.engine.connect() as conn:
+    with store.snapshot() as conn:
         row = conn.execute(select(schema.runs).where(schema.runs.c.run_id == run_id)).first()
         if row is None:
             return None
@@ -98,7 +104,9 @@ def load_run(store: HistoryStore, run_id: str) -> RunResult | None:
         release=row.release,
     )
     measurements = {
-        m.probe: measurement_from_dict(json.loads(m.data), m.probe) for m in measurement_rows
+        m.probe: measurement_from_dict(json.loads(m.data), m.probe)
+        for m in measurement_rows
+        if m.data != TRIMMED  # only "it ran" is left of it
     }
     verdicts = tuple(_verdict(v) for v in verdict_rows)
     return RunResult(info, verdicts, measurements, tuple(json.loads(row.warnings or "[]")))
@@ -130,9 +138,9 @@ def _legacy_verdict(row: Any, summary: dict[str, Any] | None) -> Verdict:
 
 
 def export_lines(store: HistoryStore) -> Iterator[str]:
-    """JSON lines: a header, every incident, then every run with its verdicts and measurements."""
+    """JSON lines: a header, every incident, every run with its verdicts and measurements, every roll-up."""
     yield json.dumps({"format": FORMAT})
-    with store.engine.connect() as conn:
+    with store.snapshot() as conn:
         for row in conn.execute(select(schema.incidents).order_by(schema.incidents.c.id)):
             yield json.dumps({"incident": _plain(row._mapping)})
         for run in conn.execute(
@@ -151,12 +159,30 @@ def export_lines(store: HistoryStore) -> Iterator[str]:
                     "measurements": [_plain(m._mapping) for m in measurements],
                 }
             )
+        for row in conn.execute(select(schema.pooled)):
+            yield json.dumps({"pooled": _plain(row._mapping)})
+        u = schema.rollups
+        for row in conn.execute(select(u).order_by(u.c.service, u.c.environment, u.c.day, u.c.slo)):
+            yield json.dumps(
+                {
+                    "rollup": {
+                        "service": row.service,
+                        "environment": row.environment,
+                        "slo": row.slo,
+                        "day": aware(row.day).isoformat(),
+                        "outcomes": unpacked(row.outcomes),
+                        "samples": unpacked(row.samples),
+                        "points": unpacked(row.points),
+                    }
+                }
+            )
 
 
 def import_lines(store: HistoryStore, lines: Iterable[str]) -> tuple[int, int]:
     """Add the runs of an export; returns (runs added, runs already present)."""
     added = skipped = 0
     incident_ids: dict[int, int] = {}
+    rolled: dict[tuple[str, str, str, datetime], set[datetime]] = {}
     with store.engine.begin() as conn:
         for number, line in enumerate(lines, 1):
             if not line.strip():
@@ -169,10 +195,14 @@ def import_lines(store: HistoryStore, lines: Iterable[str]) -> tuple[int, int]:
             if "incident" in item:
                 incident_ids[item["incident"]["id"]] = _import_incident(conn, item["incident"])
             elif "run" in item:
-                if _import_run(conn, item, incident_ids):
+                if _import_run(conn, item, incident_ids, rolled):
                     added += 1
                 else:
                     skipped += 1
+            elif "rollup" in item:
+                _import_rollup(conn, item["rollup"])
+            elif "pooled" in item:
+                _import_pooled(conn, _typed(schema.pooled, item["pooled"]))
     return added, skipped
 
 
@@ -193,9 +223,16 @@ def _import_incident(conn: Connection, data: dict[str, Any]) -> int:
     return int(key[0])
 
 
-def _import_run(conn: Connection, item: dict[str, Any], incident_ids: dict[int, int]) -> bool:
+def _import_run(
+    conn: Connection,
+    item: dict[str, Any],
+    incident_ids: dict[int, int],
+    rolled: dict[tuple[str, str, str, datetime], set[datetime]],
+) -> bool:
     run = _typed(schema.runs, item["run"])
     if conn.execute(select(schema.runs.c.id).where(schema.runs.c.run_id == run["run_id"])).first():
+        return False
+    if _rolled_up_here(conn, run, [_typed(schema.verdicts, v) for v in item["verdicts"]], rolled):
         return False
     key = conn.execute(insert(schema.runs).values(**run)).inserted_primary_key
     assert key is not None
@@ -229,3 +266,104 @@ def _typed(table: Any, data: dict[str, Any]) -> dict[str, Any]:
             value = datetime.fromisoformat(value)
         values[column.name] = value
     return values
+
+
+def _rolled_up_here(
+    conn: Connection,
+    run: dict[str, Any],
+    verdicts: list[dict[str, Any]],
+    rolled: dict[tuple[str, str, str, datetime], set[datetime]],
+) -> bool:
+    """Whether this store holds the run already, rolled up (its verdict rows are gone)."""
+    for verdict in verdicts:
+        at = aware(verdict["at"])
+        key = (run["service"], run["environment"], verdict["slo"], day_of(at))
+        if key not in rolled:
+            rolled[key] = _rolled_times(conn, *key)
+        if at in rolled[key]:
+            return True
+    return False
+
+
+def _import_pooled(conn: Connection, values: dict[str, Any]) -> None:
+    p = schema.pooled
+    known = conn.execute(
+        select(p.c.slo).where(
+            p.c.service == values["service"],
+            p.c.environment == values["environment"],
+            p.c.slo == values["slo"],
+        )
+    ).first()
+    if known is None:
+        conn.execute(insert(p).values(**values))
+
+
+def _import_rollup(conn: Connection, data: dict[str, Any]) -> None:
+    day = datetime.fromisoformat(data["day"])
+    incoming = RolledDay.decode(
+        day, packed(data["outcomes"]), packed(data["samples"]), packed(data["points"])
+    )
+    _merge_day(conn, data["service"], data["environment"], data["slo"], incoming)
+
+
+def _rolled_times(
+    conn: Connection, service: str, environment: str, slo: str, day: datetime
+) -> set[datetime]:
+    """When the runs of one roll-up row started (an import must not add them twice)."""
+    u = schema.rollups
+    row = conn.execute(
+        select(u.c.outcomes).where(
+            u.c.service == service, u.c.environment == environment, u.c.slo == slo, u.c.day == day
+        )
+    ).first()
+    return (
+        {run.at for run in RolledDay.decode(day, row.outcomes, None, None).runs} if row else set()
+    )
+
+
+def _merge_day(
+    conn: Connection, service: str, environment: str, slo: str, incoming: RolledDay
+) -> None:
+    """Add the runs of ``incoming`` not already in this SLO's row for the day."""
+    u = schema.rollups
+    mine = (
+        u.c.service == service,
+        u.c.environment == environment,
+        u.c.slo == slo,
+        u.c.day == incoming.day,
+    )
+    row = conn.execute(select(u.c.id, u.c.outcomes, u.c.samples, u.c.points).where(*mine)).first()
+    day = (
+        RolledDay.decode(incoming.day, row.outcomes, row.samples, row.points)
+        if row
+        else RolledDay(incoming.day)
+    )
+    known = {run.at for run in day.runs}
+    day.add_all([(run, None, None) for run in incoming.runs if run.at not in known])
+    for hour, point in incoming.hours.items():
+        found = day.hours.get(hour)
+        day.hours[hour] = (
+            point
+            if found is None
+            else found.merged(point.at, point.status, point.value, point.budget)
+        )
+    _store(conn, service, environment, slo, day, row.id if row else None)
+
+
+def _store(
+    conn: Connection,
+    service: str,
+    environment: str,
+    slo: str,
+    day: RolledDay,
+    row_id: int | None,
+) -> None:
+    u = schema.rollups
+    if row_id is not None:
+        conn.execute(update(u).where(u.c.id == row_id).values(**row_values(day)))
+    else:
+        conn.execute(
+            insert(u).values(
+                service=service, environment=environment, slo=slo, day=day.day, **row_values(day)
+            )
+        )

@@ -1,4 +1,10 @@
-"""Tables of the history store. ``SCHEMA_VERSION`` is bumped, with a migration, when they change."""
+"""Tables of the history store. ``SCHEMA_VERSION`` is bumped, with a migration, when they change.
+
+Version 2 (small history, docs/history.md) added ``sloprobe_runs.detail`` (how much of
+the run is still kept), ``sloprobe_verdicts.rolled_up`` (a verdict kept in full whose
+outcome already lives in a roll-up), the index of verdicts by run, ``sloprobe_rollups``
+and ``sloprobe_pooled``; :mod:`sloprobe.history.migrate` brings version 1 files up to it.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +16,15 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
+    false,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -43,6 +51,9 @@ runs = Table(
     Column("base_url", Text),
     Column("slo_file", Text),
     Column("warnings", Text),  # JSON list
+    # How much of the run is kept (history/compact.py): NULL everything, "light" its
+    # verdicts without their judged summary, "rolled" only what breached or moved an incident.
+    Column("detail", String(8)),
     Index("ix_sloprobe_runs_service_time", "service", "environment", "started_at"),
 )
 
@@ -69,7 +80,11 @@ verdicts = Table(
     Column("incident_id", Integer),
     Column("samples", Text),  # JSON list of the measure's samples, base units
     Column("summary", Text),  # JSON: budget, burn rates, incident, as judged then
+    # Kept in full for people, but its outcome and samples are in sloprobe_rollups:
+    # what judges over time reads it there, never twice.
+    Column("rolled_up", Boolean, nullable=False, server_default=false()),
     Index("ix_sloprobe_verdicts_slo_time", "service", "environment", "slo", "at"),
+    Index("ix_sloprobe_verdicts_run", "run_pk"),
 )
 
 measurements = Table(
@@ -125,4 +140,35 @@ notifications = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("detail", Text),
     Index("ix_sloprobe_notifications_pending", "service", "environment", "delivered_at"),
+)
+
+rollups = Table(
+    "sloprobe_rollups",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("service", String(100), nullable=False),
+    Column("environment", String(100), nullable=False),
+    Column("slo", String(100), nullable=False),
+    Column("day", DateTime(timezone=True), nullable=False),  # UTC midnight: one row per day
+    # Sums over the day's counted runs, as HistoryView.window_totals adds them.
+    Column("runs", Integer, nullable=False),
+    Column("bad_runs", Integer, nullable=False),
+    Column("good_events", Integer, nullable=False),
+    Column("total_events", Integer, nullable=False),
+    # Compressed JSON (history/rollup.py), apart so that each reader unpacks only its part:
+    # every run's time, status and outcome; every run's samples; hourly chart points.
+    Column("outcomes", LargeBinary, nullable=False),
+    Column("samples", LargeBinary, nullable=False),
+    Column("points", LargeBinary, nullable=False),
+    Index("ix_sloprobe_rollups_slo_day", "service", "environment", "slo", "day", unique=True),
+)
+
+pooled = Table(
+    "sloprobe_pooled",
+    metadata,
+    # SLOs whose samples a run reads back (``over``): their roll-ups keep every run's samples.
+    Column("service", String(100), primary_key=True),
+    Column("environment", String(100), primary_key=True),
+    Column("slo", String(100), primary_key=True),
+    Column("since", DateTime(timezone=True), nullable=False),  # the first read reached back to
 )

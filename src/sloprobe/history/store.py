@@ -1,5 +1,10 @@
 """The history store: runs, verdicts, measurements and incidents, in any SQLAlchemy database.
 
+History stays small (docs/history.md): after every run, :meth:`HistoryStore.prune`
+forgets what is past retention and rolls runs older than a day up into one row per
+SLO per day that keeps every run's outcome and samples, so budgets, burn rates and
+incidents come out exactly as from full history (:mod:`.compact`, :mod:`.rollup`).
+
 One run is recorded in one transaction that first takes a per-service lock
 (SQLite ``BEGIN IMMEDIATE``; a PostgreSQL advisory lock), so two runs that
 overlap are serialised and a crashed run leaves nothing half-written.
@@ -27,10 +32,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
-    Integer,
-    case,
     delete,
-    func,
     insert,
     select,
     text,
@@ -40,7 +42,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from sloprobe.codec import measurement_to_dict, verdict_to_dict
 from sloprobe.extras import missing_driver
-from sloprobe.history import schema
+from sloprobe.history import compact, schema
+from sloprobe.history.compact import RollupPolicy
 from sloprobe.history.engine import (
     bound_transaction,
     connect_timeout_of,
@@ -67,12 +70,13 @@ from sloprobe.history.files import (
     move_aside,
     sqlite_file,
 )
+from sloprobe.history.migrate import migrate
+from sloprobe.history.timeline import read_timeline
 from sloprobe.history.view import HistoryView
 from sloprobe.model.history import RunOutcome, Transition
 from sloprobe.model.measurement import Sample
 from sloprobe.model.notice import Notice
 from sloprobe.model.result import RunResult
-from sloprobe.model.status import Status
 from sloprobe.model.timeline import Point
 from sloprobe.model.verdict import Verdict
 from sloprobe.redact import redact_url
@@ -97,6 +101,10 @@ class HistoryStore:
         self._url = engine.url.render_as_string(hide_password=False)
         self._file: Path | None = None  # the SQLite file, when history is one
         self._inode: int | None = None  # ... and the file this store opened
+        # How long runs keep full detail and stay run by run before :meth:`prune` rolls them up.
+        self.rollup_policy = RollupPolicy()
+        # SLOs whose samples this process read back ((service, environment) → SLO → since).
+        self._pooled: dict[tuple[str, str], dict[str, datetime]] = {}
 
     @classmethod
     def open(cls, url: str, *, move_aside_corrupt: bool = False) -> HistoryStore:
@@ -192,20 +200,7 @@ class HistoryStore:
 
     def _migrate(self) -> None:
         with self._transaction("sloprobe-schema") as conn:
-            schema.metadata.create_all(conn)
-            found = conn.execute(
-                select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
-            ).scalar()
-            if found is None:
-                conn.execute(
-                    insert(schema.meta).values(
-                        key="schema_version", value=str(schema.SCHEMA_VERSION)
-                    )
-                )
-            elif int(found) > schema.SCHEMA_VERSION:
-                raise HistoryError(
-                    f"the history store has schema version {found}; this sloprobe knows up to {schema.SCHEMA_VERSION} — upgrade sloprobe"
-                )
+            migrate(conn)
 
     @contextmanager
     def _transaction(self, lock_name: str) -> Iterator[Connection]:
@@ -227,11 +222,28 @@ class HistoryStore:
     @contextmanager
     def view(self, service: str, environment: str) -> Iterator[HistoryView]:
         """A read-only view outside any run (``over`` SLIs, reports)."""
+        with self.snapshot() as conn:
+            view = HistoryView(conn, service, environment)
+            yield view
+        # Whose samples runs read back: the next prune keeps them in roll-ups (compact.py).
+        reads = self._pooled.setdefault((service, environment), {})
+        for slo, since in view.pooled.items():
+            reads[slo] = min(since, reads.get(slo, since))
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """A read that sees one state of history, whatever a prune commits meanwhile.
+
+        A read of both verdict rows and roll-ups must not see a run in neither or in
+        both: on PostgreSQL the read is one REPEATABLE READ transaction; a SQLite
+        transaction is one snapshot already.
+        """
         try:
             with self.engine.connect() as conn:
                 if conn.dialect.name == "postgresql":
+                    conn.execution_options(isolation_level="REPEATABLE READ")
                     bound_transaction(conn)
-                yield HistoryView(conn, service, environment)
+                yield conn
         except SQLAlchemyError as exc:
             raise self._error(exc, None) from None
 
@@ -331,62 +343,51 @@ class HistoryStore:
         Runs after ``detail_since`` come one by one; older ones are summed by the
         database into ``buckets`` time buckets (worst status, highest value, lowest
         budget), so 30 days of five-minute runs never cross into Python row by row.
+        Rolled-up days (older than a day) give a point per hour, summed the same way.
         """
-        v = schema.verdicts
-        detail_since = detail_since or since
-        points: dict[str, list[Point]] = {}
-        with self._transaction("sloprobe-read") as conn:
-            epoch = _epoch(conn, v.c.at)
-            if epoch is not None and detail_since > since:
-                size = max(1.0, (detail_since - since).total_seconds() / buckets)
-                bucket = func.floor(epoch / size)
-                severity = func.max(
-                    case(*((v.c.status == s.value, s.severity) for s in Status), else_=0)
-                )
-                rows = conn.execute(
-                    select(
-                        v.c.slo,
-                        func.max(v.c.at),
-                        severity,
-                        func.max(v.c.observed_value),
-                        func.min(v.c.budget_remaining),
-                    )
-                    .where(
-                        v.c.service == service,
-                        v.c.environment == environment,
-                        v.c.at > since,
-                        v.c.at <= detail_since,
-                    )
-                    .group_by(v.c.slo, bucket)
-                    .order_by(func.max(v.c.at))
-                )
-                statuses = {s.severity: s.value for s in Status}
-                for slo, at, worst, value, budget in rows:
-                    points.setdefault(slo, []).append(
-                        Point(aware(at), statuses.get(int(worst or 0), "ok"), value, budget)
-                    )
-                start = detail_since
-            else:
-                start = since
-            rows = conn.execute(
-                select(v.c.slo, v.c.at, v.c.status, v.c.observed_value, v.c.budget_remaining)
-                .where(v.c.service == service, v.c.environment == environment, v.c.at > start)
-                .order_by(v.c.at, v.c.id)
-            )
-            for row in rows:
-                points.setdefault(row.slo, []).append(
-                    Point(aware(row.at), row.status, row.observed_value, row.budget_remaining)
-                )
-        return {slo: tuple(found) for slo, found in points.items()}
+        with self.snapshot() as conn:
+            return read_timeline(conn, service, environment, since, detail_since, buckets)
 
-    def prune(self, before: datetime) -> int:
+    def prune(
+        self, before: datetime, *, service: str | None = None, environment: str | None = None
+    ) -> int:
+        """Forget what is older than ``before`` and roll up old runs; returns the runs forgotten.
+
+        Called after every run (docs/history.md). Each service is compacted in its own
+        transactions under its run lock, so a run recording meanwhile waits for, and
+        then sees, a whole step; running it again changes nothing. ``service`` and
+        ``environment`` keep it to one service's history (default: every service in it).
+        """
+        try:
+            return self._prune(before, service, environment)
+        except (ValueError, KeyError, TypeError) as exc:  # a row no sloprobe wrote
+            raise HistoryError(f"history store: cannot compact history ({exc!r})") from None
+
+    def _prune(self, before: datetime, service: str | None, environment: str | None) -> int:
+        with self.snapshot() as conn:
+            found = compact.services(conn, service, environment)
+        removed = 0
+        for svc, env in found:
+            rolled = compact.BATCH_RUNS
+            first = True
+            while rolled >= compact.BATCH_RUNS:  # a long backlog (an upgraded file): a day a step
+                with self._transaction(f"{svc}/{env}") as conn:
+                    if first:
+                        compact.mark_pooled(conn, svc, env, self._pooled.get((svc, env), {}))
+                        removed += compact.drop_before(conn, svc, env, before)
+                    rolled = compact.roll_up(conn, svc, env, self.rollup_policy)
+                    if rolled < compact.BATCH_RUNS:
+                        compact.lighten(conn, svc, env, self.rollup_policy)
+                first = False
+        i = schema.incidents
         with self._transaction("sloprobe-prune") as conn:
-            removed = conn.execute(
-                delete(schema.runs).where(schema.runs.c.started_at < before)
-            ).rowcount
-            conn.execute(delete(schema.verdicts).where(schema.verdicts.c.at < before))
-            conn.execute(delete(schema.incidents).where(schema.incidents.c.resolved_at < before))
-        return int(removed or 0)
+            old = delete(i).where(i.c.resolved_at < before)
+            if service is not None:
+                old = old.where(i.c.service == service)
+            if environment is not None:
+                old = old.where(i.c.environment == environment)
+            conn.execute(old)
+        return removed
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -532,15 +533,6 @@ def _finite(value: Sample) -> Sample | None:
     if (isinstance(value, float) and value != value) or value in (float("inf"), float("-inf")):
         return None
     return value
-
-
-def _epoch(conn: Connection, column: Any) -> Any:
-    """Seconds since 1970 of a timestamp column, in this database's dialect (None: unknown dialect)."""
-    if conn.dialect.name == "sqlite":
-        return func.cast(func.strftime("%s", column), Integer)
-    if conn.dialect.name == "postgresql":
-        return func.extract("epoch", column)
-    return None
 
 
 __all__ = [

@@ -1,12 +1,21 @@
-"""What judging over time reads of history: one service's past runs, inside the run's transaction."""
+"""What judging over time reads of history: one service's past runs, inside the run's transaction.
+
+Runs come from two places (docs/history.md): verdict rows, for the last day and for
+runs not rolled up yet, and the day roll-ups of older runs (:mod:`.rollup`), which
+keep every run's outcome and samples. Each method reads both and gives what it
+would give had every run been kept in full. A verdict row flagged ``rolled_up`` is
+kept for people only: its run is in a roll-up already.
+"""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Connection,
+    bindparam,
     case,
     func,
     select,
@@ -14,8 +23,48 @@ from sqlalchemy import (
 
 from sloprobe.history import schema
 from sloprobe.history.errors import aware
+from sloprobe.history.rollup import INTERVAL, decode_outcomes, decode_runs, decode_totals
 from sloprobe.model.history import OpenIncident, RunOutcome, WindowTotals
 from sloprobe.model.measurement import Sample
+
+_v, _u = schema.verdicts, schema.rollups
+# Built once, bound per call: judging a run of 20 SLOs reads these a hundred times.
+_MINE = (
+    _v.c.service == bindparam("service"),
+    _v.c.environment == bindparam("environment"),
+    _v.c.slo == bindparam("slo"),
+    _v.c.rolled_up.is_(False),
+    _v.c.at > bindparam("since"),
+)
+_DAYS = (
+    _u.c.service == bindparam("service"),
+    _u.c.environment == bindparam("environment"),
+    _u.c.slo == bindparam("slo"),
+    _u.c.day > bindparam("day_after"),
+)
+_OUTCOMES = (
+    select(_v.c.at, _v.c.counts_as_bad, _v.c.counted, _v.c.good_events, _v.c.total_events)
+    .where(*_MINE)
+    .order_by(_v.c.at, _v.c.id)
+)
+_ROLLED_OUTCOMES = select(_u.c.day, _u.c.outcomes).where(*_DAYS).order_by(_u.c.day)
+_SAMPLES = select(_v.c.at, _v.c.samples).where(*_MINE).order_by(_v.c.at, _v.c.id)
+_ROLLED_SAMPLES = select(_u.c.day, _u.c.outcomes, _u.c.samples).where(*_DAYS).order_by(_u.c.day)
+_TOTALS = select(
+    func.count(),
+    func.sum(case((_v.c.counts_as_bad, 1), else_=0)),
+    func.sum(_v.c.good_events),
+    func.sum(_v.c.total_events),
+    func.min(_v.c.at),
+).where(*_MINE, _v.c.counted.is_(True), _v.c.at < bindparam("before"))
+_ROLLED_SUMS = (
+    select(_u.c.id, _u.c.day, _u.c.runs, _u.c.bad_runs, _u.c.good_events, _u.c.total_events)
+    .where(*_DAYS, _u.c.day < bindparam("before"))
+    .order_by(_u.c.day)
+)
+_ROLLED_BY_ID = select(_u.c.id, _u.c.day, _u.c.outcomes).where(
+    _u.c.id.in_(bindparam("ids", expanding=True))
+)
 
 
 class HistoryView:
@@ -25,69 +74,100 @@ class HistoryView:
         self._conn = conn
         self._service = service
         self._environment = environment
+        # SLOs whose samples were read, and how far back: their roll-ups must keep samples.
+        self.pooled: dict[str, datetime] = {}
+
+    def _bound(self, slo: str, since: datetime, **more: Any) -> dict[str, Any]:
+        return {
+            "service": self._service,
+            "environment": self._environment,
+            "slo": slo,
+            "since": since,
+            "day_after": since - INTERVAL,
+            **more,
+        }
 
     def outcomes(self, slo: str, since: datetime) -> list[RunOutcome]:
-        v = schema.verdicts
-        rows = self._conn.execute(
-            select(v.c.at, v.c.counts_as_bad, v.c.counted, v.c.good_events, v.c.total_events)
-            .where(
-                v.c.service == self._service,
-                v.c.environment == self._environment,
-                v.c.slo == slo,
-                v.c.at > since,
-            )
-            .order_by(v.c.at, v.c.id)
-        ).all()
-        return [
-            RunOutcome(
-                aware(r.at), bool(r.counts_as_bad), bool(r.counted), r.good_events, r.total_events
-            )
-            for r in rows
+        """Every run of ``slo`` after ``since``, oldest first (runs of one instant: as recorded)."""
+        bound = self._bound(slo, since)
+        rolled = [
+            outcome
+            for day, packed in self._conn.execute(_ROLLED_OUTCOMES, bound)
+            for outcome in decode_outcomes(aware(day), packed, since)
         ]
+        detailed = [
+            RunOutcome(aware(at), bool(bad), bool(counted), good, total)
+            for at, bad, counted, good, total in self._conn.execute(_OUTCOMES, bound)
+        ]
+        if rolled and detailed and detailed[0].at < rolled[-1].at:  # a late run, not rolled yet
+            return sorted([*rolled, *detailed], key=lambda o: o.at)  # stable: rolled up first
+        return [*rolled, *detailed]
 
     def window_totals(self, slo: str, since: datetime, before: datetime) -> WindowTotals:
-        """Counted runs in (since, before), summed by the database."""
-        v = schema.verdicts
-        row = self._conn.execute(
-            select(
-                func.count(),
-                func.sum(case((v.c.counts_as_bad, 1), else_=0)),
-                func.sum(v.c.good_events),
-                func.sum(v.c.total_events),
-                func.min(v.c.at),
-            ).where(
-                v.c.service == self._service,
-                v.c.environment == self._environment,
-                v.c.slo == slo,
-                v.c.counted.is_(True),
-                v.c.at > since,
-                v.c.at < before,
-            )
-        ).one()
-        runs, bad, good_events, total_events, first = row
-        return WindowTotals(
+        """Counted runs in (since, before), summed by the database.
+
+        Roll-up days wholly inside the window are added from their sums; the days
+        its ends cut are unpacked and their runs counted one by one.
+        """
+        bound = self._bound(slo, since, before=before)
+        runs, bad, good_events, total_events, first = self._conn.execute(_TOTALS, bound).one()
+        totals = WindowTotals(
             int(runs or 0),
             int(bad or 0),
             int(good_events or 0),
             int(total_events or 0),
             aware(first) if first else None,
         )
+        return _plus(totals, self._rolled_totals(bound, since, before))
+
+    def _rolled_totals(
+        self, bound: dict[str, Any], since: datetime, before: datetime
+    ) -> WindowTotals:
+        days = self._conn.execute(_ROLLED_SUMS, bound).all()
+        inside = [d for d in days if aware(d.day) > since and aware(d.day) + INTERVAL <= before]
+        inside_ids = {d.id for d in inside}
+        totals = WindowTotals(
+            sum(d.runs for d in inside),
+            sum(d.bad_runs for d in inside),
+            sum(d.good_events for d in inside),
+            sum(d.total_events for d in inside),
+        )
+        # The first counted run is in the earliest day with one: unpacked, with the edges.
+        first_inside = next((d.id for d in inside if d.runs), None)
+        unpack = [d.id for d in days if d.id not in inside_ids]
+        unpack += [first_inside] if first_inside is not None else []
+        if not unpack:
+            return totals
+        for found in self._conn.execute(_ROLLED_BY_ID, {"ids": unpack}):
+            day = aware(found.day)
+            if found.id == first_inside:
+                first = decode_totals(day, found.outcomes, since, before).first_at
+                totals = _plus(totals, WindowTotals(first_at=first))
+            else:
+                totals = _plus(totals, decode_totals(day, found.outcomes, since, before))
+        return totals
 
     def samples(self, slo: str, since: datetime) -> list[Sample]:
-        v = schema.verdicts
-        rows = self._conn.execute(
-            select(v.c.samples)
-            .where(
-                v.c.service == self._service,
-                v.c.environment == self._environment,
-                v.c.slo == slo,
-                v.c.at > since,
-            )
-            .order_by(v.c.at, v.c.id)
-        ).all()
+        """The samples of every run of ``slo`` after ``since``, oldest run first (``over``).
+
+        Roll-ups keep samples only of the SLOs whose samples are read: the store
+        remembers ``slo`` (:attr:`pooled`), and its next prune marks it before rolling up.
+        """
+        self.pooled[slo] = min(since, self.pooled.get(slo, since))
+        bound = self._bound(slo, since)
+        runs = [
+            (run.at, run.samples)
+            for day, outcomes, samples in self._conn.execute(_ROLLED_SAMPLES, bound)
+            for run in decode_runs(aware(day), outcomes, samples)
+        ]
+        runs += [
+            (aware(at), tuple(json.loads(raw or "[]")))
+            for at, raw in self._conn.execute(_SAMPLES, bound)
+        ]
         pooled: list[Sample] = []
-        for (raw,) in rows:
-            pooled.extend(s for s in json.loads(raw or "[]") if s is not None)
+        for at, samples in sorted(runs, key=lambda run: run[0]):
+            if at > since:
+                pooled.extend(s for s in samples if s is not None)
         return pooled
 
     def probe_runs(self, probe: str, since: datetime) -> list[datetime]:
@@ -128,3 +208,14 @@ class HistoryView:
             .order_by(i.c.id.desc())
         ).first()
         return OpenIncident(row.id, aware(row.opened_at), row.cause) if row else None
+
+
+def _plus(a: WindowTotals, b: WindowTotals) -> WindowTotals:
+    firsts = [at for at in (a.first_at, b.first_at) if at is not None]
+    return WindowTotals(
+        a.runs + b.runs,
+        a.bad_runs + b.bad_runs,
+        a.good_events + b.good_events,
+        a.total_events + b.total_events,
+        min(firsts) if firsts else None,
+    )

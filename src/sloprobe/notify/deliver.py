@@ -2,9 +2,13 @@
 
 Order matters for "no duplicates, nothing lost": notices are queued in the
 same transaction as the run (see HistoryStore.record_with_notices), sent
-here, and marked delivered only once the receiver accepted them. A crash
-after sending and before marking resends the same event id, which Sentry
-deduplicates; a refusal (down, 429) leaves the notice pending for next run.
+here, and marked delivered only once the receiver accepted them (a 2xx for
+Slack, webhooks and PagerDuty). A crash after sending and before marking
+resends the same event id, which Sentry deduplicates (PagerDuty: the same
+``dedup_key``; a webhook: the same ``Idempotency-Key``); a refusal (down,
+429, 5xx) leaves the notice pending for next run. Once a webhook or
+PagerDuty refuses, the run sends it nothing more: its other notices wait for
+the next run too, in order, and a receiver that is down costs one timeout.
 """
 
 from __future__ import annotations
@@ -12,17 +16,23 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sloprobe.model.result import RunResult
 from sloprobe.notify.messages import context, headline
+from sloprobe.notify.outgoing import Outgoing
 from sloprobe.notify.plan import ChannelPolicy
 from sloprobe.notify.slack import post_to_slack
 
 if TYPE_CHECKING:
-    from sloprobe.config.model import Settings
     from sloprobe.history import HistoryStore
     from sloprobe.notify.sentry import SentryNotifier
+
+
+class Sender(Protocol):
+    """A channel that sends one notice at a time: None when the receiver took it, else why not."""
+
+    def send(self, outgoing: Outgoing) -> str | None: ...
 
 
 @dataclass
@@ -35,15 +45,7 @@ class Channels:
     slack_timeout: float = 5.0
     policies: dict[str, ChannelPolicy] = field(default_factory=dict)
     before_close: Callable[[], None] | None = None  # e.g. the run's final check-in
-
-
-def channel_policies(settings: Settings, sentry: bool, slack: bool) -> dict[str, ChannelPolicy]:
-    policies = {}
-    if sentry and settings.sentry.incidents == "events":  # monitors: check-ins, not events
-        policies["sentry"] = ChannelPolicy(settings.sentry.recovery, settings.sentry.reminder_every)
-    if slack:
-        policies["slack"] = ChannelPolicy(settings.slack.recovery, None)
-    return policies
+    senders: dict[str, Sender] = field(default_factory=dict)  # PagerDuty and webhooks, by name
 
 
 def deliver(
@@ -64,6 +66,8 @@ def deliver(
     sent_to_sentry: dict[int, str] = {}
     warnings: list[str] = []
     slack_failures: dict[int, str] = {}
+    failures: dict[int, str] = {}  # PagerDuty and webhooks
+    refused: dict[str, str] = {}  # channel → why: it is sent nothing more this run
     for item in pending:
         result = (queued_by or {}).get(item.row_id, current)
         notice = item.notice
@@ -103,6 +107,16 @@ def deliver(
             else:
                 slack_failures[item.row_id] = why
                 store.mark_notice(item.row_id, None, why)
+        elif (sender := channels.senders.get(notice.channel)) is not None:
+            if notice.channel in refused:  # not attempted: it stays pending, in its order
+                failures[item.row_id] = refused[notice.channel]
+                continue
+            why = sender.send(Outgoing(notice, result.run, verdict, message, report_url))
+            if why is None:
+                store.mark_notice(item.row_id, datetime.now(UTC))
+            else:
+                failures[item.row_id] = refused[notice.channel] = why
+                store.mark_notice(item.row_id, None, why)
     if channels.before_close is not None:
         channels.before_close()
     accepted = channels.sentry.close() if channels.sentry is not None else set()
@@ -112,11 +126,14 @@ def deliver(
         else:
             store.mark_notice(row_id, None, "not accepted by Sentry")
     undelivered = (
-        len(sent_to_sentry) - sum(1 for e in sent_to_sentry.values() if e in accepted)
-    ) + len(slack_failures)
+        (len(sent_to_sentry) - sum(1 for e in sent_to_sentry.values() if e in accepted))
+        + len(slack_failures)
+        + len(failures)
+    )
     if undelivered:
         reasons = sorted(
             set(slack_failures.values())
+            | set(failures.values())
             | (
                 {"Sentry did not accept it in time"}
                 if len(sent_to_sentry) > len(accepted & set(sent_to_sentry.values()))

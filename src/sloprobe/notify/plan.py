@@ -21,6 +21,17 @@ from sloprobe.model.result import RunResult
 class ChannelPolicy:
     recovery: bool = False
     reminder_every_s: float | None = None
+    opened: bool = True  # a webhook may leave openings out (`transitions`)
+    # Routing (settings.routes, see notify/routes.py): an SLO whose owner a route names goes
+    # to that route's channels only; any other SLO goes where `*` says, or everywhere.
+    owners: frozenset[str] = frozenset()  # the owners whose route names this channel
+    routed: frozenset[str] = frozenset()  # every owner a route names
+    default: bool = True  # whether an SLO whose owner no route names comes here
+
+    def serves(self, owner: str | None) -> bool:
+        if owner is not None and owner in self.routed:
+            return owner in self.owners
+        return self.default
 
 
 def plan_notices(
@@ -37,7 +48,9 @@ def plan_notices(
         if incident is None or incident.incident_id is None or incident.transition is None:
             continue
         for channel, policy in channels.items():
-            if incident.transition is Transition.OPENED:
+            if not policy.serves(verdict.owner):
+                continue
+            if incident.transition is Transition.OPENED and policy.opened:
                 notices.append(
                     Notice(incident.incident_id, verdict.slo, channel, "opened", "opened")
                 )

@@ -1,9 +1,12 @@
-"""The run's notifiers: Sentry (events and Crons check-ins) and Slack, opened at the start, closed at the end.
+"""The run's notifiers, opened at the start, closed at the end: Sentry (events and Crons
+check-ins), Slack, PagerDuty and the webhooks of ``settings.webhooks``.
 
-Opening sends the run's in-progress check-in; delivering speaks on incident
-transitions only (see :mod:`sloprobe.notify.plan`); closing sends the
-check-in's end. A notifier that cannot be reached is a warning, never a
-verdict.
+Opening learns every notifier secret (for the redactor, before any probe
+runs), sends the run's in-progress check-in and compiles the webhook
+templates; delivering speaks on incident transitions only, to the channels
+``settings.routes`` gives each SLO's owner (see :mod:`sloprobe.notify.plan`,
+:mod:`sloprobe.notify.routes`); closing sends the check-in's end. A notifier
+that cannot be reached is a warning, never a verdict.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 if TYPE_CHECKING:
     from sloprobe.config.model import SloFile
     from sloprobe.history import HistoryStore
     from sloprobe.model.result import RunResult
+    from sloprobe.notify.deliver import Sender
     from sloprobe.notify.plan import ChannelPolicy
     from sloprobe.notify.sentry import SentryNotifier
     from sloprobe.redact import Redactor
@@ -25,7 +29,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class RunNotifiers:
-    """Sentry and Slack for one run of ``spec``."""
+    """Sentry, Slack, PagerDuty and webhooks for one run of ``spec``."""
 
     spec: SloFile
     release: str | None
@@ -35,6 +39,7 @@ class RunNotifiers:
     _sentry: SentryNotifier | None = None
     _sentry_closing: SentryNotifier | None = None
     _checkin_id: str | None = None
+    _senders: dict[str, Sender] | None = None  # PagerDuty and webhooks, once opened
 
     @property
     def sentry_dsn(self) -> str | None:
@@ -55,18 +60,32 @@ class RunNotifiers:
         )
 
     @property
+    def pagerduty_key(self) -> str | None:
+        configured = self.spec.settings.pagerduty.routing_key
+        return (configured.get_secret_value().strip() if configured else None) or None
+
+    @property
     def sentry_open(self) -> bool:
         return self._sentry is not None
 
     def start(self, connect: bool = True) -> None:
-        """Open the Sentry client and send the run's in-progress check-in.
+        """Learn every notifier secret, open PagerDuty and the webhooks (templates compiled and
+        test-rendered), open the Sentry client and send the run's in-progress check-in.
 
         Without ``connect`` (a partial run) only the secrets are learnt, for redaction.
         """
         dsn = self.sentry_dsn
-        self.redactor.add(dsn, self.slack_webhook)
+        self.redactor.add(dsn, self.slack_webhook, self.pagerduty_key)
         if dsn:
             self.redactor.add(*_dsn_parts(dsn))
+        for hook in self.spec.settings.webhooks.values():
+            self.redactor.add(*_url_secrets(hook.url.get_secret_value()))
+            for name, value in hook.headers.items():
+                if name.lower() not in _PUBLIC_HEADERS:
+                    secret = value.get_secret_value()
+                    self.redactor.add(secret, secret.split(" ", 1)[-1])
+        if connect:
+            self.senders()
         if not connect or not dsn or self._sentry is not None:
             return
         settings = self.spec.settings.sentry
@@ -89,11 +108,71 @@ class RunNotifiers:
                 self._monitor_slug(), "in_progress", None, None, self._monitor_config()
             )
 
-    def policies(self) -> dict[str, ChannelPolicy]:
-        from sloprobe.notify.deliver import channel_policies
+    def senders(self) -> dict[str, Sender]:
+        """PagerDuty and the webhooks that can send in this run (made once); warns of the rest."""
+        if self._senders is not None:
+            return self._senders
+        settings = self.spec.settings
+        if not (settings.webhooks or settings.routes or "pagerduty" in settings.model_fields_set):
+            self._senders = {}  # nothing to open: a run pays only for what it uses
+            return self._senders
+        from sloprobe.notify.pagerduty import PagerDutyChannel
+        from sloprobe.notify.routes import unknown_owners
+        from sloprobe.notify.webhook import WebhookChannel, check
 
+        senders: dict[str, Sender] = {}
+        pagerduty = settings.pagerduty
+        key = self.pagerduty_key
+        if key:
+            senders["pagerduty"] = PagerDutyChannel(
+                pagerduty.url, key, pagerduty.severity, pagerduty.timeout, self.scrub
+            )
+        elif "pagerduty" in settings.model_fields_set:
+            self.warnings.append("PagerDuty off: settings.pagerduty.routing_key is empty")
+        for name, hook in settings.webhooks.items():
+            url = hook.url.get_secret_value().strip()
+            if not url:
+                self.warnings.append(f"webhook `{name}` off: settings.webhooks.{name}.url is empty")
+                continue
+            problem = check(hook.body, hook.format, tuple(hook.transitions))
+            if problem is not None:
+                # Its notices are still queued: they wait, pending, for a template that works.
+                self.warnings.append(f"settings.webhooks.{name}.body: {problem}")
+            senders[name] = WebhookChannel(
+                name,
+                url,
+                hook.method,
+                {k: v.get_secret_value() for k, v in hook.headers.items()},
+                hook.body,
+                hook.format,
+                hook.timeout,
+                self.scrub,
+                problem,
+            )
+        owners = [slo.owner for slo in self.spec.slos.values()]
+        for owner in unknown_owners(settings.routes, owners):
+            self.warnings.append(
+                f"settings.routes: no SLO has the owner `{owner}`; its route is never used"
+            )
+        self._senders = senders
+        return senders
+
+    def scrub(self, text: str) -> str:
+        """What leaves through a notifier: secrets masked, target text inert."""
+        from sloprobe.redact import neutralise
+
+        return neutralise(self.redactor(text))
+
+    def policies(self) -> dict[str, ChannelPolicy]:
+        from sloprobe.notify.routes import channel_policies
+
+        senders = self.senders()
         return channel_policies(
-            self.spec.settings, self._sentry is not None, self.slack_webhook is not None
+            self.spec.settings,
+            sentry=self._sentry is not None,
+            slack=self.slack_webhook is not None,
+            pagerduty="pagerduty" in senders,
+            webhooks=[name for name in senders if name != "pagerduty"],
         )
 
     def deliver(
@@ -110,6 +189,7 @@ class RunNotifiers:
             slack_timeout=settings.slack.timeout,
             policies=policies,
             before_close=self._checkin_ok,
+            senders=self.senders(),
         )
         from sloprobe.history.replay import queued_by
 
@@ -199,6 +279,26 @@ def slo_monitor_slug(service: str, environment: str, slo: str) -> str:
         return slug
     digest = hashlib.sha256(name.encode()).hexdigest()[:8]
     return f"{slug[: SLUG_MAX - 9].rstrip('-')}-{digest}"
+
+
+_PUBLIC_HEADERS = frozenset({"content-type", "accept", "user-agent"})  # every other is a secret
+_TOKEN_LENGTH = 16  # a path segment this long in a webhook URL is taken for its token
+
+
+def _url_secrets(url: str) -> list[str]:
+    """A webhook URL is a secret whole, and so are its token-like parts: Slack, Discord and
+    Teams keep the token in the path or the query, where an error message could quote it."""
+    if not url:
+        return []
+    found = [url, url.split("://", 1)[-1]]
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return found
+    found += [parts.password or "", parts.path if len(parts.path) >= _TOKEN_LENGTH else ""]
+    found += [s for s in parts.path.split("/") if len(s) >= _TOKEN_LENGTH]
+    found += [v for _, v in parse_qsl(parts.query) if len(v) >= 8]
+    return [f for f in found if f]
 
 
 def _dsn_parts(dsn: str) -> list[str]:

@@ -324,7 +324,12 @@ class SuiteRun:
                 return result
         step = "pruned"
         try:
-            store.prune(result.run.started_at - timedelta(seconds=spec.settings.history.retention))
+            # This service's runs only: a shared database holds others with their own retention.
+            store.prune(
+                result.run.started_at - timedelta(seconds=spec.settings.history.retention),
+                service=spec.service,
+                environment=spec.environment,
+            )
             step = "read back for the report"
             window = max([s.window for s in spec.slos.values() if s.objective] + [86400.0])
             judged = dataclasses.replace(
