@@ -41,4 +41,5 @@ fi
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 .venv/bin/lint-imports --no-cache
-.venv/bin/python -m pytest tests -q "$@"
+# Two workers (pytest-xdist): the suite starts real servers and subprocesses, mostly waiting.
+.venv/bin/python -m pytest tests -q -n "${SLOPROBE_TEST_WORKERS:-2}" "$@"
