@@ -1,0 +1,397 @@
+"""The status page as plain data, read from the shared history (:mod:`.source`).
+
+Every service and environment in history, each SLO with its current state, its
+uptime over 24 h, 7 d, 30 d and 90 d, a strip of its last 90 UTC days (the worst
+status of each day; a day without a run is ``None``), and the open and recent
+incidents.
+
+**Public by default.** A public page carries SLO names, descriptions and states
+only: the model built for it has no field that could hold a target URL, a header,
+an observed value or excerpt, a reason, an owner or a runbook — they are read
+into :class:`SloInternals` and :class:`EnvironmentInternals` only when
+``internal`` is asked for, so nothing a renderer does can leak them. All text
+that came from history, public or internal, is made inert here (control and
+bidirectional characters shown as escapes) and internal text has credentials in
+common formats masked again, in case history holds what a probe's redactor
+missed; the templates escape it besides.
+
+**Uptime** is the share of good runs among the runs that counted, as an error
+budget counts them: a run whose ``no_data`` the SLO allows counts neither way,
+a scheduled run that never fired is not a run. Each window says how much of it
+history covers when that is less than the window (90 d of a history kept 37 d).
+
+**Locations.** History does not record where a run probed from yet. An SLO's
+:attr:`SloState.locations` stays empty then, and pages show nothing for it;
+once runs carry a location, one :class:`LocationState` per location goes there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from sloprobe.history import HistoryStore
+from sloprobe.model.history import WindowTotals
+from sloprobe.model.result import RunResult
+from sloprobe.model.status import Status
+from sloprobe.model.timeline import Point
+from sloprobe.model.verdict import Verdict
+from sloprobe.redact import Redactor, neutralise, redact_url
+from sloprobe.status_page import source
+
+DAYS = 90
+WINDOWS: tuple[tuple[str, timedelta], ...] = (
+    ("24 h", timedelta(days=1)),
+    ("7 d", timedelta(days=7)),
+    ("30 d", timedelta(days=30)),
+    ("90 d", timedelta(days=90)),
+)
+BADGE_WINDOW = "30 d"  # the uptime an SLO's badge shows
+STALE_AFTER = timedelta(days=1)  # no run for longer: the page says monitoring stopped
+RECENT_INCIDENTS = 10  # resolved incidents listed per environment (the newest)
+COVERED = 0.9  # a window history covers less of than this says how much it covers
+_LATER = timedelta(microseconds=1)  # window_totals counts runs before ``before``: include now
+
+
+@dataclass(frozen=True)
+class Uptime:
+    """Counted runs of one window and the bad ones among them."""
+
+    label: str  # "24 h", "7 d", …
+    window_s: float
+    runs: int
+    bad_runs: int
+    covered_s: float | None = None  # set when history covers less of the window than it spans
+
+    @property
+    def share(self) -> float | None:
+        """Good runs / counted runs, 0..1; None without a counted run."""
+        return (self.runs - self.bad_runs) / self.runs if self.runs else None
+
+
+@dataclass(frozen=True)
+class Day:
+    """One UTC day of the strip: the worst status of its runs, None when nothing ran."""
+
+    day: date
+    status: Status | None
+
+
+@dataclass(frozen=True)
+class LocationState:
+    """Where runs probe from, when history records it (it does not yet)."""
+
+    location: str
+    status: Status
+    checked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SloInternals:
+    """What only an internal page shows of an SLO (from the latest run that judged it)."""
+
+    observed: str
+    threshold: str
+    reason: str
+    owner: str | None
+    runbook: str | None
+    failure: str | None  # the probe's failure in that run, when the SLO is not ok
+    excerpt: str | None  # what the target answered then (already redacted by the probe)
+
+
+@dataclass(frozen=True)
+class SloState:
+    name: str
+    description: str | None
+    status: Status | None  # None: no run in the history read
+    checked_at: datetime | None
+    uptimes: tuple[Uptime, ...]
+    days: tuple[Day, ...]
+    incident_open: bool = False
+    in_latest_run: bool = True  # False: an SLO of earlier runs that the latest did not judge
+    locations: tuple[LocationState, ...] = ()
+    internal: SloInternals | None = None
+
+    def uptime(self, label: str) -> Uptime | None:
+        return next((u for u in self.uptimes if u.label == label), None)
+
+
+@dataclass(frozen=True)
+class Incident:
+    slo: str
+    opened_at: datetime
+    resolved_at: datetime | None
+    cause: str | None = None  # internal pages only
+
+    @property
+    def open(self) -> bool:
+        return self.resolved_at is None
+
+    def duration_s(self, now: datetime) -> float:
+        return max(0.0, ((self.resolved_at or now) - self.opened_at).total_seconds())
+
+
+@dataclass(frozen=True)
+class EnvironmentInternals:
+    base_url: str | None
+    release: str | None
+    run_id: str
+    trigger: str
+
+
+@dataclass(frozen=True)
+class EnvironmentState:
+    service: str
+    environment: str
+    last_run_at: datetime
+    slos: tuple[SloState, ...]
+    open_incidents: tuple[Incident, ...] = ()
+    recent_incidents: tuple[Incident, ...] = ()  # resolved within the strip's days, newest first
+    more_incidents: int = 0  # resolved ones not listed
+    stale: bool = False
+    internal: EnvironmentInternals | None = None
+
+    @property
+    def status(self) -> Status | None:
+        return worst(s.status for s in self.slos)
+
+    @property
+    def days(self) -> tuple[Day, ...]:
+        """The worst status of each day over every SLO."""
+        if not self.slos:
+            return ()
+        columns = zip(*(s.days for s in self.slos), strict=True)
+        return tuple(Day(c[0].day, worst(d.status for d in c)) for c in columns)
+
+    def count(self, status: Status) -> int:
+        return sum(1 for s in self.slos if s.status is status)
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    name: str
+    environments: tuple[EnvironmentState, ...]
+
+    @property
+    def status(self) -> Status | None:
+        return worst(e.status for e in self.environments)
+
+
+@dataclass(frozen=True)
+class StatusPage:
+    title: str
+    built_at: datetime
+    internal: bool
+    services: tuple[ServiceState, ...]
+    days: int = DAYS
+    windows: tuple[str, ...] = field(default_factory=lambda: tuple(w for w, _ in WINDOWS))
+
+    @property
+    def environments(self) -> tuple[EnvironmentState, ...]:
+        return tuple(e for s in self.services for e in s.environments)
+
+    @property
+    def status(self) -> Status | None:
+        return worst(s.status for s in self.services)
+
+
+def worst(statuses: Iterable[Status | None]) -> Status | None:
+    """The most severe of ``statuses`` (None ones skipped); None when there is none."""
+    found = [s for s in statuses if s is not None]
+    return max(found, key=lambda s: s.severity) if found else None
+
+
+def build_status_page(
+    store: HistoryStore,
+    *,
+    internal: bool = False,
+    title: str = "Status",
+    now: datetime | None = None,
+) -> StatusPage:
+    """Read every service and environment of ``store`` into a :class:`StatusPage`."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    today = datetime(now.year, now.month, now.day, tzinfo=UTC)
+    first_day = today - (DAYS - 1) * timedelta(days=1)
+    stored = sorted(
+        source.environments(store),
+        key=lambda e: (e.service, e.environment != "production", e.environment),
+    )
+    incidents: dict[tuple[str, str], list[source.StoredIncident]] = {}
+    for incident in source.incidents(store, resolved_since=first_day):
+        incidents.setdefault((incident.service, incident.environment), []).append(incident)
+    services: dict[str, list[EnvironmentState]] = {}
+    for env in stored:
+        mine = incidents.get((env.service, env.environment), [])
+        services.setdefault(env.service, []).append(
+            _environment(store, env, mine, now, first_day, internal)
+        )
+    return StatusPage(
+        title=_text(title),
+        built_at=now,
+        internal=internal,
+        services=tuple(ServiceState(_text(n), tuple(e)) for n, e in services.items()),
+    )
+
+
+def _environment(
+    store: HistoryStore,
+    env: source.StoredEnvironment,
+    mine: Sequence[source.StoredIncident],
+    now: datetime,
+    first_day: datetime,
+    internal: bool,
+) -> EnvironmentState:
+    service, environment = env.service, env.environment
+    latest = source.latest_run(store, service, environment)
+    points = source.timeline(store, service, environment, first_day, DAYS)
+    judged = {v.slo: v for v in latest.verdicts} if latest is not None else {}
+    names = list(judged) + sorted(set(points) - set(judged))
+    windows = [(now - span, now + _LATER) for _, span in WINDOWS]
+    totals = source.window_totals(store, service, environment, names, windows)
+    open_slos = {i.slo for i in mine if i.resolved_at is None}
+    slos = tuple(
+        _slo(
+            name,
+            judged.get(name),
+            latest,
+            [p for p in points.get(name, ()) if p.at <= now],
+            totals[name],
+            now,
+            first_day,
+            name in open_slos,
+            internal,
+        )
+        for name in names
+    )
+    resolved = [_incident(i, internal) for i in mine if i.resolved_at is not None]
+    return EnvironmentState(
+        service=_text(service),
+        environment=_text(environment),
+        last_run_at=env.last_run_at,
+        slos=slos,
+        open_incidents=tuple(_incident(i, internal) for i in mine if i.resolved_at is None),
+        recent_incidents=tuple(resolved[:RECENT_INCIDENTS]),
+        more_incidents=max(0, len(resolved) - RECENT_INCIDENTS),
+        stale=now - env.last_run_at > STALE_AFTER,
+        internal=_environment_internals(latest) if internal and latest is not None else None,
+    )
+
+
+def _slo(
+    name: str,
+    verdict: Verdict | None,
+    latest: RunResult | None,
+    points: list[Point],
+    totals: list[WindowTotals],
+    now: datetime,
+    first_day: datetime,
+    incident_open: bool,
+    internal: bool,
+) -> SloState:
+    if verdict is not None and latest is not None:
+        status: Status | None = verdict.status
+        checked_at: datetime | None = latest.run.started_at
+    else:  # not judged by the latest run: the last point history has of it
+        status = _status(points[-1].status) if points else None
+        checked_at = points[-1].at if points else None
+    return SloState(
+        name=_text(name),
+        description=_secret_free(verdict.description) if verdict and verdict.description else None,
+        status=status,
+        checked_at=checked_at,
+        uptimes=tuple(
+            _uptime(label, span, t, now) for (label, span), t in zip(WINDOWS, totals, strict=True)
+        ),
+        days=_days(points, first_day),
+        incident_open=incident_open,
+        in_latest_run=verdict is not None,
+        internal=_slo_internals(verdict, latest) if internal and verdict and latest else None,
+    )
+
+
+def _uptime(label: str, span: timedelta, totals: WindowTotals, now: datetime) -> Uptime:
+    covered = None
+    if totals.first_at is not None:
+        seconds = (now - totals.first_at).total_seconds()
+        if seconds < COVERED * span.total_seconds():
+            covered = max(0.0, seconds)
+    return Uptime(label, span.total_seconds(), totals.runs, totals.bad_runs, covered)
+
+
+def _days(points: list[Point], first_day: datetime) -> tuple[Day, ...]:
+    """The worst status of each UTC day from ``first_day`` on (a few hundred thousand points
+    for a page of many services: compared as severities, not as Status objects)."""
+    worst_of: dict[date, tuple[int, Status]] = {}
+    for point in points:
+        found = _RANKED.get(point.status)
+        if found is None:
+            continue
+        at = point.at if point.at.tzinfo is UTC else point.at.astimezone(UTC)
+        day = at.date()
+        current = worst_of.get(day)
+        if current is None or found[0] > current[0]:
+            worst_of[day] = found
+    start = first_day.date()
+    return tuple(
+        Day(d, worst_of[d][1] if d in worst_of else None)
+        for d in (start + timedelta(days=i) for i in range(DAYS))
+    )
+
+
+_RANKED = {s.value: (s.severity, s) for s in Status}
+
+
+def _status(value: str) -> Status | None:
+    try:
+        return Status(value)
+    except ValueError:
+        return None
+
+
+def _incident(row: source.StoredIncident, internal: bool) -> Incident:
+    return Incident(
+        slo=_text(row.slo),
+        opened_at=row.opened_at,
+        resolved_at=row.resolved_at,
+        cause=_secret_free(row.cause) if internal and row.cause else None,
+    )
+
+
+def _environment_internals(latest: RunResult) -> EnvironmentInternals:
+    run = latest.run
+    return EnvironmentInternals(
+        base_url=_text(redact_url(run.base_url)) if run.base_url else None,
+        release=_secret_free(run.release) if run.release else None,
+        run_id=_text(run.run_id),
+        trigger=_text(run.trigger),
+    )
+
+
+def _slo_internals(verdict: Verdict, latest: RunResult) -> SloInternals:
+    measurement = latest.measurements.get(verdict.probe)
+    troubled = verdict.status is not Status.OK and measurement is not None
+    failure = measurement.failure if troubled and measurement is not None else None
+    excerpt = measurement.excerpt if troubled and measurement is not None else None
+    return SloInternals(
+        observed=_secret_free(verdict.observed),
+        threshold=_secret_free(verdict.threshold),
+        reason=_secret_free(verdict.reason),
+        owner=_secret_free(verdict.owner) if verdict.owner else None,
+        runbook=_secret_free(verdict.runbook) if verdict.runbook else None,
+        failure=_secret_free(failure) if failure else None,
+        excerpt=_secret_free(excerpt) if excerpt else None,
+    )
+
+
+_REDACT = Redactor()  # no configured secret here: credential formats and URL userinfo
+
+
+def _text(text: str) -> str:
+    """History's text made inert: controls and bidirectional overrides shown as escapes."""
+    return neutralise(text)
+
+
+def _secret_free(text: str) -> str:
+    """Free text from history (descriptions, reasons, excerpts): inert, credentials masked."""
+    return neutralise(_REDACT(text))
