@@ -59,6 +59,7 @@ def result_to_dict(result: RunResult) -> dict[str, Any]:
             "trigger": run.trigger,
             "release": run.release,
             "partial": run.partial,
+            "location": run.location,
         },
         "status": result.status.value,
         "counts": {status.value: result.count(status) for status in Status},
@@ -202,6 +203,7 @@ def result_from_dict(data: Mapping[str, Any]) -> RunResult:
             trigger=run["trigger"],
             release=run["release"],
             partial=run.get("partial"),
+            location=run.get("location"),
         )
         measurements = {
             name: measurement_from_dict(m, name) for name, m in data["measurements"].items()

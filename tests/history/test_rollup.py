@@ -481,6 +481,9 @@ def version_1_tables() -> MetaData:
         ),
         Column("trigger", String(50), nullable=False),
         Column("release", String(200)),
+        # Version 3's column, only so today's writer can fill these tables; adding it to an
+        # older history is tested in tests/plugin/test_location.py.
+        Column("location", String(100)),
         Column("sloprobe_version", String(50), nullable=False),
         Column("status", String(16), nullable=False),
         *(Column(c, Text) for c in ("base_url", "slo_file", "warnings")),

@@ -5,6 +5,7 @@ and ``sloprobe_verdicts.rolled_up``, the index of verdicts by run (deleting a ru
 no longer scans every verdict) and the table ``sloprobe_rollups`` (made by
 ``create_all``). Old rows keep their meaning: every run is in full detail, no verdict
 is rolled up; the next prune rolls the old runs up, a day's worth per transaction.
+Version 2 → 3: ``sloprobe_runs.location``, where a run ran (NULL for older runs).
 A database newer than this sloprobe is refused, never changed.
 """
 
@@ -40,12 +41,14 @@ def migrate(conn: Connection) -> None:
 
 
 def _add_missing(conn: Connection) -> None:
-    """What version 2 added to tables that existed before it (``create_all`` leaves them alone)."""
+    """What versions 2 and 3 added to tables that existed before (``create_all`` leaves them alone)."""
     found = inspect(conn)
     runs = {c["name"] for c in found.get_columns(schema.runs.name)}
     verdicts = {c["name"] for c in found.get_columns(schema.verdicts.name)}
     indexes = {i["name"] for i in found.get_indexes(schema.verdicts.name)}
     no = "false" if conn.dialect.name == "postgresql" else "0"
+    if "location" not in runs:  # version 3
+        conn.execute(text(f"ALTER TABLE {schema.runs.name} ADD COLUMN location VARCHAR(100)"))
     if "detail" not in runs:
         conn.execute(text(f"ALTER TABLE {schema.runs.name} ADD COLUMN detail VARCHAR(8)"))
     if "rolled_up" not in verdicts:

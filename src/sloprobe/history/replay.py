@@ -102,6 +102,7 @@ def load_run(store: HistoryStore, run_id: str) -> RunResult | None:
         base_url=row.base_url,
         trigger=row.trigger,
         release=row.release,
+        location=row.location,
     )
     measurements = {
         m.probe: measurement_from_dict(json.loads(m.data), m.probe)

@@ -24,7 +24,7 @@ from sqlalchemy import (
     false,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -46,6 +46,7 @@ runs = Table(
     Column("finished_at", DateTime(timezone=True), nullable=False),
     Column("trigger", String(50), nullable=False),
     Column("release", String(200)),
+    Column("location", String(100)),  # where the run ran ($SLOPROBE_LOCATION); version 3
     Column("sloprobe_version", String(50), nullable=False),
     Column("status", String(16), nullable=False),
     Column("base_url", Text),

@@ -407,6 +407,7 @@ def _write(
                 finished_at=run.finished_at,
                 trigger=run.trigger,
                 release=run.release,
+                location=run.location,
                 sloprobe_version=run.sloprobe_version,
                 status=result.status.value,
                 base_url=run.base_url,

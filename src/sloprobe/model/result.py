@@ -29,6 +29,7 @@ class RunInfo:
     release: str | None = None
     # Why the run judged only some of the file's SLOs (a local experiment, not in history).
     partial: str | None = None
+    location: str | None = None  # where the run ran ($SLOPROBE_LOCATION, the CI runner)
 
     @property
     def duration_s(self) -> float:

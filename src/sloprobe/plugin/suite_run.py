@@ -37,6 +37,7 @@ from sloprobe.model.schedule import ScheduleHealth
 from sloprobe.model.status import Status
 from sloprobe.model.units import format_duration
 from sloprobe.model.verdict import Verdict
+from sloprobe.plugin.location import run_location
 from sloprobe.plugin.names import BASE_URL_ENV, NO_TARGET
 from sloprobe.plugin.notifiers import RunNotifiers
 from sloprobe.probes.context import ProbeContext, make_context
@@ -401,6 +402,7 @@ class SuiteRun:
             trigger=self.trigger,
             release=self.release,
             partial=self.partial,
+            location=run_location(os.environ),
         )
         order = list(spec.slos)
         verdicts = tuple(sorted(self.verdicts.values(), key=lambda v: order.index(v.slo)))
