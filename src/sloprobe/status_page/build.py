@@ -20,13 +20,15 @@ budget counts them: a run whose ``no_data`` the SLO allows counts neither way,
 a scheduled run that never fired is not a run. Each window says how much of it
 history covers when that is less than the window (90 d of a history kept 37 d).
 
-**Locations.** History does not record where a run probed from yet. An SLO's
-:attr:`SloState.locations` stays empty then, and pages show nothing for it;
-once runs carry a location, one :class:`LocationState` per location goes there.
+**Locations.** Runs record where they probed from (``$SLOPROBE_LOCATION``, the CI
+runner). When an SLO was probed from two locations or more in the last day,
+:attr:`SloState.locations` holds the latest status seen from each; otherwise it
+stays empty and pages show nothing for it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -80,7 +82,7 @@ class Day:
 
 @dataclass(frozen=True)
 class LocationState:
-    """Where runs probe from, when history records it (it does not yet)."""
+    """Where runs probe from ($SLOPROBE_LOCATION), and what the latest run there said."""
 
     location: str
     status: Status
@@ -250,17 +252,21 @@ def _environment(
     windows = [(now - span, now + _LATER) for _, span in WINDOWS]
     totals = source.window_totals(store, service, environment, names, windows)
     open_slos = {i.slo for i in mine if i.resolved_at is None}
+    where = source.latest_by_location(store, service, environment, now - LOCATIONS_SINCE)
     slos = tuple(
-        _slo(
-            name,
-            judged.get(name),
-            latest,
-            [p for p in points.get(name, ()) if p.at <= now],
-            totals[name],
-            now,
-            first_day,
-            name in open_slos,
-            internal,
+        _with_locations(
+            _slo(
+                name,
+                judged.get(name),
+                latest,
+                [p for p in points.get(name, ()) if p.at <= now],
+                totals[name],
+                now,
+                first_day,
+                name in open_slos,
+                internal,
+            ),
+            where.get(name, {}),
         )
         for name in names
     )
@@ -276,6 +282,21 @@ def _environment(
         stale=now - env.last_run_at > STALE_AFTER,
         internal=_environment_internals(latest) if internal and latest is not None else None,
     )
+
+
+LOCATIONS_SINCE = timedelta(days=1)  # a location that has not probed for a day is not shown
+
+
+def _with_locations(slo: SloState, seen: dict[str, tuple[str, datetime]]) -> SloState:
+    """Per-location state, when runs come from two locations or more (one tells nothing more)."""
+    if len(seen) < 2:
+        return slo
+    states = tuple(
+        LocationState(_text(location), status, at)
+        for location, (value, at) in sorted(seen.items())
+        if (status := _status(value)) is not None
+    )
+    return dataclasses.replace(slo, locations=states)
 
 
 def _slo(

@@ -96,6 +96,33 @@ def incidents(store: HistoryStore, resolved_since: datetime) -> list[StoredIncid
     ]
 
 
+def latest_by_location(
+    store: HistoryStore, service: str, environment: str, since: datetime
+) -> dict[str, dict[str, tuple[str, datetime]]]:
+    """Each SLO's latest status per location since ``since``: slo → location → (status, at).
+
+    Runs without a location (older sloprobe, a laptop) are left out; with one location or
+    none, the page shows no per-location table.
+    """
+    r, v = schema.runs, schema.verdicts
+    query = (
+        select(v.c.slo, r.c.location, v.c.status, v.c.at)
+        .join(r, r.c.id == v.c.run_pk)
+        .where(
+            v.c.service == service,
+            v.c.environment == environment,
+            v.c.at >= since,
+            r.c.location.is_not(None),
+        )
+        .order_by(v.c.at)
+    )
+    found: dict[str, dict[str, tuple[str, datetime]]] = {}
+    with store.snapshot() as conn:
+        for slo, location, status, at in conn.execute(query):
+            found.setdefault(slo, {})[location] = (status, _utc(at))
+    return found
+
+
 def latest_run(store: HistoryStore, service: str, environment: str) -> RunResult | None:
     run_id = latest_run_id(store, service, environment)
     return load_run(store, run_id) if run_id is not None else None
