@@ -129,6 +129,20 @@ else:
 AlertLevel = Literal["page", "ticket"]
 
 
+class Quorum(StrictModel):
+    """How many locations must see a breach before a round counts as bad (docs/at-scale.md)."""
+
+    locations: int = Field(
+        ge=1, le=100, description="Distinct locations whose runs breach within `within`."
+    )
+    within: Duration = Field(
+        600.0,
+        le=3600.0,
+        description="How close together their breaches must be (at most 1h: history keeps "
+        "every run's verdict in full for an hour).",
+    )
+
+
 class IncidentPolicy(StrictModel):
     """Flap control: how many bad runs open an incident and how many good runs resolve it."""
 
@@ -214,6 +228,7 @@ class SloSpec(StrictModel):
     incident: IncidentPolicy | None = Field(
         None, description="Overrides settings.incident for this SLO."
     )
+    quorum: Quorum | None = Field(None, description="Overrides settings.quorum for this SLO.")
 
     @cached_property
     def thresholds(self) -> tuple[Threshold, ...]:
@@ -419,6 +434,11 @@ class Settings(StrictModel):
     report_dir: str = "reports"
     history: HistorySettings = Field(default_factory=HistorySettings)
     incident: IncidentPolicy = Field(default_factory=IncidentPolicy)
+    quorum: Quorum | None = Field(
+        None,
+        description="With runs from several locations: a breach counts toward budgets, burn "
+        "rates and incidents only once this many locations saw it; default: every run counts.",
+    )
     burn_rate_alerts: list[BurnRateAlert] = Field(default_factory=_workbook_alerts)
     min_runs: int = Field(
         1, ge=1, description="Fewer runs than this in a window give no_data for its burn rate."

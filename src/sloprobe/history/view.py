@@ -27,7 +27,7 @@ from sloprobe.history.rollup import INTERVAL, decode_outcomes, decode_runs, deco
 from sloprobe.model.history import OpenIncident, RunOutcome, WindowTotals
 from sloprobe.model.measurement import Sample
 
-_v, _u = schema.verdicts, schema.rollups
+_v, _u, _r = schema.verdicts, schema.rollups, schema.runs
 # Built once, bound per call: judging a run of 20 SLOs reads these a hundred times.
 _MINE = (
     _v.c.service == bindparam("service"),
@@ -102,6 +102,28 @@ class HistoryView:
         if rolled and detailed and detailed[0].at < rolled[-1].at:  # a late run, not rolled yet
             return sorted([*rolled, *detailed], key=lambda o: o.at)  # stable: rolled up first
         return [*rolled, *detailed]
+
+    def bad_locations(self, slo: str, since: datetime, before: datetime) -> set[str]:
+        """Locations whose runs breached ``slo`` in (since, before]: for quorum across locations.
+
+        Raw breaches, counted toward budgets or not; runs without a location are left out.
+        Quorum windows are at most an hour, which history keeps run by run.
+        """
+        query = (
+            select(_r.c.location)
+            .distinct()
+            .join(_v, _v.c.run_pk == _r.c.id)
+            .where(
+                _v.c.service == self._service,
+                _v.c.environment == self._environment,
+                _v.c.slo == slo,
+                _v.c.counts_as_bad.is_(True),
+                _v.c.at > since,
+                _v.c.at <= before,
+                _r.c.location.is_not(None),
+            )
+        )
+        return {str(location) for (location,) in self._conn.execute(query)}
 
     def window_totals(self, slo: str, since: datetime, before: datetime) -> WindowTotals:
         """Counted runs in (since, before), summed by the database.

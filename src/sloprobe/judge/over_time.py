@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sloprobe.judge.evaluate import evaluate_slo
 from sloprobe.judge.incidents import next_incident_state
@@ -20,7 +20,7 @@ from sloprobe.judge.objectives import (
     burn_rate,
     error_budget,
 )
-from sloprobe.judge.rules import JudgeSettings, SloRule, SuiteRules
+from sloprobe.judge.rules import JudgeSettings, QuorumRule, SloRule, SuiteRules
 from sloprobe.model.history import (
     AlertState,
     BurnRate,
@@ -32,7 +32,7 @@ from sloprobe.model.history import (
 from sloprobe.model.measurement import Measurement, Sample, Series
 from sloprobe.model.result import RunResult
 from sloprobe.model.status import Status
-from sloprobe.model.units import Dimension
+from sloprobe.model.units import Dimension, format_duration
 from sloprobe.model.verdict import Verdict
 
 
@@ -40,6 +40,8 @@ def outcome_of(
     verdict: Verdict, spec: SloRule, measurement: Measurement | None, at: datetime
 ) -> RunOutcome:
     """How this run counts: a bad or good slice, and its good and total events (samples)."""
+    if verdict.degraded is not None:  # short of its quorum: neither a good nor a bad slice
+        return RunOutcome(at=at, bad=verdict.counts_as_bad, counted=False)
     counted = verdict.status is not Status.NO_DATA or verdict.counts_as_bad
     good, total = _events(verdict, spec, measurement)
     return RunOutcome(
@@ -151,6 +153,36 @@ class HistoryReader(Protocol):
     def window_totals(self, slo: str, since: datetime, before: datetime) -> WindowTotals: ...
 
 
+@runtime_checkable
+class LocationReader(Protocol):
+    """History that knows where runs ran (the store's view): for quorum across locations."""
+
+    def bad_locations(self, slo: str, since: datetime, before: datetime) -> set[str]: ...
+
+
+def quorum_short(
+    verdict: Verdict, rule: QuorumRule | None, location: str | None, reader: object, now: datetime
+) -> Verdict:
+    """A breach seen from fewer locations than ``rule`` asks, within its time: marked degraded.
+
+    The breach stays this run's (at this location); it counts toward no budget, burn rate
+    or incident until enough locations see it (:func:`outcome_of`).
+    """
+    if rule is None or rule.locations < 2 or not verdict.counts_as_bad:
+        return verdict
+    if not isinstance(reader, LocationReader):
+        return verdict
+    here = location or "this location"
+    seen = reader.bad_locations(verdict.slo, now - timedelta(seconds=rule.within), now) | {here}
+    if len(seen) >= rule.locations:
+        return verdict
+    note = (
+        f"degraded at {here}: seen from {len(seen)} of the {rule.locations} locations needed "
+        f"within {format_duration(rule.within)}, so not counted toward budgets or incidents"
+    )
+    return dataclasses.replace(verdict, degraded=note, reason=f"{verdict.reason} ({note})")
+
+
 FLAP_LOOKBACK_S = 86400.0
 
 
@@ -178,6 +210,8 @@ def judge_run(result: RunResult, slo_file: SuiteRules, reader: HistoryReader) ->
             verdict.slo, now - timedelta(seconds=lookback_s(spec, slo_file.settings))
         )
         past = [o for o in past if o.at < now]
+        rule = spec.quorum or slo_file.settings.quorum
+        verdict = quorum_short(verdict, rule, result.run.location, reader, now)
         outcome = outcome_of(verdict, spec, result.measurements.get(verdict.probe), now)
         totals = None
         if spec.objective is not None:

@@ -16,6 +16,15 @@ from sloprobe.model.history import Budgeting
 from sloprobe.model.percentiles import PercentileMethod
 
 
+class QuorumRule(Protocol):
+    """How many locations must see a breach, within how long, for a run to count as bad."""
+
+    @property
+    def locations(self) -> int: ...
+    @property
+    def within(self) -> float: ...
+
+
 class IncidentRule(Protocol):
     """Flap control: how many bad runs open an incident, how many good runs resolve it."""
 
@@ -81,6 +90,8 @@ class SloRule(Protocol):
     def budgeting(self) -> Budgeting: ...
     @property
     def incident(self) -> IncidentRule | None: ...
+    @property
+    def quorum(self) -> QuorumRule | None: ...
 
 
 class JudgeSettings(Protocol):
@@ -88,6 +99,8 @@ class JudgeSettings(Protocol):
     def percentile_method(self) -> PercentileMethod: ...
     @property
     def incident(self) -> IncidentRule: ...
+    @property
+    def quorum(self) -> QuorumRule | None: ...
     @property
     def burn_rate_alerts(self) -> Sequence[BurnRateRule]: ...
     @property

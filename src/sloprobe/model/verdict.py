@@ -60,6 +60,9 @@ class Verdict:
     owner: str | None = None
     runbook: str | None = None
     history: SloHistory | None = None  # added at session end from stored runs
+    # A breach seen from fewer locations than the SLO's quorum: why it does not count toward
+    # budgets, burn rates or incidents (it stays a breach of this run, at this location).
+    degraded: str | None = None
 
     @property
     def passed(self) -> bool:
