@@ -116,7 +116,7 @@ def verdict_to_dict(v: Verdict) -> dict[str, Any]:
         "owner": v.owner,
         "runbook": v.runbook,
         "history": history_to_dict(v.history) if v.history else None,
-        "degraded": v.degraded,
+        "uncounted": v.uncounted,
         "checks": [
             {
                 "expression": c.expression,
@@ -246,7 +246,7 @@ def verdict_from_dict(data: Mapping[str, Any]) -> Verdict:
         owner=data["owner"],
         runbook=data["runbook"],
         history=history_from_dict(data["history"]) if data["history"] else None,
-        degraded=data.get("degraded"),
+        uncounted=data.get("uncounted"),
     )
 
 

@@ -80,8 +80,8 @@ def test_one_broken_location_degrades_itself_and_opens_no_incident(
     last = rounds[-1]
     broken = last["ap-south"].verdicts[0]
     assert broken.status.value == "breach" and broken.counts_as_bad  # this run's truth, there
-    assert broken.degraded is not None and "degraded at ap-south" in broken.reason
-    assert "1 of the 2 locations" in broken.degraded
+    assert broken.uncounted is not None and "degraded at ap-south" in broken.reason
+    assert "1 of the 2 locations" in broken.uncounted
     budget = last["eu-west"].verdicts[0].history
     assert budget is not None and budget.budget is not None
     assert budget.budget.remaining_fraction == pytest.approx(1.0)  # the blip burnt nothing
@@ -98,8 +98,8 @@ def test_two_of_three_locations_open_an_incident_and_it_resolves(
     assert not any(_incident_open(r) for r in healthy)
     assert _incident_open(bad[-1])
     first_bad = bad[0]["us-east"].verdicts[0]
-    assert first_bad.degraded is not None  # the first location alone, seconds before the second
-    assert bad[0]["ap-south"].verdicts[0].degraded is None  # the second makes the quorum
+    assert first_bad.uncounted is not None  # the first location alone, seconds before the second
+    assert bad[0]["ap-south"].verdicts[0].uncounted is None  # the second makes the quorum
     assert not _incident_open(after[-1])
 
 
@@ -110,4 +110,20 @@ def test_without_a_quorum_every_runs_breach_counts(
     text = SUITE.replace("settings:\n  quorum: {locations: 2, within: 10m}\n", "")
     rounds = [_round(history, i, {"ap-south"}, monkeypatch, text) for i in range(5)]
     assert _incident_open(rounds[-1])
-    assert rounds[-1]["ap-south"].verdicts[0].degraded is None
+    assert rounds[-1]["ap-south"].verdicts[0].uncounted is None
+
+
+def test_a_healthy_location_does_not_break_the_streak_of_a_real_outage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No objective, so no burn-rate alert: the incident opens by flap control alone."""
+    history = str(tmp_path / "h.db")
+    text = SUITE.replace("    objective: 99%\n    window: 1d\n", "")
+    bad = [_round(history, i, {"us-east", "ap-south"}, monkeypatch, text) for i in range(4)]
+    assert not _incident_open(bad[0])
+    assert _incident_open(bad[-1])
+    healthy = bad[-1]["eu-west"].verdicts[0]
+    assert healthy.status.value == "ok" and healthy.uncounted is not None
+    assert "2 other locations saw a breach" in healthy.uncounted
+    after = [_round(history, 4 + i, set(), monkeypatch, text) for i in range(3)]
+    assert not _incident_open(after[-1])

@@ -40,7 +40,7 @@ def outcome_of(
     verdict: Verdict, spec: SloRule, measurement: Measurement | None, at: datetime
 ) -> RunOutcome:
     """How this run counts: a bad or good slice, and its good and total events (samples)."""
-    if verdict.degraded is not None:  # short of its quorum: neither a good nor a bad slice
+    if verdict.uncounted is not None:  # quorum across locations: neither a good nor a bad slice
         return RunOutcome(at=at, bad=verdict.counts_as_bad, counted=False)
     counted = verdict.status is not Status.NO_DATA or verdict.counts_as_bad
     good, total = _events(verdict, spec, measurement)
@@ -163,24 +163,32 @@ class LocationReader(Protocol):
 def quorum_short(
     verdict: Verdict, rule: QuorumRule | None, location: str | None, reader: object, now: datetime
 ) -> Verdict:
-    """A breach seen from fewer locations than ``rule`` asks, within its time: marked degraded.
+    """Rounds across locations: a run counts only as its round does (docs/at-scale.md).
 
-    The breach stays this run's (at this location); it counts toward no budget, burn rate
-    or incident until enough locations see it (:func:`outcome_of`).
+    A breach seen from fewer locations than ``rule`` asks within its time stays this
+    run's breach (here) but counts toward no budget, burn rate or incident; a good run
+    while enough other locations see a breach does not count as good either, so a
+    healthy location cannot break the streak of a real outage.
     """
-    if rule is None or rule.locations < 2 or not verdict.counts_as_bad:
-        return verdict
-    if not isinstance(reader, LocationReader):
+    if rule is None or rule.locations < 2 or not isinstance(reader, LocationReader):
         return verdict
     here = location or "this location"
-    seen = reader.bad_locations(verdict.slo, now - timedelta(seconds=rule.within), now) | {here}
-    if len(seen) >= rule.locations:
-        return verdict
-    note = (
-        f"degraded at {here}: seen from {len(seen)} of the {rule.locations} locations needed "
-        f"within {format_duration(rule.within)}, so not counted toward budgets or incidents"
-    )
-    return dataclasses.replace(verdict, degraded=note, reason=f"{verdict.reason} ({note})")
+    since = now - timedelta(seconds=rule.within)
+    seen = reader.bad_locations(verdict.slo, since, now) - {here}
+    within = format_duration(rule.within)
+    if verdict.counts_as_bad and len(seen) + 1 < rule.locations:
+        note = (
+            f"degraded at {here}: seen from {len(seen) + 1} of the {rule.locations} locations "
+            f"needed within {within}, so not counted toward budgets or incidents"
+        )
+        return dataclasses.replace(verdict, uncounted=note, reason=f"{verdict.reason} ({note})")
+    if not verdict.counts_as_bad and len(seen) >= rule.locations:
+        note = (
+            f"not counted: {len(seen)} other locations saw a breach within {within} "
+            f"({', '.join(sorted(seen))})"
+        )
+        return dataclasses.replace(verdict, uncounted=note)
+    return verdict
 
 
 FLAP_LOOKBACK_S = 86400.0

@@ -60,9 +60,10 @@ class Verdict:
     owner: str | None = None
     runbook: str | None = None
     history: SloHistory | None = None  # added at session end from stored runs
-    # A breach seen from fewer locations than the SLO's quorum: why it does not count toward
-    # budgets, burn rates or incidents (it stays a breach of this run, at this location).
-    degraded: str | None = None
+    # Why this run counts toward no budget, burn rate or incident (quorum across locations):
+    # a breach seen from fewer locations than the quorum (it stays this run's breach, here),
+    # or a good run while enough other locations see a breach (the round is bad, not good).
+    uncounted: str | None = None
 
     @property
     def passed(self) -> bool:
