@@ -137,7 +137,7 @@ def test_one_broken_location_opens_nothing_two_open_an_incident_and_no_run_is_lo
     engine = create_engine(shared_history)
     try:
         with engine.connect() as conn:
-            runs = dict(
+            runs: dict[str, int] = dict(
                 conn.execute(
                     select(schema.runs.c.service, func.count()).group_by(schema.runs.c.service)
                 ).all()
