@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from sloprobe.codec import result_to_dict
+from sloprobe.files import write_atomically
 from sloprobe.model.describe import history_texts
 from sloprobe.model.result import RunResult
-from sloprobe.sinks.files import write_atomically
 
 FILE_NAME = "results.json"
 

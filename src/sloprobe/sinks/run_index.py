@@ -16,8 +16,8 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from sloprobe.files import write_atomically
 from sloprobe.model.result import RunResult
-from sloprobe.sinks.files import write_atomically
 from sloprobe.sinks.json_results import results_text
 from sloprobe.sinks.report_links import RUNS, index_anchor, run_stem
 

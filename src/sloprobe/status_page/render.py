@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +37,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from sloprobe.files import write_atomically
 from sloprobe.model.status import Status
 from sloprobe.model.units import format_duration, format_percent, plural
 from sloprobe.status_page.badges import Badge, environment_badge, slo_badge
@@ -264,7 +264,7 @@ def write_site(files: dict[str, str], out: Path) -> list[Path]:
     earlier = _earlier_files(out)
     written = []
     for relative, text in sorted(files.items()):
-        written.append(_write_atomically(out / relative, text))
+        written.append(write_atomically(out / relative, text))
     keep = {out / relative for relative in files}
     for path in earlier:
         if path not in keep:
@@ -308,17 +308,3 @@ def _drop_empty_directories(directory: Path, top: bool = True) -> None:
             _drop_empty_directories(child, top=False)
     if not top and not any(directory.iterdir()):
         directory.rmdir()
-
-
-def _write_atomically(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.chmod(temporary, 0o644)  # Pages' artifact must be readable by all
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path

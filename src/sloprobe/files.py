@@ -1,4 +1,4 @@
-"""Write report files atomically, so a reader never sees half a file."""
+"""Write output files atomically, so a reader never sees half a file (the sinks, the status page)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def write_atomically(path: Path, text: str) -> Path:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
-        os.chmod(temporary, 0o644)
+        os.chmod(temporary, 0o644)  # readable by all: a web server, a Pages artifact
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
