@@ -14,29 +14,19 @@ import argparse
 import multiprocessing
 import sys
 import time
-import uuid
 
 from common import ROOT, table
 
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select
 from tests.scale import test_locations_at_scale as scale
-from tests.support.postgres_server import postgres_server
+from tests.support.postgres_server import postgres_server, scratch_database
 
 from sloprobe.demo.run import warm_up
 from sloprobe.demo.service import ServiceConfig, start_service
 from sloprobe.history import schema
-
-
-def _database(server: str) -> str:
-    name = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return server.rsplit("/", 1)[0] + "/" + name
 
 
 def _run(pairs: list[tuple[str, str]], base_url: str, history: str, rounds: int) -> float:
@@ -67,8 +57,10 @@ def main() -> None:
     all_pairs = [(loc, svc) for svc in scale.SERVICES for loc in scale.LOCATIONS]
     with postgres_server() as server, start_service(ServiceConfig()) as service:
         warm_up(service.base_url, jobs=1)
-        alone = _run(all_pairs[:1], service.base_url, _database(server), args.rounds)
-        together = _run(all_pairs, service.base_url, _database(server), args.rounds)
+        with scratch_database(server, "bench") as history:
+            alone = _run(all_pairs[:1], service.base_url, history, args.rounds)
+        with scratch_database(server, "bench") as history:
+            together = _run(all_pairs, service.base_url, history, args.rounds)
     print(
         table(
             "Recording with 15 concurrent writers on one PostgreSQL history",

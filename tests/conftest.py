@@ -11,7 +11,7 @@ import httpcore._backends.anyio
 import httpcore._backends.sync  # noqa: F401
 import pytest
 
-from tests.support.postgres_server import find_bindir, postgres_server
+from tests.support.postgres_server import find_bindir, postgres_server, scratch_database
 from tests.support.scripted_server import ScriptedServer, scripted_server
 
 pytest_plugins = ["pytester"]
@@ -51,4 +51,11 @@ def postgres_url() -> Iterator[str]:
             pytest.fail("PostgreSQL is not installed; scripts/test.sh installs it")
         pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
     with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_history_url(postgres_url: str) -> Iterator[str]:
+    """A fresh, empty history database on the session's real PostgreSQL."""
+    with scratch_database(postgres_url) as url:
         yield url

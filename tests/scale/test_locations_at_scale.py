@@ -13,12 +13,11 @@ import os
 import socket
 import struct
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select
 
 from sloprobe.demo.run import warm_up
 from sloprobe.demo.service import ServiceConfig, start_service
@@ -101,29 +100,16 @@ def dropping_proxy() -> Iterator[str]:
         server.close()
 
 
-@pytest.fixture
-def shared_history(postgres_url: str) -> Iterator[str]:
-    name = f"scale_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield postgres_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def test_one_broken_location_opens_nothing_two_open_an_incident_and_no_run_is_lost(
-    dropping_proxy: str, shared_history: str
+    dropping_proxy: str, postgres_history_url: str
 ) -> None:
     with start_service(ServiceConfig()) as service:
         warm_up(service.base_url, jobs=1)
         context = multiprocessing.get_context("spawn")
         writers = [
             context.Process(
-                target=writer, args=(loc, svc, service.base_url, dropping_proxy, shared_history)
+                target=writer,
+                args=(loc, svc, service.base_url, dropping_proxy, postgres_history_url),
             )
             for svc in SERVICES
             for loc in LOCATIONS
@@ -134,7 +120,7 @@ def test_one_broken_location_opens_nothing_two_open_an_incident_and_no_run_is_lo
             process.join(timeout=240)
         assert [p.exitcode for p in writers] == [0] * len(writers)
 
-    engine = create_engine(shared_history)
+    engine = create_engine(postgres_history_url)
     try:
         with engine.connect() as conn:
             runs: dict[str, int] = dict(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +17,7 @@ from sloprobe.model.percentiles import PercentileMethod, percentile
 from sloprobe.probes.sql.measure import run_sql_probe
 from sloprobe.probes.sql.spec import SqlProbe
 from sloprobe.redact import Redactor
+from tests.support.postgres_server import scratch_database
 
 ROWS = 3000
 random.seed(7)
@@ -58,16 +58,9 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
         return
     server: str = request.getfixturevalue("postgres_url")
-    name = f"jobs_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.rsplit("/", 1)[0] + "/" + name
-    fill(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database(server, "jobs") as url:
+        fill(url)
+        yield url
 
 
 def measure(url: str, timeout: float = 10.0, **queries: dict[str, object]) -> Measurement:
