@@ -77,6 +77,24 @@ def record(
     )
 
 
+def plugin_run(
+    loaded: LoadedSloFile, history: str, at: datetime, depth: float, run_id: str | None = None
+) -> RunResult:
+    """One run as the plugin records it (SuiteRun: judged, stored, pruned) with the queue
+    probe's depth given and the clock injected; where it ran comes from $SLOPROBE_LOCATION."""
+    from sloprobe.plugin.suite_run import SuiteRun
+
+    run = SuiteRun(loaded, history_option=history, started_at=at)
+    if run_id is not None:
+        run.run_id = run_id
+    run.measurements["queue"] = Measurement(
+        "queue", "http", at, 0.01, {"depth": Series("depth", Unit.COUNT, (depth,))}
+    )
+    for slo in loaded.spec.slos:
+        run.judge(slo)
+    return run.record(run.result())
+
+
 def play(
     store: HistoryStore, loaded: LoadedSloFile, pattern: str, start: datetime = T0
 ) -> list[RunResult]:

@@ -12,11 +12,8 @@ from pathlib import Path
 import pytest
 
 from sloprobe.config import load_slo_text
-from sloprobe.model.measurement import Measurement, Series
 from sloprobe.model.result import RunResult
-from sloprobe.model.units import Unit
-from sloprobe.plugin.suite_run import SuiteRun
-from tests.history.simulation import T0
+from tests.history.simulation import T0, plugin_run
 
 SUITE = """\
 version: 1
@@ -49,13 +46,8 @@ def _round(
     for offset, location in enumerate(LOCATIONS):
         mp.setenv("SLOPROBE_LOCATION", location)
         at = T0 + timedelta(minutes=5 * index, seconds=10 * offset)
-        run = SuiteRun(loaded, history_option=history, started_at=at, run_id=f"{index}-{location}")
         depth = 500.0 if location in bad else 1.0
-        run.measurements["queue"] = Measurement(
-            "queue", "http", at, 0.01, {"depth": Series("depth", Unit.COUNT, (depth,))}
-        )
-        run.judge("depth")
-        results[location] = run.record(run.result())
+        results[location] = plugin_run(loaded, history, at, depth, f"{index}-{location}")
     return results
 
 

@@ -7,10 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sloprobe.config import load_slo_text
-from sloprobe.model.measurement import Measurement, Series
-from sloprobe.model.units import Unit
-from sloprobe.plugin.suite_run import SuiteRun
-from tests.history.simulation import T0
+from tests.history.simulation import T0, plugin_run
 
 SUITE = """\
 version: 1
@@ -33,12 +30,7 @@ slos:
 
 def _run(service: str, retention: str, history: str, at_days: float) -> None:
     loaded = load_slo_text(SUITE.format(service=service, retention=retention), "slo.yaml", {})
-    run = SuiteRun(loaded, history_option=history, started_at=T0 + timedelta(days=at_days))
-    run.measurements["queue"] = Measurement(
-        "queue", "http", run.started_at, 0.01, {"depth": Series("depth", Unit.COUNT, (1.0,))}
-    )
-    run.judge("depth")
-    run.record(run.result())
+    plugin_run(loaded, history, T0 + timedelta(days=at_days), 1.0)
 
 
 def test_a_short_retention_prunes_only_its_own_service(tmp_path: Path) -> None:

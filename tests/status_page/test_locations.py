@@ -9,12 +9,9 @@ import pytest
 
 from sloprobe.config import load_slo_text
 from sloprobe.history import HistoryStore
-from sloprobe.model.measurement import Measurement, Series
 from sloprobe.model.status import Status
-from sloprobe.model.units import Unit
-from sloprobe.plugin.suite_run import SuiteRun
 from sloprobe.status_page.build import build_status_page
-from tests.history.simulation import T0
+from tests.history.simulation import T0, plugin_run
 
 SUITE = """\
 version: 1
@@ -35,16 +32,9 @@ slos:
 
 def _run(history: str, minutes: int, location: str, depth: float, mp: pytest.MonkeyPatch) -> None:
     mp.setenv("SLOPROBE_LOCATION", location)
-    run = SuiteRun(
-        load_slo_text(SUITE, "slo.yaml", {}),
-        history_option=history,
-        started_at=T0 + timedelta(minutes=minutes),
+    plugin_run(
+        load_slo_text(SUITE, "slo.yaml", {}), history, T0 + timedelta(minutes=minutes), depth
     )
-    run.measurements["queue"] = Measurement(
-        "queue", "http", run.started_at, 0.01, {"depth": Series("depth", Unit.COUNT, (depth,))}
-    )
-    run.judge("depth")
-    run.record(run.result())
 
 
 def test_each_location_shows_what_it_saw_last(
