@@ -8,7 +8,6 @@ import pytest
 
 from sloprobe.history import HistoryStore
 from sloprobe.status_page import StatusPage, build_status_page, write_status_page
-from tests.history.conftest import postgres_history_url  # noqa: F401  (a fixture)
 from tests.status_page.scenario import NOW, Scenario, build_history
 
 
