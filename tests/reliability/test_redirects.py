@@ -217,6 +217,24 @@ def test_the_python_probe_client_stays_on_the_origin(
     assert not set(CONFIGURED) & {k.lower() for k in away.next_request.headers}
 
 
+def test_the_python_probe_client_keeps_the_targets_headers_to_the_target(
+    scripted: ScriptedServer, other: ScriptedServer
+) -> None:
+    """`target.get("http://flower/...")` in a Python probe: the target's auth stays home."""
+    scripted.routes["/health"] = Answer(200, "{}")
+    with make_context(scripted.base_url, _target()).client() as client:
+        home = client.get("/health")
+        away = client.get(f"{other.base_url}/api/workers", headers={"X-Probe-Own": "mine"})
+    assert home.status_code == away.status_code == 200
+    assert _lower(scripted.requests[0][2])["authorization"] == f"Bearer {BEARER}"
+    [(_, _, sent)] = other.requests
+    got = _lower(sent)
+    assert got["x-probe-own"] == "mine"
+    for name in CONFIGURED:
+        assert name not in got, f"the target's {name} went to another origin"
+    assert got["user-agent"].startswith("sloprobe/")
+
+
 def test_a_probe_naming_another_origin_sends_it_only_its_own_headers(
     scripted: ScriptedServer, other: ScriptedServer
 ) -> None:

@@ -25,6 +25,7 @@ from sloprobe.probes.network import (
     Redirects,
     origin,
     redirect_target,
+    scope_to_origin,
 )
 from sloprobe.probes.sanitize import register_spec_secrets
 from sloprobe.redact import Redactor, redact_url
@@ -128,6 +129,7 @@ class SameOriginClient(httpx.Client):
         follow_redirects: Any = httpx.USE_CLIENT_DEFAULT,
     ) -> httpx.Response:
         follow = follow_redirects if isinstance(follow_redirects, bool) else self.follow_redirects
+        request = scope_to_origin(request, self, self._offsite_headers)  # a full URL elsewhere
         history: list[httpx.Response] = []
         while True:
             response = super().send(request, stream=True, auth=auth, follow_redirects=False)

@@ -45,6 +45,7 @@ from sloprobe.probes.network.redirects import (
     Redirects,
     origin,
     redirect_target,
+    scope_to_origin,
 )
 
 __all__ = [
@@ -66,5 +67,6 @@ __all__ = [
     "redirect_target",
     "retry_policy",
     "samples_failure",
+    "scope_to_origin",
     "status_problem",
 ]

@@ -61,7 +61,7 @@ async def fetch(
     clock = time.perf_counter()
     attempts = 0
     hops: list[str] = []
-    current = scope_to_origin(request, client, policy)
+    current = scope_to_origin(request, client, policy.offsite_headers)
     while True:
         response, tries = await _send(client, current, retries, timing, first=not hops)
         attempts += tries

@@ -45,19 +45,22 @@ def origin(url: httpx.URL) -> tuple[str, str, int | None]:
 
 
 def scope_to_origin(
-    request: httpx.Request, client: httpx.AsyncClient, policy: Redirects
+    request: httpx.Request,
+    client: httpx.Client | httpx.AsyncClient,
+    offsite_headers: Mapping[str, str],
 ) -> httpx.Request:
     """The target's own headers (auth, configured headers) go to the target's origin only.
 
     A probe may name a full URL on another host (Flower beside the API, a
     Prometheus server): that request keeps what the probe itself set and the
     policy's offsite headers, never the client's target-wide ones, which would
-    hand the target's token to someone else.
+    hand the target's token to someone else. YAML probes (``fetch``) and Python
+    probes (the ``target`` fixture's client) both go through here.
     """
     base = client.base_url
     if base.host and origin(request.url) == origin(base):
         return request
-    offsite = {name.lower() for name in policy.offsite_headers} | {"accept-encoding", "user-agent"}
+    offsite = {name.lower() for name in offsite_headers} | {"accept-encoding", "user-agent"}
     for name, value in client.headers.items():
         if name.lower() not in offsite and request.headers.get(name) == value:
             del request.headers[name]
