@@ -15,7 +15,7 @@ import multiprocessing
 import sys
 import time
 
-from common import ROOT, table
+from common import ROOT, table, update_results
 
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
@@ -53,6 +53,9 @@ def _run(pairs: list[tuple[str, str]], base_url: str, history: str, rounds: int)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument(
+        "--update-results", action="store_true", help="write the section into bench/RESULTS.md"
+    )
     args = parser.parse_args()
     all_pairs = [(loc, svc) for svc in scale.SERVICES for loc in scale.LOCATIONS]
     with postgres_server() as server, start_service(ServiceConfig()) as service:
@@ -61,25 +64,26 @@ def main() -> None:
             alone = _run(all_pairs[:1], service.base_url, history, args.rounds)
         with scratch_database(server, "bench") as history:
             together = _run(all_pairs, service.base_url, history, args.rounds)
-    print(
-        table(
-            "Recording with 15 concurrent writers on one PostgreSQL history",
-            ["writers", "wall time per recorded run", "ratio to one writer", "runs recorded per s"],
+    text = table(
+        "Recording with 15 concurrent writers on one PostgreSQL history",
+        ["writers", "wall time per recorded run", "ratio to one writer", "runs recorded per s"],
+        [
+            ["1", f"{alone * 1000:.0f} ms", "1.00×", f"{1 / alone:.1f}"],
             [
-                ["1", f"{alone * 1000:.0f} ms", "1.00×", f"{1 / alone:.1f}"],
-                [
-                    "15",
-                    f"{together * 1000:.0f} ms",
-                    f"{together / alone:.2f}×",
-                    f"{15 / together:.1f}",
-                ],
+                "15",
+                f"{together * 1000:.0f} ms",
+                f"{together / alone:.2f}×",
+                f"{15 / together:.1f}",
             ],
-            f"{args.rounds} rounds per writer; each run a real probe of the reference service, "
-            "judged with a quorum across 3 locations, recorded and pruned (SuiteRun). Wall time "
-            "× writers / runs: on a 2-core machine 15 processes share the cores, so the ratio "
-            "includes CPU contention, not only PostgreSQL's locks. No run lost in either.",
-        )
+        ],
+        f"{args.rounds} rounds per writer; each run a real probe of the reference service, "
+        "judged with a quorum across 3 locations, recorded and pruned (SuiteRun). Wall time "
+        "× writers / runs: on a 2-core machine 15 processes share the cores, so the ratio "
+        "includes CPU contention, not only PostgreSQL's locks. No run lost in either.",
     )
+    print(text)
+    if args.update_results:
+        update_results("### Recording with 15 concurrent writers", text)
 
 
 if __name__ == "__main__":

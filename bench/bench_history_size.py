@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, table
+from common import ROOT, table, update_results
 
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -380,17 +380,6 @@ def _counts(store: Any) -> str:
     )
 
 
-def update_results(text: str) -> None:
-    """Put this section into bench/RESULTS.md, in place of an earlier one."""
-    path = Path(__file__).resolve().parent / "RESULTS.md"
-    current = path.read_text()
-    start = current.find(HEADING)
-    if start >= 0:
-        end = current.find("\n### ", start + 1)
-        current = current[:start] + current[end + 1 if end >= 0 else len(current) :]
-    path.write_text(current.rstrip("\n") + "\n\n" + text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -403,7 +392,7 @@ def main() -> None:
     text = section(args.days, progress=True)
     print(text)
     if args.update_results:
-        update_results(text)
+        update_results(HEADING, text)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from common import ROOT, table
+from common import ROOT, table, update_results
 
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
@@ -248,17 +248,6 @@ def section(services: int, slos: int, days: int, step_min: int, compacted: bool)
     )
 
 
-def update_results(text: str) -> None:
-    """Put this section into bench/RESULTS.md, in place of an earlier one."""
-    path = Path(__file__).resolve().parent / "RESULTS.md"
-    current = path.read_text()
-    start = current.find(HEADING)
-    if start >= 0:
-        end = current.find("\n### ", start + 1)
-        current = current[:start] + current[end + 1 if end >= 0 else len(current) :]
-    path.write_text(current.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--services", type=int, default=200)
@@ -273,7 +262,7 @@ def main() -> None:
     text = section(args.services, args.slos, args.days, args.step, args.compact)
     print(text)
     if args.update_results:
-        update_results(text)
+        update_results(HEADING, text)
 
 
 if __name__ == "__main__":

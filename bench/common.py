@@ -89,3 +89,14 @@ def table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]], note
     lines = [f"### {title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines) + ("\n\n" + note if note else "") + "\n"
+
+
+def update_results(heading: str, text: str) -> None:
+    """Put a section into bench/RESULTS.md, in place of an earlier one that starts with ``heading``."""
+    path = Path(__file__).resolve().parent / "RESULTS.md"
+    current = path.read_text()
+    start = current.find(heading)
+    if start >= 0:
+        end = current.find("\n### ", start + 1)
+        current = current[:start] + current[end + 1 if end >= 0 else len(current) :]
+    path.write_text(current.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n")
