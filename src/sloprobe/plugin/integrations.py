@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from sloprobe.plugin.names import HISTORY_URL_ENV
+
 if TYPE_CHECKING:
     from sloprobe.config.model import SloFile
-
-HISTORY_URL_ENV = "SLOPROBE_HISTORY_URL"
 
 
 def _env_state(environ: Mapping[str, str], name: str) -> str:

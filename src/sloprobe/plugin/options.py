@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from sloprobe.config import LoadedSloFile
 
 EXIT_ON = ("breach", "warning", "incident")
-HISTORY_URL_ENV = "SLOPROBE_HISTORY_URL"
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from sloprobe.model.status import Status
 from sloprobe.model.units import format_duration
 from sloprobe.model.verdict import Verdict
 from sloprobe.plugin.location import run_location
-from sloprobe.plugin.names import BASE_URL_ENV, NO_TARGET
+from sloprobe.plugin.names import BASE_URL_ENV, HISTORY_URL_ENV, NO_TARGET
 from sloprobe.plugin.notifiers import RunNotifiers
 from sloprobe.probes.context import ProbeContext, make_context
 from sloprobe.probes.job.spec import JobProbe
@@ -48,8 +48,6 @@ from sloprobe.redact import Redactor, redact_url
 
 if TYPE_CHECKING:
     from sloprobe.history import HistoryStore
-
-HISTORY_URL_ENV = "SLOPROBE_HISTORY_URL"
 
 
 @dataclass
