@@ -3,35 +3,32 @@
 Neither client follows redirects blindly. The run's async client follows
 none: :func:`sloprobe.probes.network.fetch` decides, per probe, with the
 :class:`~sloprobe.probes.network.Redirects` that :meth:`ProbeContext.redirects`
-builds. The sync client of Python probes follows redirects on the target's
-origin only (see :class:`SameOriginClient`).
+builds. The sync client of Python probes sends through ``fetch`` too
+(:class:`~sloprobe.probes.python.client.TargetClient`).
 """
 
 from __future__ import annotations
 
 import base64
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 
 from sloprobe import __version__
 from sloprobe.probes.network import (
     ACCEPT_ENCODING,
-    MAX_REDIRECTS,
     RedirectMode,
     Redirects,
-    origin,
-    redirect_target,
-    scope_to_origin,
 )
 from sloprobe.probes.sanitize import register_spec_secrets
 from sloprobe.redact import Redactor, redact_url
 
 if TYPE_CHECKING:  # probes read the target's shape; they import no config at run time
     from sloprobe.config.model import Target
+    from sloprobe.probes.python.client import TargetClient
 
 
 @dataclass(frozen=True)
@@ -41,6 +38,8 @@ class ProbeContext:
     base_url: str
     target: Target
     redactor: Redactor
+    # Set once by a login (the runner's or the target client's): sent with every later request.
+    login_headers: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def shown_base_url(self) -> str:
@@ -57,7 +56,7 @@ class ProbeContext:
         elif auth is not None and auth.basic is not None:
             pair = f"{auth.basic.username}:{auth.basic.password.get_secret_value()}"
             headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
-        return headers
+        return {**headers, **self.login_headers}
 
     def offsite_headers(self) -> dict[str, str]:
         """What a request may carry to another origin: the User-Agent and the synthetic marker."""
@@ -85,77 +84,12 @@ class ProbeContext:
             follow_redirects=False,
         )
 
-    def client(self) -> httpx.Client:
-        """A synchronous client for Python probes (the ``target`` fixture).
+    def client(self) -> TargetClient:
+        """The ``target`` fixture's client: httpx's sync API over the network layer
+        (same-origin redirects, capped bodies, the login token, one deadline a request)."""
+        from sloprobe.probes.python.client import TargetClient
 
-        It follows redirects on the target's origin (scheme, host and port)
-        only, at most 10 hops: a redirect to another origin is not followed —
-        the 3xx is the answer, and its ``next_request`` is a bare request
-        (User-Agent and synthetic marker, no configured header, no auth) that
-        a probe may send on purpose. ``follow_redirects=False`` on a call
-        follows nothing, as in httpx.
-        """
-        return SameOriginClient(
-            base_url=self.base_url,
-            headers=self.request_headers(),
-            timeout=httpx.Timeout(self.target.timeout),
-            verify=self.tls,
-            follow_redirects=True,
-            max_redirects=MAX_REDIRECTS,
-            offsite_headers=self.offsite_headers(),
-        )
-
-
-class SameOriginClient(httpx.Client):
-    """An httpx client that follows a redirect only while it stays on the same origin.
-
-    httpx follows every redirect and strips only ``Authorization`` on the
-    way to another host: ``X-Api-Key``, custom headers and cookies would go
-    along. An event hook cannot stop httpx from following (only raise), so
-    this client sends each hop itself with ``follow_redirects=False`` and
-    follows the next one only if it is on the origin of the request before.
-    """
-
-    def __init__(self, *, offsite_headers: dict[str, str], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._offsite_headers = offsite_headers
-
-    def send(
-        self,
-        request: httpx.Request,
-        *,
-        stream: bool = False,
-        auth: Any = httpx.USE_CLIENT_DEFAULT,
-        follow_redirects: Any = httpx.USE_CLIENT_DEFAULT,
-    ) -> httpx.Response:
-        follow = follow_redirects if isinstance(follow_redirects, bool) else self.follow_redirects
-        request = scope_to_origin(request, self, self._offsite_headers)  # a full URL elsewhere
-        history: list[httpx.Response] = []
-        while True:
-            response = super().send(request, stream=True, auth=auth, follow_redirects=False)
-            try:
-                target = redirect_target(request, response)
-                if target is not None and origin(target) != origin(request.url):
-                    method = response.next_request.method if response.next_request else "GET"
-                    response.next_request = httpx.Request(
-                        method, target.copy_with(userinfo=b""), headers=self._offsite_headers
-                    )
-                    target = None
-                nxt = response.next_request if follow and target is not None else None
-                if nxt is None:
-                    response.history = history
-                    if not stream:
-                        response.read()
-                    return response
-                response.read()
-            except BaseException:
-                response.close()
-                raise
-            response.close()
-            history.append(response)
-            if len(history) > self.max_redirects:
-                raise httpx.TooManyRedirects("Exceeded maximum allowed redirects.", request=nxt)
-            request = nxt
+        return TargetClient(self)
 
 
 def make_context(base_url: str, target: Target) -> ProbeContext:

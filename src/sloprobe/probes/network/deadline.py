@@ -1,0 +1,44 @@
+"""One total deadline per request: httpx bounds each read, not the sum, so a drip never ends.
+
+``target.timeout`` bounds every phase of a request (connect, each read); a
+server that sends one byte a second satisfies each of them forever. Here the
+whole request — retries, redirects and the capped body read — is cancelled
+when its deadline passes, and the failure says so in words a user can act on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from sloprobe.model.units import Dimension, format_base
+from sloprobe.probes.network.errors import MAX_JSON_BYTES
+from sloprobe.probes.network.fetch import Answer, fetch
+from sloprobe.probes.network.redirects import Redirects
+
+
+class DeadlineExceeded(httpx.TimeoutException):
+    """The whole request (every hop and the body) took longer than its deadline."""
+
+
+async def fetch_within(
+    client: httpx.AsyncClient,
+    request: httpx.Request,
+    deadline_s: float,
+    *,
+    max_bytes: int = MAX_JSON_BYTES,
+    retries: int = 2,
+    redirects: Redirects | None = None,
+) -> Answer:
+    """:func:`fetch`, cancelled after ``deadline_s`` seconds with :class:`DeadlineExceeded`."""
+    try:
+        return await asyncio.wait_for(
+            fetch(client, request, max_bytes=max_bytes, retries=retries, redirects=redirects),
+            deadline_s,
+        )
+    except TimeoutError:
+        bound = format_base(deadline_s, Dimension.TIME)
+        raise DeadlineExceeded(
+            f"no complete answer within {bound} (the request's total deadline)", request=request
+        ) from None
