@@ -67,3 +67,24 @@ def test_one_message_per_transition_escaped_and_retried(
         "shop (production): SLO depth breached: value = '&lt;!channel&gt; &amp; friends'"
     )
     assert "recovered" in delivered[1]["text"]
+
+
+def test_a_slack_webhook_that_drips_its_answer_cannot_hold_the_run(
+    scripted: ScriptedServer,
+) -> None:
+    import time
+
+    from sloprobe.notify.slack import post_to_slack
+
+    scripted.routes["/slow"] = Answer(200, "ok", delay_s=3)
+    clock = time.monotonic()
+    why = post_to_slack(f"{scripted.base_url}/slow", "down", timeout=0.5)
+    took = time.monotonic() - clock
+    assert why == "Slack webhook gave no answer within 500 ms"
+    assert took < 2
+    scripted.routes["/hook/secret-part"] = Answer(
+        302, "", {"Location": "http://127.0.0.2:9/elsewhere"}
+    )
+    why = post_to_slack(f"{scripted.base_url}/hook/secret-part", "down", timeout=2)
+    assert why == "Slack webhook answered 302"  # a redirect is not followed
+    assert [r[1] for r in scripted.requests] == ["/slow", "/hook/secret-part"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import httpx
+import json
+
+from sloprobe.notify.http import send
+from sloprobe.redact import Redactor
 
 
 def slack_text(text: str) -> str:
@@ -11,11 +14,18 @@ def slack_text(text: str) -> str:
 
 
 def post_to_slack(webhook: str, text: str, timeout: float) -> str | None:
-    """Post one message; returns why it failed (secret-free), or None when Slack took it."""
-    try:
-        response = httpx.post(webhook, json={"text": slack_text(text)}, timeout=timeout)
-    except httpx.HTTPError as exc:
-        return f"Slack webhook unreachable ({type(exc).__name__})"
-    if response.status_code >= 300:
-        return f"Slack webhook answered {response.status_code}"
-    return None
+    """Post one message; returns why it failed (secret-free), or None when Slack took it.
+
+    Through the notifiers' one bounded path: a total deadline, a capped read of
+    the answer, no redirect followed, the webhook URL (a secret) never shown.
+    """
+    scrub = Redactor([webhook, webhook.rsplit("/", 1)[-1]])
+    return send(
+        "POST",
+        webhook,
+        content=json.dumps({"text": slack_text(text)}).encode(),
+        headers={"Content-Type": "application/json"},
+        timeout=timeout,
+        what="Slack webhook",
+        scrub=scrub,
+    )
