@@ -15,6 +15,8 @@ bidirectional overrides visible, so target text cannot rewrite a report.
 from __future__ import annotations
 
 import base64
+import html
+import json
 import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
@@ -38,7 +40,8 @@ _SECRET_NAME = re.compile(
 _CREDENTIALS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)\b(bearer|basic|token|digest)(\s+)[A-Za-z0-9._~+/=\-]{8,}"), r"\1\2" + MASK),
     (re.compile(r"\b(?:sk|rk|pk)[-_](?:live|test|proj)[-_][A-Za-z0-9_\-]{8,}"), MASK),
-    (re.compile(r"\beyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}"), MASK),
+    # A JWT, or its start where a text was cut inside it (``eyJ`` is base64 for ``{"``).
+    (re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}(?:\.[A-Za-z0-9_\-]*){0,2}"), MASK),
     (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), MASK),
     (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"), MASK),
     (re.compile(r"\bxox[abprs]-[A-Za-z0-9\-]{10,}"), MASK),
@@ -58,11 +61,41 @@ def looks_secret(name: str) -> bool:
 
 
 _URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)[^/\s@]*@")
+# ``scheme://user:pass`` where the text was cut before the ``@`` (a port is all digits).
+_CUT_URL_CREDENTIALS = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)[^/\s@:]*:(?![0-9]*\Z)[^/\s@]*\Z"
+)
 
 
 def redact_urls_in(text: str) -> str:
     """Mask ``user:password@`` in every URL inside free text (error messages, DSNs)."""
-    return _URL_CREDENTIALS.sub(lambda m: m["scheme"] + MASK + "@", text)
+    text = _URL_CREDENTIALS.sub(lambda m: m["scheme"] + MASK + "@", text)
+    return _CUT_URL_CREDENTIALS.sub(lambda m: m["scheme"] + MASK, text)
+
+
+MIN_FRAGMENT = 4  # the shortest cut-off piece of a secret that is still masked
+
+
+def encodings(secret: str) -> set[str]:
+    """Every form a secret takes in a request or an echoed body: raw, URL-encoded, JSON string
+    escapes (``\\"``, ``\\/``, ``\\uXXXX``, once or twice escaped), HTML entities and base64."""
+    forms = {secret, quote(secret, safe=""), quote_plus(secret)}
+    escaped = {json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    escaped |= {form.replace("/", "\\/") for form in escaped}
+    escaped |= {
+        re.sub(r"\\u[0-9a-f]{4}", lambda m: m[0].upper().replace("\\U", "\\u"), f) for f in escaped
+    }
+    escaped |= {json.dumps(form)[1:-1] for form in escaped}  # a JSON document inside a string
+    forms |= escaped
+    forms |= {
+        html.escape(secret),
+        html.escape(secret, quote=False),
+        html.escape(secret).replace("&#x27;", "&#39;").replace("&quot;", "&#34;"),
+    }
+    raw = secret.encode()
+    for packed in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+        forms |= {packed.decode(), packed.decode().rstrip("=")}
+    return {form for form in forms if len(form) >= _MIN_SECRET}
 
 
 def redact_url(url: str) -> str:
@@ -92,11 +125,12 @@ class Redactor:
         self.add(*secrets)
 
     def add(self, *secrets: str | None) -> None:
-        """Know these secrets, raw and URL-encoded (as they travel in a query or a form)."""
+        """Know these secrets in every encoding (:func:`encodings`)."""
         for secret in secrets:
-            if secret and len(secret) >= _MIN_SECRET:
-                self._secrets.update({secret, quote(secret, safe=""), quote_plus(secret)})
+            if secret and len(secret) >= _MIN_SECRET and secret not in self._secrets:
+                self._secrets.update(encodings(secret))
         self._ordered: list[str] | None = None
+        self._pieces: tuple[frozenset[str], frozenset[str], int] | None = None
 
     def add_basic(self, username: str, password: str) -> None:
         """A basic-auth pair: its password, and ``user:password`` as the header carries it (base64)."""
@@ -118,8 +152,38 @@ class Redactor:
                 text = text.replace(secret, MASK)
         return text
 
-    def __call__(self, text: str) -> str:
+    def fragments(self, text: str) -> str:
+        """Mask a piece of a known secret left at either end of a text cut inside it.
+
+        A text cut to its size before it reached the redactor (an excerpt, a
+        library's error message) may end with the first characters of a secret,
+        or start with its last ones: at least :data:`MIN_FRAGMENT` of them are masked.
+        """
+        heads, tails, longest = self._fragment_sets()
+        for size in range(min(longest, len(text)), MIN_FRAGMENT - 1, -1):
+            if text[-size:] in heads:
+                text = text[:-size] + MASK
+                break
+        for size in range(min(longest, len(text)), MIN_FRAGMENT - 1, -1):
+            if text[:size] in tails:
+                text = MASK + text[size:]
+                break
+        return text
+
+    def _fragment_sets(self) -> tuple[frozenset[str], frozenset[str], int]:
+        if getattr(self, "_pieces", None) is None:
+            heads = {s[:n] for s in self._secrets for n in range(MIN_FRAGMENT, len(s))}
+            tails = {s[-n:] for s in self._secrets for n in range(MIN_FRAGMENT, len(s))}
+            longest = max((len(s) for s in self._secrets), default=0)
+            self._pieces = (frozenset(heads), frozenset(tails), longest)
+        assert self._pieces is not None
+        return self._pieces
+
+    def __call__(self, text: str, *, cut: bool = False) -> str:
+        """``text`` with every secret masked; ``cut``: it may have been cut inside one."""
         text = self.known(text)
+        if cut:  # before the patterns, which could take a fragment's first characters apart
+            text = self.fragments(text)
         for pattern, replacement in _CREDENTIALS:
             text = pattern.sub(replacement, text)
         return redact_urls_in(text)
@@ -130,6 +194,12 @@ class Redactor:
             k: MASK if looks_secret(k) or k.lower() in SECRET_HEADERS else self(v)
             for k, v in headers
         }
+
+
+def excerpt_of(text: str, redactor: Redactor, size: int) -> str:
+    """The first ``size`` characters of ``text``, masked before the cut, never after it: a
+    secret that straddles the cut is masked whole (read with a margin), not left half shown."""
+    return redactor(text[: size * 2], cut=True)[:size]
 
 
 def url_secrets(url: str) -> list[str]:

@@ -14,6 +14,7 @@ from sloprobe.config.model import ProbeSpec, Target
 from sloprobe.model.measurement import Measurement
 from sloprobe.probes.context import make_context
 from sloprobe.probes.http.measure import shown_request
+from sloprobe.probes.python.client import TargetClient
 from sloprobe.probes.runner import run_probes
 from tests.support.scripted_server import Answer, ScriptedServer, scripted_server
 
@@ -205,7 +206,7 @@ def test_the_python_probe_client_stays_on_the_origin(
     scripted.routes["/old"] = _redirect("/new")
     scripted.routes["/new"] = Answer(200, '{"ok": true}')
     scripted.routes["/away"] = _redirect(f"{other.base_url}/landing")
-    with make_context(scripted.base_url, _target()).client() as client:
+    with TargetClient(make_context(scripted.base_url, _target())) as client:
         same = client.get("/old")
         away = client.get("/away")
     assert same.status_code == 200 and [r.status_code for r in same.history] == [302]
@@ -222,7 +223,7 @@ def test_the_python_probe_client_keeps_the_targets_headers_to_the_target(
 ) -> None:
     """`target.get("http://flower/...")` in a Python probe: the target's auth stays home."""
     scripted.routes["/health"] = Answer(200, "{}")
-    with make_context(scripted.base_url, _target()).client() as client:
+    with TargetClient(make_context(scripted.base_url, _target())) as client:
         home = client.get("/health")
         away = client.get(f"{other.base_url}/api/workers", headers={"X-Probe-Own": "mine"})
     assert home.status_code == away.status_code == 200

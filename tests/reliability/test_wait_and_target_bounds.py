@@ -26,7 +26,7 @@ import pytest
 from sloprobe.cli import main
 from sloprobe.config.model import Target
 from sloprobe.probes.context import make_context
-from sloprobe.probes.python.client import BodyTooLarge
+from sloprobe.probes.python.client import BodyTooLarge, TargetClient
 from tests.reliability.test_bounded_bodies import BIG_BYTES, MIB, PEAK_MARGIN, gzip_bomb
 
 TOKEN = "wait-canary-token-5f1c"
@@ -232,7 +232,7 @@ def test_wait_sends_the_probes_user_agent_and_synthetic_marker(
     hostile: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: Any
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    with make_context(hostile, Target()).client() as client:
+    with TargetClient(make_context(hostile, Target())) as client:
         expected = client.get("/whoami").json()
     assert expected["User-Agent"].startswith("sloprobe/")
     assert expected["X-Synthetic"] == "true"
@@ -250,7 +250,8 @@ TARGET_CHILD = """
 import resource, sys
 from sloprobe.config.model import Target
 from sloprobe.probes.context import make_context
-with make_context(sys.argv[1], Target(timeout=10)).client() as client:
+from sloprobe.probes.python.client import TargetClient
+with TargetClient(make_context(sys.argv[1], Target(timeout=10))) as client:
     try:
         client.get(sys.argv[2])
         print("read", file=sys.stderr)
@@ -293,7 +294,7 @@ def test_a_huge_answer_or_a_bomb_costs_little_memory(
 
 @pytest.mark.parametrize("path", ["/stall", "/drip"])
 def test_the_target_client_has_one_deadline_per_request(hostile: str, path: str) -> None:
-    with make_context(hostile, Target(timeout=2)).client() as client:
+    with TargetClient(make_context(hostile, Target(timeout=2))) as client:
         clock = time.monotonic()
         with pytest.raises(httpx.TimeoutException) as caught:
             client.get(path)
@@ -303,7 +304,7 @@ def test_the_target_client_has_one_deadline_per_request(hostile: str, path: str)
 
 
 def test_the_target_client_refuses_a_huge_body_with_a_clear_error(hostile: str) -> None:
-    with make_context(hostile, Target(timeout=10)).client() as client:
+    with TargetClient(make_context(hostile, Target(timeout=10))) as client:
         with pytest.raises(BodyTooLarge, match="larger than 16 MiB"):
             client.get("/big")
         assert client.get("/ok").json()["status"] == "healthy"  # the client goes on

@@ -3,6 +3,7 @@ and a runner's Python without sloprobe in it."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from importlib import metadata
@@ -26,8 +27,12 @@ def sloprobe_files() -> dict[str, bytes]:
 
 @pytest.fixture
 def source() -> ActionSource:
-    """Where the scaffold and the docs say sloprobe lives (pyproject's Repository, tag v<version>)."""
-    return default_source()
+    """Where the scaffold and the docs say sloprobe lives (pyproject's Repository, tag v<version>).
+
+    By its tag: the local github.com publishes this working tree under the tag, not under the
+    checkout's commit (test_init checks the commit pin the scaffold writes by default).
+    """
+    return dataclasses.replace(default_source(), commit=None)
 
 
 @pytest.fixture

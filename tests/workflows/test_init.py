@@ -128,7 +128,7 @@ def test_one_owner_repo_at_ref_from_pyproject_names_sloprobe_everywhere(tmp_path
     assert source.ref == "v" + re.search(r'^version = "(.+)"$', pyproject, re.M)[1]  # type: ignore[index]
     init(tmp_path / "a", "--shape", "fastapi-db-worker")
     deploy = (tmp_path / "a/.github/workflows/deploy-verify.yml").read_text()
-    assert f"uses: {source.action}\n" in deploy
+    assert f"uses: {source.uses}\n" in deploy
     requirement = (tmp_path / "a" / REQUIREMENTS).read_text()
     assert (
         f"sloprobe[sentry] @ git+https://github.com/{source.repository}@{source.ref}" in requirement
@@ -260,3 +260,25 @@ def test_the_artifact_name_is_unique_per_job_and_keeps_no_credential() -> None:
         assert "hunter2" not in name and "user" not in name
         names.add(name)
     assert len(names) == 3
+
+
+def test_the_scaffolded_action_is_pinned_by_the_release_commit(tmp_path: Path) -> None:
+    """zizmor finds nothing in the user's repository, which has no zizmor.yml of ours."""
+    from tests.workflows.test_workflow_lint import run_zizmor
+
+    source = default_source()
+    assert source.commit is not None and re.fullmatch(r"[0-9a-f]{40}", source.commit)
+    init(tmp_path / "a", "--shape", "fastapi-db-worker")
+    deploy = tmp_path / "a/.github/workflows/deploy-verify.yml"
+    assert f"uses: {source.repository}@{source.commit}  # {source.ref}\n" in deploy.read_text()
+    empty = tmp_path / "zizmor.yml"
+    empty.write_text("rules: {}\n")
+    workflows = sorted((tmp_path / "a/.github/workflows").glob("*.yml"))
+    findings = run_zizmor(workflows, config=empty)
+    assert all(not found for found in findings.values()), findings
+    said = init(tmp_path / "b", "--action", "my-org/sloprobe-fork@v9")
+    assert (
+        "uses: my-org/sloprobe-fork@v9\n"
+        in (tmp_path / "b/.github/workflows/deploy-verify.yml").read_text()
+    )
+    assert "my-org/sloprobe-fork@v9" in said

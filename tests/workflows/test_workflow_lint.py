@@ -54,8 +54,8 @@ def zizmor() -> str:
 # --- zizmor: one call per group of files, findings then told per file ---
 
 
-def run_zizmor(paths: list[Path]) -> dict[Path, list[str]]:
-    """zizmor's findings (regular persona, zizmor.yml applied) for each of `paths`."""
+def run_zizmor(paths: list[Path], config: Path = ZIZMOR_CONFIG) -> dict[Path, list[str]]:
+    """zizmor's findings (regular persona, ``config`` applied: zizmor.yml) for each of `paths`."""
     done = subprocess.run(
         [
             zizmor(),
@@ -64,7 +64,7 @@ def run_zizmor(paths: list[Path]) -> dict[Path, list[str]]:
             "--color=never",
             "--format=json",
             "--strict-collection",  # a file it cannot read fails instead of being skipped
-            f"--config={ZIZMOR_CONFIG}",
+            f"--config={config}",
             *map(str, paths),
         ],
         capture_output=True,

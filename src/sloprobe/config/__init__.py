@@ -10,6 +10,7 @@ each with file, line and field path.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,8 @@ from pydantic import BaseModel, ValidationError
 from sloprobe.config.errors import ConfigError, ConfigProblem
 from sloprobe.config.model import SloFile, SloSpec
 from sloprobe.config.yaml_source import EnvPolicy, Path_, YamlSource, load_yaml, parse_yaml
-from sloprobe.judge.thresholds import ThresholdError
+from sloprobe.judge.thresholds import Threshold, ThresholdError
+from sloprobe.model.units import Dimension, Unit
 
 __all__ = [
     "ConfigError",
@@ -247,12 +249,46 @@ def _check_slo(spec: SloFile, name: str, slo: SloSpec, source: YamlSource) -> li
     problems = []
     for key, thresholds in (("threshold", slo.thresholds), ("warn", slo.warn_thresholds)):
         for index, threshold in enumerate(thresholds):
+            raw = source.data["slos"][name][key]
+            path: Path_ = (
+                ("slos", name, key, index) if isinstance(raw, list) else ("slos", name, key)
+            )
             try:
                 threshold.check_unit(unit)
             except ThresholdError as exc:
-                raw = source.data["slos"][name][key]
-                path: Path_ = (
-                    ("slos", name, key, index) if isinstance(raw, list) else ("slos", name, key)
-                )
                 problems.append(source.problem(path, f"{exc} (`{slo.measure}` is in `{unit}`)"))
+                continue
+            bare = _bare_number_against_time(threshold, unit)
+            if bare:
+                problems.append(source.problem(path, bare))
     return problems
+
+
+_TIME_NAMES = {"ms": "milliseconds", "s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_BARE_NUMBER = re.compile(
+    r"(?<![\w.])[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?(?![\w.%])"
+)
+
+
+def _bare_number_against_time(threshold: Threshold, unit: Unit) -> str | None:
+    """Why a unit-less number held against a time is refused, or None if it is not one.
+
+    k6 reads ``p(95)<300`` as 300 ms, and that form keeps k6's meaning; anywhere else
+    ``value < 30`` on a measure in seconds would silently mean 30 ms: the unit must be written.
+    """
+    if threshold.target_dimension is not None:
+        return None
+    if re.match(r"\s*p\(", threshold.text):
+        return None  # k6's own form, `p(95)<300`: a bare number is milliseconds, as in k6
+    if threshold.result_dimension(unit) is not Dimension.TIME:
+        return None  # `count < 30` over latencies counts samples: a bare number is right
+    text = threshold.text
+    start = re.search(r"[<>=!\[]", text)
+    head, tail = (text[: start.start()], text[start.start() :]) if start else ("", text)
+    numbers = _BARE_NUMBER.findall(tail)
+    written = head + _BARE_NUMBER.sub(lambda m: m.group(0) + str(unit), tail)
+    other = f" (or `{numbers[0]}{'ms' if unit is Unit.S else 's'}`)" if numbers else ""
+    return (
+        f"`{text}` compares a time in {_TIME_NAMES[str(unit)]} with a bare number: "
+        f"write `{written}`{other}"
+    )

@@ -5,10 +5,15 @@ build plain data from it, recording ``path -> line`` so a validation error
 can name the line that is actually wrong. Duplicate keys (which PyYAML
 silently overwrites) are errors, and alias expansion is capped so an anchor
 bomb is refused rather than eating the machine's memory.
+
+Plain scalars are read by YAML 1.2 core-schema rules (:class:`CoreLoader`),
+not PyYAML's YAML 1.1 ones, so ``country: NO``, ``t: 1:30`` and ``v: on``
+arrive as the text written rather than as ``False``, ``90`` and ``True``.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -29,7 +34,74 @@ _PLAIN_TAGS = frozenset(
 )
 MAX_DEPTH = 64  # slo.yaml needs about 8; PyYAML recurses per level
 MAX_BYTES = 2 * 1024 * 1024
+_LEADING_ZERO = re.compile(r"^[-+]?0[0-9]+$")
 _VARIABLE = re.compile(r"\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
+
+
+_CORE = "tag:yaml.org,2002:"
+_CORE_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_CORE_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_CORE_FLOAT = re.compile(
+    r"""^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+    re.VERBOSE,
+)
+_CORE_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+
+
+class CoreLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with the YAML 1.2 core schema's implicit types.
+
+    YAML 1.1 (PyYAML's default) reads ``yes/no/on/off/y/n`` as booleans,
+    ``1:30`` as 90 and ``017`` as octal 15, silently changing what a user
+    wrote. Here only ``true``/``false`` (``True``, ``TRUE``, …) are booleans,
+    ints are decimal, ``0o17`` or ``0x1F``, and there are no timestamps:
+    anything else stays text. ``<<`` merge keys stay, as anchors rely on them.
+    """
+
+    yaml_implicit_resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]] = {}  # noqa: RUF012
+
+    def construct_core_bool(self, node: yaml.ScalarNode) -> bool:
+        value = self._core_scalar(node, _CORE_BOOL, "a boolean (true or false)")
+        return value.lower() == "true"
+
+    def construct_core_int(self, node: yaml.ScalarNode) -> int:
+        value = self._core_scalar(node, _CORE_INT, "an integer")
+        if value.startswith(("0o", "0x")):
+            return int(value[2:], 8 if value[1] == "o" else 16)
+        return int(value, 10)  # `017` is 17: YAML 1.2 has no 0-prefixed octal
+
+    def construct_core_float(self, node: yaml.ScalarNode) -> float:
+        value = str(self.construct_scalar(node))
+        if _CORE_INT.match(value):
+            return float(self.construct_core_int(node))
+        value = self._core_scalar(node, _CORE_FLOAT, "a number")
+        lowered = value.lower()
+        if lowered.endswith(".inf"):
+            return -math.inf if lowered.startswith("-") else math.inf
+        if lowered == ".nan":
+            return math.nan
+        return float(value)
+
+    def _core_scalar(self, node: yaml.ScalarNode, pattern: re.Pattern[str], what: str) -> str:
+        """The scalar's text, if YAML 1.2 core reads it as ``what`` (an explicit `!!int yes` is not)."""
+        value = str(self.construct_scalar(node))
+        if not pattern.match(value):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"`{value}` is not {what} in YAML 1.2", node.start_mark
+            )
+        return value
+
+
+CoreLoader.add_implicit_resolver(_CORE + "bool", _CORE_BOOL, list("tTfF"))
+CoreLoader.add_implicit_resolver(_CORE + "int", _CORE_INT, list("-+0123456789"))
+CoreLoader.add_implicit_resolver(_CORE + "float", _CORE_FLOAT, list("-+0123456789."))
+CoreLoader.add_implicit_resolver(_CORE + "null", _CORE_NULL, ["~", "n", "N", ""])
+CoreLoader.add_implicit_resolver(_CORE + "merge", re.compile(r"^(?:<<)$"), ["<"])
+CoreLoader.add_constructor(_CORE + "bool", CoreLoader.construct_core_bool)
+CoreLoader.add_constructor(_CORE + "int", CoreLoader.construct_core_int)
+CoreLoader.add_constructor(_CORE + "float", CoreLoader.construct_core_float)
 
 
 @dataclass
@@ -40,7 +112,7 @@ class YamlSource:
     data: Any
     lines: dict[Path_, int] = field(default_factory=dict)
     text_lines: list[str] = field(default_factory=list)
-    notes: list[ConfigProblem] = field(default_factory=list)  # unset variables, when allowed
+    notes: list[ConfigProblem] = field(default_factory=list)  # unset variables when allowed; `017`
     unset: set[Path_] = field(default_factory=set)  # values that held an unset variable (lenient)
 
     def line_of(self, path: Path_) -> int | None:
@@ -51,8 +123,8 @@ class YamlSource:
                 return line
         return None
 
-    def problem(self, path: Path_, message: str) -> ConfigProblem:
-        line = self.line_of(path)
+    def problem(self, path: Path_, message: str, line: int | None = None) -> ConfigProblem:
+        line = line or self.line_of(path)
         source = (
             self.text_lines[line - 1].rstrip() if line and line <= len(self.text_lines) else None
         )
@@ -100,7 +172,7 @@ def parse_yaml(
     source = YamlSource(file, None, text_lines=text.splitlines())
     try:
         _check_depth(text, file, source)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=CoreLoader)
     except yaml.MarkedYAMLError as exc:
         # An unclosed bracket or quote is noticed lines later; where it was opened is what is wrong.
         mark = exc.context_mark or exc.problem_mark
@@ -175,7 +247,7 @@ class _Builder:
         self.env = env
         self.visited = 0
         self.problems: list[ConfigProblem] = []
-        self.constructor = yaml.SafeLoader("")
+        self.constructor = CoreLoader("")
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
         self.visited += 1
@@ -198,18 +270,32 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
-        value = self.constructor.construct_object(node, deep=True)
+        value = self._construct(node, path)
+        if isinstance(node, yaml.ScalarNode) and node.style is None:
+            self._note_leading_zero(node, path)
         if isinstance(value, str) and "${" in value:
             return self._interpolate(value, node, path)
         return value
+
+    def _construct(self, node: yaml.Node, path: Path_) -> Any:
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (yaml.constructor.ConstructorError, ValueError) as exc:  # `!!int abc`
+            reason = getattr(exc, "problem", None) or str(exc)
+            line = node.start_mark.line + 1
+            self.problems.append(self.source.problem(path, f"YAML: {reason}", line))
+            return None
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
         self.constructor.flatten_mapping(node)
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = self.constructor.construct_object(key_node, deep=True)
-            if not isinstance(key, str):
-                key = str(key)
+            # A key is a name: the text as written (`on`, `017`, `null`), never a converted value.
+            if isinstance(key_node, yaml.ScalarNode):
+                self._construct(key_node, path)  # refuses `!!int abc: …` all the same
+                key = str(key_node.value)
+            else:
+                key = str(self._construct(key_node, path))
             if not path and key.startswith("x-"):
                 continue  # top-level `x-…` blocks hold YAML anchors, as in Compose files
             child = (*path, key)
@@ -225,6 +311,21 @@ class _Builder:
             out[key] = self.build(value_node, child)
             self.source.lines[child] = key_node.start_mark.line + 1
         return out
+
+    def _note_leading_zero(self, node: yaml.ScalarNode, path: Path_) -> None:
+        """``017`` is the number 17 in YAML 1.2 (octal 15 in 1.1): say so, since the 0 is lost."""
+        text = node.value
+        if node.tag != _CORE + "int" or not _LEADING_ZERO.match(text):
+            return
+        digits = text.lstrip("+-").lstrip("0") or "0"
+        octal = f", or `0o{digits}` for octal" if set(digits) <= set("01234567") else ""
+        self.source.notes.append(
+            self.source.problem(
+                path,
+                f'`{text}` is read as the number {int(text, 10)}; write `"{text}"` to keep '
+                f"the leading zero{octal}",
+            )
+        )
 
     def _interpolate(self, value: str, node: yaml.Node, path: Path_) -> str:
         def replace(match: re.Match[str]) -> str:

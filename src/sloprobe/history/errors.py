@@ -6,7 +6,7 @@ import os
 import zlib
 from datetime import UTC, datetime
 
-from sloprobe.redact import redact_urls_in
+from sloprobe.redact import Redactor
 
 
 def _seconds(variable: str, default: int) -> int:
@@ -55,4 +55,5 @@ def aware(value: datetime) -> datetime:
 
 def short_error(exc: BaseException) -> str:
     text_ = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return redact_urls_in(text_[0])[:300] if text_ else type(exc).__name__
+    # Masked (URL userinfo and credential formats), then cut: never cut inside a secret first.
+    return Redactor()(text_[0])[:300] if text_ else type(exc).__name__

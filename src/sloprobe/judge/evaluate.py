@@ -9,6 +9,7 @@ problems never reach here (they are usage errors).
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 from sloprobe.judge.rules import SloRule
@@ -61,11 +62,12 @@ def evaluate_slo(
     series = measurement.series.get(spec.measure)
     if measurement.failure is not None:
         return _failed(spec, measurement.failure, series, method, base)
+    series, left_out = _without_nan(series)
     if series is None or not series.samples:
-        why = measurement.missing.get(
-            spec.measure, f"probe `{spec.probe}` recorded no `{spec.measure}`"
-        )
-        return no_data(why)
+        default = f"probe `{spec.probe}` recorded no `{spec.measure}`"
+        if left_out:
+            default = f"`{spec.measure}` is NaN (0/0 or no observations)"
+        return no_data(measurement.missing.get(spec.measure, default))
 
     checks = tuple(_check(t, Level.BREACH, series, method) for t in spec.thresholds)
     warn_checks = tuple(_check(t, Level.WARN, series, method) for t in spec.warn_thresholds)
@@ -83,6 +85,8 @@ def evaluate_slo(
         status, reason = Status.WARNING, _explain(warned)
     else:
         status, reason = Status.OK, "all thresholds met"
+    if left_out:
+        reason += f" ({left_out} NaN sample{'s' if left_out > 1 else ''} left out)"
     return Verdict(
         status=status,
         observed=shown.observed_text,
@@ -126,6 +130,20 @@ def _failed(
         samples=len(series.samples),
         **base,
     )
+
+
+def _without_nan(series: Series | None) -> tuple[Series | None, int]:
+    """The series without its NaN samples, and how many there were.
+
+    NaN is no data in every kind (0/0, a quantile without observations, a NaN a
+    target reported): never a value held to a threshold, where ``nan < x`` is
+    false and would read as a breach. ±Inf stays: it is a value (docs/probes.md).
+    """
+    if series is None:
+        return None, 0
+    kept = tuple(s for s in series.samples if not (isinstance(s, float) and math.isnan(s)))
+    left_out = len(series.samples) - len(kept)
+    return (dataclasses.replace(series, samples=kept) if left_out else series), left_out
 
 
 def _check(

@@ -12,6 +12,7 @@ import re
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sloprobe.model.measurement import Sample, Series
 from sloprobe.model.percentiles import PercentileMethod, percentile
@@ -203,16 +204,136 @@ def parse_threshold(text: str) -> Threshold:
     if op in ("in", "not in"):
         if not (raw.startswith("[") and raw.endswith("]")):
             raise ThresholdError(f"`{op}` needs a list such as [healthy, ok], got `{raw}`")
-        items = [item.strip() for item in raw[1:-1].split(",") if item.strip()]
-        if not items:
+        parsed = _parse_list(raw[1:-1])
+        if not parsed:
             raise ThresholdError(f"`{op}` needs at least one value in the list")
-        parsed = [_parse_target(item) for item in items]
         dims = {d for _, d in parsed}
         if len(dims) > 1:
             raise ThresholdError(f"the values in `{raw}` mix kinds; use one kind")
         return Threshold(text.strip(), aggregate, op, tuple(v for v, _ in parsed), dims.pop())
     value, dim = _parse_target(raw)
     return Threshold(text.strip(), aggregate, op, (value,), dim)
+
+
+def _parse_list(inner: str) -> list[tuple[Target, Dimension | None]]:
+    """The items of ``[a, "b, c", 'it''s']``: a comma inside quotes is text, not a separator.
+
+    A quoted item is text; a quote doubled inside it stands for one quote.
+    Empty items (``[a, , b]``, a trailing comma) are skipped, as before.
+    """
+    items: list[tuple[Target, Dimension | None]] = []
+    index, end = 0, len(inner)
+    while index <= end:
+        while index < end and inner[index].isspace():
+            index += 1
+        if index < end and inner[index] in "\"'":
+            text, index = _quoted(inner, index)
+            while index < end and inner[index].isspace():
+                index += 1
+            if index < end and inner[index] != ",":
+                raise ThresholdError(
+                    f"unexpected `{inner[index:].split(',')[0].strip()}` after the quoted "
+                    f"value {_quote(text)} in the list"
+                )
+            items.append((text, Dimension.TEXT))
+        else:
+            comma = inner.find(",", index)
+            stop = end if comma < 0 else comma
+            item = inner[index:stop].strip()
+            if item:
+                items.append(_parse_target(item))
+            index = stop
+        index += 1  # past the comma (or the end)
+    return items
+
+
+def _quoted(text: str, start: int) -> tuple[str, int]:
+    """The text of the quoted item at ``start`` and the index just past its closing quote."""
+    quote, index = text[start], start + 1
+    out: list[str] = []
+    while index < len(text):
+        if text[index] == quote:
+            if text[index + 1 : index + 2] != quote:
+                return "".join(out), index + 1
+            index += 1  # a doubled quote is one quote
+        out.append(text[index])
+        index += 1
+    raise ThresholdError(f"unclosed {quote} in the list: `{text[start:].strip()}`")
+
+
+def _quote(text: str) -> str:
+    """``text`` as a quoted list item: the quote it does not contain, else doubled ``"``."""
+    if '"' not in text:
+        return f'"{text}"'
+    if "'" not in text:
+        return f"'{text}'"
+    return '"' + text.replace('"', '""') + '"'
+
+
+_WORD = re.compile(r"[A-Za-z_][\w.\-]*")
+
+
+def format_threshold(threshold: Threshold) -> str:
+    """The expression back as text, such that ``parse_threshold`` reads the same threshold.
+
+    A list item with a comma, a quote or anything else that would not read
+    back as the same text is quoted; numbers keep every digit they need.
+    """
+    dim = threshold.target_dimension
+    if threshold.op in ("in", "not in"):
+        items = ", ".join(_format_target(t, dim, in_list=True) for t in threshold.targets)
+        target = f"[{items}]"
+    else:
+        target = _format_target(threshold.targets[0], dim, in_list=False)
+    aggregate = threshold.aggregate
+    name = aggregate.name
+    if aggregate.q is not None:  # the grammar reads p95 and p99.9, never an exponent
+        q = aggregate.q
+        name = f"p{int(q)}" if q.is_integer() else f"p{Decimal(repr(q)):f}"
+    return f"{name} {threshold.op} {target}"
+
+
+def _format_target(value: Target, dim: Dimension | None, *, in_list: bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        if "\n" in value or "\r" in value:
+            raise ThresholdError("a threshold's text cannot hold a line break")
+        bare = _WORD.fullmatch(value) and value.lower() not in ("true", "false")
+        if bare:
+            return value
+        # A lone value is read up to its last quote, so it needs no doubling.
+        return _quote(value) if in_list else f'"{value}"'
+    if dim is Dimension.TIME:
+        return _exact(value, Unit.MS) if abs(value) < 1 else _exact(value, Unit.S)
+    if dim is Dimension.FRACTION:
+        return _exact(value, Unit.PERCENT)
+    return _plain(value)
+
+
+def _exact(base: float, unit: Unit) -> str:
+    """``base`` written in ``unit`` with a number that converts back to exactly ``base``."""
+    suffix = "%" if unit is Unit.PERCENT else str(unit)
+    up = down = base * 100 if unit is Unit.PERCENT else base / unit.factor
+    candidates = [up]
+    for _ in range(4):  # the number that was parsed is within an ulp or two of the quotient
+        up, down = math.nextafter(up, math.inf), math.nextafter(down, -math.inf)
+        candidates += [up, down]
+    for candidate in candidates:
+        if _parse_target(_plain(candidate) + suffix)[0] == base:
+            return _plain(candidate) + suffix
+    if unit.dimension is Dimension.TIME:
+        return _plain(base) + "s"  # seconds are the base unit: always exact
+    raise ThresholdError(f"cannot write {base!r} exactly as a percentage")
+
+
+def _plain(number: float) -> str:
+    """A number as the grammar reads it: ``300``, ``0.25``, ``1e-07`` (``1e999`` for infinity)."""
+    if math.isinf(number):
+        return "-1e999" if number < 0 else "1e999"
+    if number.is_integer() and abs(number) < 1e16:
+        return str(int(number))
+    return repr(number)
 
 
 def _parse_aggregate(raw: str) -> Aggregate:
@@ -263,5 +384,8 @@ def format_observed(value: Sample | None, dimension: Dimension) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, str):
-        return repr(value) if len(value) < 60 else repr(value[:57] + "...")
+        # Quoted, not repr(): target text is already inert (``\u202e`` shown as such), and
+        # repr would double its backslash to ``\\u202e``.
+        shown = value if len(value) < 60 else value[:57] + "..."
+        return f"'{shown}'"
     return format_base(value, dimension)

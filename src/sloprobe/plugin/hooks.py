@@ -208,7 +208,9 @@ def pytest_collection_modifyitems(
 
 @pytest.fixture
 def target(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
-    """An httpx client bound to the target's base URL, with its headers and auth."""
+    """An httpx client bound to the target's base URL, with its headers, auth and login token;
+    each request through the probes' network layer (same-origin redirects, a body cap, one
+    total deadline of ``target.timeout``)."""
     config = request.config
     run = state_of(config).run
     if run is not None:
@@ -223,7 +225,9 @@ def target(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
         if not base_url:
             pytest.fail(NO_TARGET.format(env=BASE_URL_ENV, file="slo.yaml"), pytrace=False)
         context = make_context(base_url, Target())
-    with context.client() as client:
+    from sloprobe.probes.python.client import TargetClient
+
+    with TargetClient(context) as client:
         yield client
 
 

@@ -101,8 +101,14 @@ class SuiteRun:
         return self._context
 
     def needs_target(self, probes: set[str]) -> bool:
-        """Whether any of these probes talks to the target's base URL."""
-        return any(KINDS[self.loaded.spec.probes[p].kind].talks_to_target for p in probes)
+        """Whether any of these probes needs the target's base URL.
+
+        A kind that talks to the target may still name its own absolute URL (a
+        scrape of ``http://…/metrics``): then it needs no base URL, and a run of
+        only such probes (and PromQL, Redis, …) is not a usage error.
+        """
+        specs = self.loaded.spec.probes
+        return any(KINDS[specs[p].kind].needs_base_url(specs[p].body) for p in probes)
 
     @property
     def local_only(self) -> bool:

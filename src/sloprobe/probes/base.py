@@ -66,6 +66,9 @@ class ProbeKind(Generic[SpecT]):
     extra: str | None = None  # the pip extra its measuring code needs
     times_requests: bool = False  # its samples time requests: it runs before the other kinds
     notes: tuple[str, ...] = field(default=())
+    # For a kind that talks to the target: whether this probe, as configured, needs the base URL
+    # (a scrape of an absolute `http://…/metrics` does not). None: every probe of the kind does.
+    base_url_needed: Callable[[SpecT], bool] | None = None
 
     def load(self) -> Measurer:
         """Import the measuring code (before any timed request: imports are not the target's time)."""
@@ -73,6 +76,12 @@ class ProbeKind(Generic[SpecT]):
         module = importlib.import_module(module_name)
         measurer: Measurer = getattr(module, function)
         return measurer
+
+    def needs_base_url(self, spec: StrictModel) -> bool:
+        """Whether this probe needs the target's base URL (without one the run is a usage error)."""
+        if not self.talks_to_target:
+            return False
+        return self.base_url_needed is None or self.base_url_needed(spec)  # type: ignore[arg-type]
 
     def default_deadline(self, spec: StrictModel, default: float) -> float:
         if self.deadline is None:

@@ -28,7 +28,6 @@ from sloprobe.redact import Redactor, redact_url
 
 if TYPE_CHECKING:  # probes read the target's shape; they import no config at run time
     from sloprobe.config.model import Target
-    from sloprobe.probes.python.client import TargetClient
 
 
 @dataclass(frozen=True)
@@ -83,13 +82,6 @@ class ProbeContext:
             verify=self.tls,
             follow_redirects=False,
         )
-
-    def client(self) -> TargetClient:
-        """The ``target`` fixture's client: httpx's sync API over the network layer
-        (same-origin redirects, capped bodies, the login token, one deadline a request)."""
-        from sloprobe.probes.python.client import TargetClient
-
-        return TargetClient(self)
 
 
 def make_context(base_url: str, target: Target) -> ProbeContext:

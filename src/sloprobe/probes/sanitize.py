@@ -19,8 +19,9 @@ from sloprobe.model.measurement import Measurement, Sample, Series
 from sloprobe.redact import Redactor, looks_secret, neutralise, url_secrets
 
 
-def safe_text(text: str, redactor: Redactor) -> str:
-    return neutralise(redactor(text))
+def safe_text(text: str, redactor: Redactor, *, cut: bool = False) -> str:
+    """Redacted and inert; ``cut``: the text may end (or start) inside a secret."""
+    return neutralise(redactor(text, cut=cut))
 
 
 def safe_measurement(
@@ -32,11 +33,12 @@ def safe_measurement(
     only the configured secrets are masked in them.
     """
 
+    # Reasons, excerpts and details may have been cut to their size before they got here.
     def text(value: str | None) -> str | None:
-        return None if value is None else safe_text(value, redactor)
+        return None if value is None else safe_text(value, redactor, cut=True)
 
     def texts(values: Mapping[str, str]) -> dict[str, str]:
-        return {key: safe_text(value, redactor) for key, value in values.items()}
+        return {key: safe_text(value, redactor, cut=True) for key, value in values.items()}
 
     def sample(value: Sample, name: str) -> Sample:
         if not isinstance(value, str):

@@ -115,7 +115,7 @@ def plan_suite(shape: str, service: str, source: ActionSource) -> Suite:
             CACHE_SCOPE=cache_scope(facts.service, facts.environment),
         ),
         Path(".github/workflows/deploy-verify.yml"): render(
-            template("deploy-verify.yml"), ENV=deploy_env, ACTION=source.action
+            template("deploy-verify.yml"), ENV=deploy_env, ACTION=source.uses
         ),
         Path(".gitignore"): template("gitignore"),
     }

@@ -5,17 +5,24 @@ the release tag of this version (``v<version>``). The action (``uses: owner/repo
 reusable deploy workflow and the pip requirement of the scheduled workflow
 (``sloprobe[...] @ git+https://github.com/owner/repo@ref``) all name that one reference;
 ``sloprobe init --action owner/repo@ref`` replaces it (a fork, a commit SHA).
+
+The scaffolded action step is pinned by the release's full commit (``@<sha>  # v0.1.0``), as
+zizmor's ``unpinned-uses`` asks of every user repository: a wheel built from git records
+its commit at build time (``hatch_build.py``); a source checkout reads it from git (the
+tag's commit, else the checkout's). Only when neither knows it does the tag stand alone.
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
 import tomllib
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 _REFERENCE = re.compile(r"^(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)@(?P<ref>[\w./-]+)$")
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _GITHUB_URL = re.compile(r"^https://github\.com/(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+?)(?:\.git)?/?$")
 
 
@@ -24,6 +31,7 @@ class ActionSource:
     owner: str
     repo: str
     ref: str
+    commit: str | None = None  # the full commit of ``ref``: what the action step is pinned by
 
     @classmethod
     def parse(cls, text: str) -> ActionSource:
@@ -41,6 +49,13 @@ class ActionSource:
     def action(self) -> str:
         """What a workflow step writes after ``uses:``."""
         return f"{self.repository}@{self.ref}"
+
+    @property
+    def uses(self) -> str:
+        """The action step's ``uses:`` value: by full commit, the tag in a comment, when known."""
+        if self.commit is None or self.commit == self.ref:
+            return self.action
+        return f"{self.repository}@{self.commit}  # {self.ref}"
 
     @property
     def reusable_workflow(self) -> str:
@@ -61,7 +76,34 @@ def default_source() -> ActionSource:
     found = _GITHUB_URL.match(repository)
     if found is None:
         raise LookupError(f"[project.urls] Repository `{repository}` is not a github.com URL")
-    return ActionSource(found["owner"], found["repo"], f"v{version}")
+    tag = f"v{version}"
+    return ActionSource(found["owner"], found["repo"], tag, release_commit(tag))
+
+
+def release_commit(tag: str) -> str | None:
+    """The full commit this sloprobe was built from: recorded in the wheel, else from git."""
+    package = Path(__file__).resolve().parents[1]
+    recorded = package / "_release_commit"
+    if recorded.is_file():
+        text = recorded.read_text(encoding="ascii", errors="replace").strip()
+        return text if _COMMIT.match(text) else None
+    checkout = package.parents[1]
+    if not (checkout / ".git").exists():
+        return None
+    for name in (f"refs/tags/{tag}^{{commit}}", "HEAD"):
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(checkout), "rev-parse", "--verify", "-q", name],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        if done.returncode == 0 and _COMMIT.match(done.stdout.strip()):
+            return done.stdout.strip()
+    return None
 
 
 def _project_urls_and_version() -> tuple[dict[str, str], str]:

@@ -32,7 +32,7 @@ from sloprobe.probes.network import (
     status_problem,
 )
 from sloprobe.probes.tracing import Trace
-from sloprobe.redact import MASK, looks_secret, redact_url
+from sloprobe.redact import MASK, excerpt_of, looks_secret, redact_url
 
 EXCERPT_CHARS = 500
 
@@ -141,10 +141,14 @@ def _record(answer: Answer, spec: HttpProbe, context: ProbeContext, collected: _
     if problem is not None:
         collected.failures.append(problem)
     if collected.excerpt is None or problem is not None:
-        collected.excerpt = context.redactor(text[:EXCERPT_CHARS])
+        collected.excerpt = excerpt_of(text, context.redactor, EXCERPT_CHARS)
     document, unreadable = _json(answer) if spec.values else (None, None)
     for value_name, value_spec in spec.values.items():
         value, why = _extract(value_spec, document, answer, unreadable)
+        if value is not None and value_spec.masked:  # known from now on, in every text too
+            if isinstance(value, str):
+                context.redactor.add(value)
+            value = MASK
         if why is not None:
             collected.missing.setdefault(value_name, why)
         elif value is not None:

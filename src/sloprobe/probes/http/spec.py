@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from sloprobe.fields.base import StrictModel
 from sloprobe.fields.types import Duration, Name
 from sloprobe.model.units import Unit
+from sloprobe.redact import SECRET_HEADERS, looks_secret
 
 RedirectPolicy = Literal["same_origin", "any", "none"]
 REDIRECTS_RULE = (
@@ -42,6 +43,23 @@ class ValueSpec(StrictModel):
         description="Mask credential-looking text in this value (bearer tokens, keys, JWTs…); "
         "false keeps the target's text as sent. Configured secrets are masked either way.",
     )
+
+    secret: bool | None = Field(
+        None,
+        description="Mask this value everywhere (terminal, reports, history, notices). Default: "
+        "when its field or header name looks secret (password, token, secret, key, "
+        "authorization, cookie…); `false` shows a value such a name holds, `true` masks any.",
+    )
+
+    @property
+    def masked(self) -> bool:
+        """Whether the value read is a secret: said so, or read from a secret-named field."""
+        if self.secret is not None:
+            return self.secret
+        if self.length or self.count is not None:
+            return False  # how many, not what
+        name = self.header or (self.json_path or "").rsplit(".", 1)[-1]
+        return looks_secret(name) or name.lower() in SECRET_HEADERS
 
     @model_validator(mode="after")
     def _one_source(self) -> ValueSpec:

@@ -38,6 +38,7 @@ from sloprobe.probes.network import (
     parse_json,
     status_problem,
 )
+from sloprobe.redact import excerpt_of
 
 ERROR_CHARS = 300
 EXCERPT_CHARS = 500
@@ -206,7 +207,7 @@ class _Steps:
             raise JobFailure(describe_error(exc, self.context.redactor, label)) from None
         if answer.redirects is not None:
             self.redirects[step] = answer.redirects
-        text = self.context.redactor(answer.text()[:EXCERPT_CHARS])
+        text = excerpt_of(answer.text(), self.context.redactor, EXCERPT_CHARS)
         if answer.truncated:
             self.excerpt = text
             raise JobFailure(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ from sloprobe.model.measurement import Measurement, Sample, Series
 from sloprobe.probes.base import ProbeCall
 from sloprobe.probes.network import Redirects, describe_error, fetch, status_problem
 from sloprobe.probes.prometheus.histogram import histogram_quantile, series_delta
+from sloprobe.probes.prometheus.nan import nan_reason, prom_float, series_text
 from sloprobe.probes.prometheus.spec import (
     MetricSpec,
     PrometheusProbe,
@@ -68,7 +70,7 @@ def _matching(scrape: Scrape, selector: Selector, suffix: str = "") -> dict[Key,
 def evaluate_metric(
     spec: MetricSpec, after: Scrape, before: Scrape | None, seconds: float | None
 ) -> tuple[float | None, str | None]:
-    """(value in the declared unit, None) or (None, why there is no data)."""
+    """(value in the declared unit, None) or (None, why there is no data: absent, or NaN)."""
 
     def values(selector: Selector, suffix: str = "") -> dict[Key, float]:
         now = _matching(after, selector, suffix)
@@ -76,47 +78,92 @@ def evaluate_metric(
             return now
         return series_delta(_matching(before, selector, suffix), now)
 
-    labels = f" with labels {spec.labels}" if spec.labels else ""
     if spec.kind == "histogram_quantile":
-        buckets: dict[float, float] = {}
-        for key, count in values(spec.selector, "_bucket").items():
-            le = next((part[3:] for part in key if part.startswith("le=")), None)
-            if le is not None:
-                bound = math.inf if le in ("+Inf", "Inf") else float(le)
-                buckets[bound] = buckets.get(bound, 0.0) + count
-        if not buckets:
-            return (
-                None,
-                f"histogram `{spec.name}`{labels} is not exposed (no `{spec.name}_bucket` series)",
-            )
-        assert spec.quantile is not None
-        result = histogram_quantile(spec.quantile, list(buckets.items()))
-        if result is not None:
-            return result, None
-        if not max(buckets.values(), default=0.0):
-            return None, "no observations in the interval"
-        return None, f"histogram_quantile({spec.quantile:g}) is NaN here, as Prometheus answers"
-    if spec.kind == "ratio":
+        value, why = _quantile(spec, values(spec.selector, "_bucket"))
+    elif spec.kind == "ratio":
         assert spec.numerator is not None and spec.denominator is not None
-        numerator, denominator = values(spec.numerator), values(spec.denominator)
-        for part, found in ((spec.numerator, numerator), (spec.denominator, denominator)):
-            if not found:  # as PromQL: a series that does not exist is no data, not 0
-                shown = f" with labels {part.labels}" if part.labels else ""
-                return None, f"metric `{part.name}`{shown} is not exposed"
-        total = sum(denominator.values())
-        return (
-            (sum(numerator.values()) / total, None)
-            if total
-            else (None, "the denominator did not grow")
-        )
-    found = values(spec.selector)
+        value, why = _ratio(spec, values(spec.numerator), values(spec.denominator))
+    else:
+        value, why = _summed(spec, values(spec.selector), seconds)
+    if value is not None and math.isnan(value):  # whatever computed it: NaN is no data
+        return None, nan_reason([spec.name or "ratio"])
+    return value, why
+
+
+def _nan_series(selector: Selector, found: Mapping[Key, float]) -> str | None:
+    """Why a sum over ``found`` is no data: the series in it that are NaN (as PromQL's sum)."""
+    nan = [_series(selector.name, key) for key, value in found.items() if math.isnan(value)]
+    if not nan:
+        return None
+    whole = f", so the sum of its {len(found)} series is too" if len(found) > 1 else ""
+    return nan_reason(nan) + whole
+
+
+def _series(name: str, key: Key) -> str:
+    return series_text(name, dict(part.split("=", 1) for part in key))
+
+
+def _summed(
+    spec: MetricSpec, found: dict[Key, float], seconds: float | None
+) -> tuple[float | None, str | None]:
+    """A gauge, a counter or a rate: the sum over the matching series."""
     if not found:
+        labels = f" with labels {spec.labels}" if spec.labels else ""
         return None, f"metric `{spec.name}`{labels} is not exposed"
+    nan = _nan_series(spec.selector, found)
+    if nan is not None:
+        return None, nan
     total = sum(found.values())
     if spec.kind == "rate":
         assert seconds
         return total / seconds, None
     return total, None
+
+
+def _ratio(
+    spec: MetricSpec, numerator: dict[Key, float], denominator: dict[Key, float]
+) -> tuple[float | None, str | None]:
+    assert spec.numerator is not None and spec.denominator is not None
+    for part, found in ((spec.numerator, numerator), (spec.denominator, denominator)):
+        if not found:  # as PromQL: a series that does not exist is no data, not 0
+            shown = f" with labels {part.labels}" if part.labels else ""
+            return None, f"metric `{part.name}`{shown} is not exposed"
+        nan = _nan_series(part, found)
+        if nan is not None:
+            return None, nan
+    top, total = sum(numerator.values()), sum(denominator.values())
+    if not total:
+        return None, "the denominator did not grow"
+    if math.isinf(top) and math.isinf(total):  # +Inf / +Inf: NaN, said with its parts
+        shown = f"{spec.numerator.name} / {spec.denominator.name}"
+        return None, nan_reason([shown], f"{prom_float(top)} / {prom_float(total)}")
+    return top / total, None
+
+
+def _quantile(spec: MetricSpec, found: dict[Key, float]) -> tuple[float | None, str | None]:
+    """``histogram_quantile`` over the summed ``_bucket`` series, as Prometheus computes it."""
+    buckets: dict[float, float] = {}
+    for key, count in found.items():
+        le = next((part[3:] for part in key if part.startswith("le=")), None)
+        if le is not None:
+            bound = math.inf if le in ("+Inf", "Inf") else float(le)
+            buckets[bound] = buckets.get(bound, 0.0) + count
+    if not buckets:
+        labels = f" with labels {spec.labels}" if spec.labels else ""
+        return (
+            None,
+            f"histogram `{spec.name}`{labels} is not exposed (no `{spec.name}_bucket` series)",
+        )
+    nan = _nan_series(Selector(name=f"{spec.name}_bucket"), found)
+    if nan is not None:
+        return None, nan
+    assert spec.quantile is not None
+    result = histogram_quantile(spec.quantile, list(buckets.items()))
+    if result is not None:
+        return result, None
+    if not max(buckets.values(), default=0.0):
+        return None, "no observations in the interval"
+    return None, f"histogram_quantile({spec.quantile:g}) is NaN here, as Prometheus answers"
 
 
 async def run_prometheus_probe(

@@ -1,5 +1,11 @@
 """The PromQL probe: each query's instant vector (or scalar) as samples; NaN and empty answers are no data.
 
+Each query stands alone: one Prometheus rejects (``bad_data``, an execution
+error, its own timeout) is no data for its measure, with Prometheus's error,
+and the other queries are measured and judged as usual. Only a server that
+cannot be asked at all (refused, a transport timeout, not a Prometheus API)
+fails the whole probe. NaN elements follow :mod:`sloprobe.probes.prometheus.nan`.
+
 Answers are read through the network layer: capped (decompressed) at
 :data:`~sloprobe.probes.network.MAX_JSON_BYTES`, JSON depth bounded, and
 redirects followed on the server's origin only.
@@ -7,7 +13,6 @@ redirects followed on the server's origin only.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -22,13 +27,18 @@ from sloprobe.probes.network import (
     ACCEPT_ENCODING,
     MAX_JSON_BYTES,
     BodyError,
+    Redirects,
     describe_error,
     fetch,
     parse_json,
     status_problem,
 )
+from sloprobe.probes.prometheus.nan import finite_elements, series_text
 from sloprobe.probes.promql.spec import PromQLProbe, promql_series_units
 from sloprobe.redact import redact_url
+
+REASON_CHARS = 300  # a measure's reason stays one readable line
+ERROR_CHARS = 200  # of Prometheus's own error text (a parse error can quote a whole query)
 
 
 async def measure(call: ProbeCall[PromQLProbe]) -> Measurement:
@@ -42,36 +52,26 @@ async def run_promql_probe(name: str, spec: PromQLProbe, context: ProbeContext) 
     failure = None
     redirects = context.redirects()
     headers = {"Accept-Encoding": ACCEPT_ENCODING, **redirects.offsite_headers}
+    step = f"PromQL GET {redact_url(spec.server)}/api/v1/query"
     try:
         async with httpx.AsyncClient(
             base_url=spec.server, timeout=spec.timeout, headers=headers
         ) as client:
             for query_name, query in spec.queries.items():
-                request = client.build_request(
-                    "GET", "/api/v1/query", params={"query": query.query}
-                )
-                answer = await fetch(
-                    client, request, max_bytes=MAX_JSON_BYTES, retries=0, redirects=redirects
-                )
-                if answer.not_followed is not None:
-                    raise ValueError(f"{status_problem(answer.status)}: {answer.not_followed}")
-                document = _document(answer.status, answer.body, answer.truncated)
-                if document.get("status") != "success":
-                    raise ValueError(
-                        f"{query_name}: {document.get('errorType', '')} {document.get('error', answer.status)}"
-                    )
-                values = _vector_values(document.get("data", {}))
-                finite = [v for v in values if not math.isnan(v)]
-                if not finite:
-                    missing[query_name] = (
-                        "the query returned no samples" if not values else "the query returned NaN"
-                    )
-                samples[query_name] = [query.unit.to_base(v) for v in finite]
+                document = await _ask(client, query.query, redirects)
+                rejected = _rejection(document)
+                if rejected is not None:
+                    missing[query_name] = context.redactor(rejected)[:REASON_CHARS]
+                    continue
+                values, why = finite_elements(_vector(document.get("data", {}), query.query))
+                if why is not None:
+                    missing[query_name] = context.redactor(why)[:REASON_CHARS]
+                elif not values:
+                    missing[query_name] = "the query returned no samples"
+                samples[query_name] = [query.unit.to_base(v) for v in values]
     except httpx.HTTPError as exc:
-        step = f"PromQL GET {redact_url(spec.server)}/api/v1/query"
         failure = describe_error(exc, context.redactor, step)
     except (ValueError, RecursionError) as exc:
-        step = f"PromQL GET {redact_url(spec.server)}/api/v1/query"
         failure = context.redactor(f"{step}: {exc}")[:300]
     units = promql_series_units(spec)
     return Measurement(
@@ -83,6 +83,31 @@ async def run_promql_probe(name: str, spec: PromQLProbe, context: ProbeContext) 
         failure=failure,
         missing=missing,
     )
+
+
+async def _ask(client: httpx.AsyncClient, query: str, redirects: Redirects) -> dict[str, Any]:
+    """Prometheus's JSON answer to one instant query; ValueError if the server gave none."""
+    request = client.build_request("GET", "/api/v1/query", params={"query": query})
+    answer = await fetch(client, request, max_bytes=MAX_JSON_BYTES, retries=0, redirects=redirects)
+    if answer.not_followed is not None:
+        raise ValueError(f"{status_problem(answer.status)}: {answer.not_followed}")
+    return _document(answer.status, answer.body, answer.truncated)
+
+
+def _rejection(document: Mapping[str, Any]) -> str | None:
+    """Why Prometheus refused this query (its ``errorType`` and ``error``), or None if it answered.
+
+    An answer that is neither a success nor a Prometheus error is not the API: ValueError.
+    """
+    if document.get("status") == "success":
+        return None
+    kind, error = document.get("errorType"), document.get("error")
+    if document.get("status") != "error" or not isinstance(error, str):
+        raise ValueError("the answer is not a Prometheus API answer (no `status: success`)")
+    error = " ".join(error.split())
+    if len(error) > ERROR_CHARS:
+        error = error[: ERROR_CHARS - 1] + "…"
+    return f"Prometheus rejected the query: {kind or 'error'}: {error}"
 
 
 def _document(status: int, body: bytes, truncated: bool) -> dict[str, Any]:
@@ -100,12 +125,18 @@ def _document(status: int, body: bytes, truncated: bool) -> dict[str, Any]:
     return document
 
 
-def _vector_values(data: Mapping[str, object]) -> list[float]:
+def _vector(data: Mapping[str, object], query: str) -> list[tuple[str, float]]:
+    """Each element of the answer as (its series, as PromQL writes it; its value)."""
     result = data.get("result")
     if data.get("resultType") == "scalar" and isinstance(result, list):
-        return [float(result[1])]
-    if isinstance(result, list):
-        return [
-            float(item["value"][1]) for item in result if isinstance(item, dict) and "value" in item
-        ]
-    return []
+        return [(query, float(result[1]))]
+    if not isinstance(result, list):
+        return []
+    elements = []
+    for item in result:
+        if isinstance(item, dict) and "value" in item:
+            metric = item.get("metric")
+            labels = {str(k): str(v) for k, v in metric.items()} if isinstance(metric, dict) else {}
+            shown = series_text(labels.get("__name__", ""), labels) if labels else query
+            elements.append((shown, float(item["value"][1])))
+    return elements

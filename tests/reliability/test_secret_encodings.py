@@ -1,0 +1,140 @@
+"""A secret with JSON-escapable characters, a secret cut at an excerpt's edge, a password read
+as a value: none reaches any output of a real run, in any encoding.
+
+The target echoes the request's headers in a JSON body (so `"` and `/` come back escaped),
+pads its answer so a secret straddles the 500-character excerpt at many offsets, and
+answers a field named `password`.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
+
+import pytest
+
+KEY = 'Kq7"zR/81mXw+Tt0='
+COOKIE = 'abc"x-c00kie/v4lue'
+PASSWORD = "pw-c4n4ry-9k2m"
+OFFSETS = range(486, 500, 3)  # where the echoed key starts: across the 500-character cut
+
+SUITE = """\
+version: 1
+service: shop
+target:
+  headers:
+    X-Api-Key: "${KEY}"
+    Cookie: "sid=${COOKIE}"
+probes:
+  echo:
+    http:
+      path: /echo
+      values:
+        key: {json: headers.x-api-key}
+        pw: {json: password}
+        shown: {json: status}
+%(cuts)s
+slos:
+  echo-key: {probe: echo, measure: key, threshold: value == "nothing"}
+  echo-pw: {probe: echo, measure: pw, threshold: value == "nothing"}
+  echo-shown: {probe: echo, measure: shown, threshold: value == "healthy"}
+%(cut_slos)s
+"""
+
+
+def _suite() -> str:
+    cuts = "\n".join(
+        f"  cut{n}:\n    http:\n      path: /pad\n      query: {{n: '{n}'}}\n"
+        "      expect: {status: [200]}"
+        for n in OFFSETS
+    )
+    cut_slos = "\n".join(
+        f"  cut{n}-status: {{probe: cut{n}, measure: status, threshold: value == 200}}"
+        for n in OFFSETS
+    )
+    return SUITE % {"cuts": cuts, "cut_slos": cut_slos}
+
+
+@pytest.fixture
+def echo() -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            if parts.path == "/pad":
+                pad = int(dict(parse_qsl(parts.query))["n"])
+                body = "p" * pad + self.headers.get("X-Api-Key", "") + " and the rest" * 50
+                status = 500
+            else:
+                doc = {"headers": headers, "password": PASSWORD, "status": "healthy"}
+                body = json.dumps(doc)
+                status = 200
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+def _forbidden(secret: str) -> set[str]:
+    escaped = json.dumps(secret)[1:-1]
+    forms = {
+        secret,
+        quote(secret, safe=""),
+        quote_plus(secret),
+        escaped,
+        escaped.replace("/", "\\/"),
+        json.dumps(escaped)[1:-1],
+        html.escape(secret),
+        base64.b64encode(secret.encode()).decode().rstrip("="),
+    }
+    return forms | {secret[:7]}  # the first seven characters: what a cut used to leave
+
+
+def test_no_escaped_cut_or_field_secret_reaches_any_output(
+    pytester: pytest.Pytester, echo: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("KEY", KEY)
+    monkeypatch.setenv("COOKIE", COOKIE)
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    pytester.makefile(".yaml", slo=_suite())
+    result = pytester.runpytest("-vv", "-rA", "--junitxml=junit.xml", "--base-url", echo)
+    assert result.ret == 1
+    texts = {
+        "terminal": result.stdout.str() + result.stderr.str(),
+        "summary": summary.read_text() if summary.exists() else "",
+        "junit": (pytester.path / "junit.xml").read_text(),
+    }
+    for path in sorted((pytester.path / "reports").rglob("*")):
+        if path.is_file() and path.suffix != ".png":
+            texts[str(path.name)] = path.read_bytes().decode("latin-1")
+    assert {"report.html", "results.json", "history.db"} <= set(texts)
+    forbidden = _forbidden(KEY) | _forbidden(COOKIE) | _forbidden(PASSWORD)
+    leaks = sorted(
+        (name, secret) for name, text in texts.items() for secret in forbidden if secret in text
+    )
+    assert leaks == [], leaks
+    data = json.loads(texts["results.json"])
+    measurements = data["measurements"]
+    assert "***" in measurements["echo"]["excerpt"]  # the echo carried the key, masked
+    assert any("pppp" in (m.get("excerpt") or "") for m in measurements.values())
+    # A value from a field that is not secret-named is kept as the target sent it.
+    assert "healthy" in texts["terminal"] or "healthy" in texts["results.json"]
