@@ -264,13 +264,16 @@ def test_the_artifact_name_is_unique_per_job_and_keeps_no_credential() -> None:
 
 def test_the_scaffolded_action_is_pinned_by_the_release_commit(tmp_path: Path) -> None:
     """zizmor finds nothing in the user's repository, which has no zizmor.yml of ours."""
+    import dataclasses
+
+    from sloprobe.scaffold import scaffold
     from tests.workflows.test_workflow_lint import run_zizmor
 
-    source = default_source()
-    assert source.commit is not None and re.fullmatch(r"[0-9a-f]{40}", source.commit)
-    init(tmp_path / "a", "--shape", "fastapi-db-worker")
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    source = dataclasses.replace(default_source(), commit=commit)
+    scaffold(tmp_path / "a", plan_suite("fastapi-db-worker", "svc", source))
     deploy = tmp_path / "a/.github/workflows/deploy-verify.yml"
-    assert f"uses: {source.repository}@{source.commit}  # {source.ref}\n" in deploy.read_text()
+    assert f"uses: {source.repository}@{commit}  # {source.ref}\n" in deploy.read_text()
     empty = tmp_path / "zizmor.yml"
     empty.write_text("rules: {}\n")
     workflows = sorted((tmp_path / "a/.github/workflows").glob("*.yml"))
@@ -282,3 +285,25 @@ def test_the_scaffolded_action_is_pinned_by_the_release_commit(tmp_path: Path) -
         in (tmp_path / "b/.github/workflows/deploy-verify.yml").read_text()
     )
     assert "my-org/sloprobe-fork@v9" in said
+
+
+@pytest.mark.skipif(not (ROOT / ".git").exists(), reason="not a git checkout")
+def test_a_checkout_pins_by_its_own_commit() -> None:
+    head = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    tag = subprocess.run(
+        [
+            "git",
+            "-C",
+            str(ROOT),
+            "rev-parse",
+            "-q",
+            "--verify",
+            f"refs/tags/{default_source().ref}^{{commit}}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    assert default_source().commit == (tag or head)
