@@ -272,7 +272,25 @@ class SentryMonitor(StrictModel):
     schedule: str = Field("*/5 * * * *", description="Crontab of the scheduled run.")
     checkin_margin: int = Field(5, ge=1, description="Minutes a check-in may be late.")
     max_runtime: int = Field(15, ge=1, description="Minutes a run may take.")
-    timezone: str = "UTC"
+    timezone: str = Field(
+        "UTC", description="IANA zone `schedule` is read in, by Sentry and the schedule health."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        """Sentry would refuse an unknown zone only at the first check-in; say so at load."""
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        if value == "UTC":  # needs no tz database
+            return value
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError(
+                f"unknown time zone `{value}`: an IANA name such as `Europe/Berlin`"
+            ) from None
+        return value
 
 
 class SentrySettings(StrictModel):

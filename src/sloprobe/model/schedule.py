@@ -34,13 +34,15 @@ class ScheduleHealth:
     held: int  # runs history holds in the period, this one included
     allowance_s: float  # lateness that is not a gap (GitHub delays scheduled runs)
     gaps: tuple[Gap, ...] = ()
+    timezone: str = "UTC"  # the zone the cron is read in (Sentry's monitor `timezone`)
 
     def text(self) -> str:
-        """``250 of 288 scheduled runs in the last 24 h (cron 2-59/5 * * * *); 2 gaps, longest 1 h 5 m``."""
+        """``250 of 288 scheduled runs in the last 24 h (cron 2-59/5 * * * *); 2 gaps, longest 1 h 5 m``.
+
+        A cron outside UTC names its zone: ``0 9 * * *`` means another hour in each."""
         span = format_duration((self.until - self.since).total_seconds())
-        head = (
-            f"{self.held} of {self.expected} scheduled runs in the last {span} (cron {self.cron})"
-        )
+        cron = self.cron if self.timezone == "UTC" else f"{self.cron} {self.timezone}"
+        head = f"{self.held} of {self.expected} scheduled runs in the last {span} (cron {cron})"
         if not self.gaps:
             return f"{head}; no gap over {format_duration(self.allowance_s)}"
         longest = format_duration(max(g.seconds for g in self.gaps))

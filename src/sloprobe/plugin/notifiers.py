@@ -242,7 +242,7 @@ class RunNotifiers:
             "schedule": {"type": "crontab", "value": cron},
             "checkin_margin": margin,
             "max_runtime": monitor.max_runtime,
-            "timezone": monitor.timezone,
+            "timezone": schedule.timezone if schedule else monitor.timezone,  # one zone, both
         }
 
     def _checkin_ok(self, status: str = "ok") -> None:

@@ -5,6 +5,9 @@ The cron comes from ``$SLOPROBE_SCHEDULE``, else from GitHub's scheduled event
 when slo.yaml sets it. GitHub starts scheduled runs late — often by 10 to 60
 minutes — so on GitHub a run may be an hour late before the Crons monitor or
 the schedule health calls it missing; a dropped hour still is.
+
+The cron is read in ``settings.sentry.monitor.timezone`` (what Sentry is told),
+except GitHub's: GitHub reads its schedule crons in UTC whatever slo.yaml says.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ class Schedule:
     cron: str
     allowance_s: float
     source: str  # "$SLOPROBE_SCHEDULE", "GitHub schedule event", "slo.yaml"
+    timezone: str = "UTC"  # the zone the cron is read in, for Sentry and the schedule health
 
 
 def _github_cron(environ: Mapping[str, str]) -> str | None:
@@ -48,10 +52,12 @@ def run_schedule(spec: SloFile, environ: Mapping[str, str]) -> Schedule | None:
     default_allowance = GITHUB_LATENESS_S if on_github else PUNCTUAL_LATENESS_S
     explicit = (environ.get("SLOPROBE_SCHEDULE") or "").strip()
     if explicit:
-        return Schedule(explicit, margin or default_allowance, "$SLOPROBE_SCHEDULE")
+        allowance = margin or default_allowance
+        return Schedule(explicit, allowance, "$SLOPROBE_SCHEDULE", monitor.timezone)
     github = _github_cron(environ)
     if github:
-        return Schedule(github, margin or GITHUB_LATENESS_S, "GitHub schedule event")
+        return Schedule(github, margin or GITHUB_LATENESS_S, "GitHub schedule event", "UTC")
     if "schedule" in monitor.model_fields_set:
-        return Schedule(monitor.schedule, margin or default_allowance, "slo.yaml")
+        allowance = margin or default_allowance
+        return Schedule(monitor.schedule, allowance, "slo.yaml", monitor.timezone)
     return None

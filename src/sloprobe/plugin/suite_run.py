@@ -366,7 +366,13 @@ class SuiteRun:
         runs = {p.at for points in judged.timeline.values() for p in points}
         runs.add(judged.run.started_at)
         try:
-            return schedule_health(schedule.cron, runs, judged.run.started_at, schedule.allowance_s)
+            return schedule_health(
+                schedule.cron,
+                runs,
+                judged.run.started_at,
+                schedule.allowance_s,
+                timezone=schedule.timezone,
+            )
         except BadCron as exc:
             self.warnings.append(f"schedule health not judged: {exc} (from {schedule.source})")
             return None

@@ -132,7 +132,7 @@ async def _run_all(
                 outcome.warnings.append(login_failure)
 
         async def one(name: str, spec: ProbeSpec) -> Measurement:
-            started, clock = datetime.now(UTC), time.perf_counter()
+            started = datetime.now(UTC)
             if name in deferred:
                 return Measurement(
                     name, spec.kind, started, 0.0, skipped=deferred[name], deferred=True
@@ -145,6 +145,8 @@ async def _run_all(
             trace = Trace()
             call = ProbeCall(name, spec.body, context, client, trace)
             async with gate:
+                # The probe's time starts with its slot: the wait for one is the runner's.
+                started, clock = datetime.now(UTC), time.perf_counter()
                 try:
                     measured = await asyncio.wait_for(measurer(call), deadline)
                 except TimeoutError:

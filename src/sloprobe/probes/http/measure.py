@@ -31,6 +31,7 @@ from sloprobe.probes.network import (
     samples_failure,
     status_problem,
 )
+from sloprobe.probes.network.errors import sending
 from sloprobe.probes.tracing import Trace
 from sloprobe.redact import MASK, excerpt_of, looks_secret, redact_url
 
@@ -67,8 +68,10 @@ async def run_http_probe(
         try:
             answer = await _send(spec, context, client, collected, trace.headers() if trace else {})
         except httpx.HTTPError as exc:
-            collected.attempts += spec.retries + 1
-            collected.retries += spec.retries
+            sent = sending(exc)  # what was really sent, not what the retries allowed
+            attempts = sent.attempts if sent is not None else spec.retries + 1
+            collected.attempts += attempts
+            collected.retries += attempts - 1
             step = shown_request(spec, context)
             collected.failures.append(describe_error(exc, context.redactor, step))
             break  # the target is not answering; more samples would only wait longer
@@ -156,8 +159,10 @@ def _record(answer: Answer, spec: HttpProbe, context: ProbeContext, collected: _
 
 
 def _unexpected(answer: Answer, text: str, spec: HttpProbe, context: ProbeContext) -> str | None:
-    """Why this answer is not what the probe expects, or None."""
+    """Why this answer is not what the probe expects, or None (naming the URL that answered)."""
     step = shown_request(spec, context)
+    if answer.redirects is not None and answer.not_followed is None:
+        step = f"{step} (redirected to {context.redirects().show(answer.url)})"
     if answer.truncated:
         return f"{step}: body too large (over {spec.max_body_bytes} bytes, `max_body_bytes`)"
     if not _status_expected(answer.status, spec.expect.status):

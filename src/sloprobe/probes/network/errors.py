@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import ssl
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
@@ -39,8 +40,37 @@ _AUTH = (
 
 
 def describe_error(exc: BaseException, redactor: Redactor, step: str) -> str:
-    """``<step>: <class> (<detail>)`` for any error of any client library; secrets redacted."""
-    return redactor(f"{step}: {classify(exc)}")[:REASON_CHARS]
+    """``<step>: <class> (<detail>)`` for any error of any client library; secrets redacted.
+
+    ``step`` names the request a probe made; when :func:`fetch` followed a
+    redirect and a later hop failed, the reason goes on to that hop, so it
+    names the URL that failed: ``GET …/start → 302 → GET …/next: read timeout``.
+    """
+    sent = sending(exc)
+    where = f"{step} → {sent.failed_hop}" if sent is not None and sent.failed_hop else step
+    return redactor(f"{where}: {classify(exc)}")[:REASON_CHARS]
+
+
+@dataclass(frozen=True)
+class Sending:
+    """What :func:`fetch` did before an error: it rides on the exception, which callers catch."""
+
+    attempts: int  # connection attempts of the request: 1, plus a resend per connection failure
+    failed_hop: str | None = None  # ``302 → GET <url>`` when a redirect hop failed, not the first
+
+
+_SENDING = "_sloprobe_sending"
+
+
+def note_sending(exc: BaseException, sent: Sending) -> None:
+    """Attach ``sent`` to ``exc``: callers catch the error, so what fetch knew travels with it."""
+    setattr(exc, _SENDING, sent)
+
+
+def sending(exc: BaseException) -> Sending | None:
+    """The note :func:`fetch` left on ``exc``; None for an error raised elsewhere."""
+    sent = getattr(exc, _SENDING, None)
+    return sent if isinstance(sent, Sending) else None
 
 
 def classify(exc: BaseException) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from sloprobe.probes.network.decoding import close_stream, read_capped
-from sloprobe.probes.network.errors import MAX_JSON_BYTES, retry_policy
+from sloprobe.probes.network.errors import MAX_JSON_BYTES, Sending, note_sending, retry_policy
 from sloprobe.probes.network.redirects import (
     MAX_REDIRECTS,
     Redirects,
@@ -29,7 +29,8 @@ class Answer:
     enough for an excerpt: the rest was never decoded. ``redirects`` is the
     chain of hops (``GET … → 302 → GET … → 200``, redacted) when there was
     a redirect; ``not_followed`` says where a redirect that was not followed
-    pointed, and why.
+    pointed, and why. ``attempts`` counts connection attempts: 1, plus one per
+    resend after a connection failure; following a redirect is not a retry.
     """
 
     status: int
@@ -41,6 +42,8 @@ class Answer:
     attempts: int
     redirects: str | None = None
     not_followed: str | None = None
+    # Each redirect followed on the way, as (method, URL, status): a sync client's ``history``.
+    followed: tuple[tuple[str, str, int], ...] = ()
 
     def text(self) -> str:
         return self.body.decode("utf-8", errors="replace")
@@ -55,16 +58,44 @@ async def fetch(
     redirects: Redirects | None = None,
 ) -> Answer:
     """Send ``request`` (retrying connection failures), follow redirects as ``redirects`` says
-    (same origin only by default), and read at most ``max_bytes`` of the final body."""
+    (same origin only by default), and read at most ``max_bytes`` of the final body.
+
+    An ``httpx.HTTPError`` raised here carries a :class:`Sending` note: how many
+    connection attempts were made, and which redirect hop failed (when not the first)."""
     policy = redirects if redirects is not None else Redirects()
+    progress = _Progress()
+    current = scope_to_origin(request, client, policy.offsite_headers)
+    try:
+        return await _follow(client, current, max_bytes, retries, policy, progress)
+    except httpx.HTTPError as exc:
+        # Too many redirects is the chain's failure, not one hop's: the step says it.
+        hop = None if isinstance(exc, httpx.TooManyRedirects) else progress.hop
+        note_sending(exc, Sending(progress.attempts, hop))
+        raise
+
+
+@dataclass
+class _Progress:
+    """Connection attempts so far, and the redirect hop in flight (None on the first request)."""
+
+    attempts: int = 1
+    hop: str | None = None
+
+
+async def _follow(
+    client: httpx.AsyncClient,
+    current: httpx.Request,
+    max_bytes: int,
+    retries: int,
+    policy: Redirects,
+    progress: _Progress,
+) -> Answer:
     timing = _TransportTiming()
     clock = time.perf_counter()
-    attempts = 0
     hops: list[str] = []
-    current = scope_to_origin(request, client, policy.offsite_headers)
+    followed: list[tuple[str, str, int]] = []
     while True:
-        response, tries = await _send(client, current, retries, timing, first=not hops)
-        attempts += tries
+        response = await _send(client, current, retries, timing, progress, first=not hops)
         shown = f"{current.method} {policy.show(current.url)} → {response.status_code}"
         try:
             target = redirect_target(current, response)
@@ -80,17 +111,22 @@ async def fetch(
                     truncated,
                     timing.latency(time.perf_counter() - clock),
                     str(response.url),
-                    attempts,
+                    progress.attempts,
                     " → ".join(hops) if hops else None,
                     not_followed,
+                    tuple(followed),
                 )
             await _drain(response, _REDIRECT_BODY_BYTES)  # lets the connection be reused
         finally:
             await response.aclose()
         hops.append(shown)
+        followed.append((current.method, str(current.url), response.status_code))
         if len(hops) > MAX_REDIRECTS:
             raise httpx.TooManyRedirects("Exceeded maximum allowed redirects.", request=current)
         current = next_request(current, response.status_code, target, policy, client)
+        elided = "… → " if len(hops) > 1 else ""
+        shown_next = f"{current.method} {policy.show(current.url)}"
+        progress.hop = f"{elided}{response.status_code} → {shown_next}"
 
 
 _REDIRECT_BODY_BYTES = 64 * 1024
@@ -131,19 +167,21 @@ async def _send(
     request: httpx.Request,
     retries: int,
     timing: _TransportTiming,
+    progress: _Progress,
     *,
     first: bool,
-) -> tuple[httpx.Response, int]:
-    """One hop: the answer's headers (body still streaming), retrying connection failures."""
-    attempts = 0
+) -> httpx.Response:
+    """One hop: the answer's headers (body still streaming), retrying connection failures.
+
+    Only a resend is another attempt: a redirect's next hop is the same request going on."""
     async for attempt in retry_policy(retries):
         with attempt:
-            attempts += 1
+            if attempt.retry_state.attempt_number > 1:
+                progress.attempts += 1
             if first:
                 timing.restart()  # a refused first attempt and the back-off are not latency
             request.extensions = {**request.extensions, "trace": timing.event}
-            response = await client.send(request, stream=True, follow_redirects=False)
-            return response, attempts
+            return await client.send(request, stream=True, follow_redirects=False)
     raise AssertionError("unreachable: tenacity re-raises the last error")
 
 

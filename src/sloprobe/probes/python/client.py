@@ -133,6 +133,10 @@ class TargetClient(httpx.Client):
             answer.status, headers=headers, content=answer.body, request=request
         )
         response.request = httpx.Request(request.method, answer.url, headers=request.headers)
+        response.history = [
+            httpx.Response(status, request=httpx.Request(method, url))
+            for method, url, status in answer.followed
+        ]
         target = redirect_target(response.request, response)
         if target is not None:  # not followed: offer a bare request to it, as httpx would
             response.next_request = httpx.Request(
