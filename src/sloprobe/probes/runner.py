@@ -23,20 +23,17 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from sloprobe.model.measurement import Measurement
 from sloprobe.model.units import Dimension, format_base
 from sloprobe.probes.base import Measurer, ProbeCall
 from sloprobe.probes.context import ProbeContext
-from sloprobe.probes.http.measure import ABSENT, dig
-from sloprobe.probes.network import BodyError, describe_error, fetch, parse_json
+from sloprobe.probes.login import log_in
 from sloprobe.probes.registry import KINDS
 from sloprobe.probes.sanitize import register_spec_secrets, safe_measurement
 from sloprobe.probes.tracing import Trace
 
 if TYPE_CHECKING:  # the runner reads the specs' shape; it imports no config at run time
-    from sloprobe.config.model import Login, ProbeSpec
+    from sloprobe.config.model import ProbeSpec
 
 INTERNAL_ERROR = "internal error in probe"
 TRACEBACK_DETAIL = "traceback"
@@ -127,7 +124,7 @@ async def _run_all(
         login_failure = None
         login = context.target.login
         if login is not None and any(KINDS[probes[n].kind].talks_to_target for n in running):
-            login_failure = await _log_in(client, login, context)
+            login_failure = await log_in(client, login, context)
             if login_failure is not None:
                 outcome.warnings.append(login_failure)
 
@@ -224,24 +221,3 @@ def internal_error(
 
 def _refused(failure: str) -> bool:
     return " 401" in failure or " 403" in failure
-
-
-async def _log_in(client: httpx.AsyncClient, login: Login, context: ProbeContext) -> str | None:
-    """Log in and set the token on the client; returns why it failed, or None."""
-    step = f"login: {login.method} {login.path}"
-    request = client.build_request(login.method, login.path, json=login.json_body, data=login.form)
-    try:
-        answer = await fetch(client, request, redirects=context.redirects())
-    except httpx.HTTPError as exc:
-        return describe_error(exc, context.redactor, step=step)
-    if answer.status >= 400:
-        return f"{step} answered {answer.status}"
-    try:
-        token = dig(parse_json(answer.body), login.token)
-    except BodyError:
-        token = ABSENT
-    if token is ABSENT or not isinstance(token, str) or not token:
-        return f"{step}: the answer has no token at `{login.token}`"
-    context.redactor.add(token)
-    client.headers[login.header] = f"{login.scheme} {token}" if login.scheme else token
-    return None
