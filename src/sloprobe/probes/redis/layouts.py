@@ -13,6 +13,14 @@ depth sloprobe reads is the number each library reports about itself:
   step, ``_q_for_pri``: the bare name for step 0, else ``<name><sep><step>``;
   defaults ``PRIORITY_STEPS = [0, 3, 6, 9]`` and ``sep = '\\x06\\x16'``;
   ``_size`` sums ``LLEN`` over the steps; ``global_keyprefix`` prefixes all.
+  The probe's ``priority_steps`` may differ from the app's, so every
+  ``<name><sep><digits>`` list that exists is counted: steps 1-9 under
+  ``sep``, ``\\x06\\x16`` and ``:`` are read directly (kombu clamps priorities
+  to 0-9), any other found by a ``SCAN`` of at most :data:`LIST_SCAN_CALLS`
+  calls. Lists under another separator than ``sep`` are not counted (they may
+  be another queue's) but named in :attr:`Reading.notes` with the ``sep`` that
+  would count them, and a ``SCAN`` cut short is said there too: the count is
+  right, or a note says what it left out.
 - BullMQ 5 Lua scripts (as shipped in PyPI ``bullmq`` 3.x: ``queue_keys.py``,
   ``commands/getCounts-1.lua``, ``commands/pause-7.lua``):
   ``<prefix>:<queue>:<state>``; ``wait``, ``active`` and ``paused`` are lists,
@@ -29,10 +37,10 @@ Every command is a read, so a read-only ACL user (``+@read``) is enough.
 
 A queue that does not exist is reported in :attr:`Reading.missing`, never read
 as an empty one, so a misspelt name or prefix cannot pass as depth 0. The
-checks ride in the same round trip as the lengths (but Celery's search of the
-binding tables, see below) and only count on what the libraries were seen to
-write (rq 3.0, kombu/celery 5.7, PyPI bullmq 3.4); a queue with anything in it
-always exists:
+checks ride in the same round trip as the lengths (but the bounded searches
+below, for missing queues only) and only count on what the libraries were
+seen to write (rq 3.0, kombu/celery 5.7, PyPI bullmq 3.4); a queue with
+anything in it always exists:
 
 - RQ: every ``enqueue``/``enqueue_at``/``enqueue_many`` adds the queue key
   (``<ns>:queue:<name>``) to the set ``<ns>:queues``; emptying the queue keeps
@@ -41,6 +49,9 @@ always exists:
   where a ``Queue`` subclass with its own key prefix registers), when its list
   holds jobs, or when a worker is registered for it (``<ns>:workers:<name>``:
   a worker started on a queue nothing was enqueued to yet serves a real one).
+  A registration names no prefix, so it counts for a ``<ns>:queue:`` prefix
+  only, under that ``<ns>``. A missing queue found under another namespace
+  (``rq``, or one with a ``<ns>:queues`` set) is said in the reason, as a hint.
 - BullMQ: the first ``add`` writes the ``meta`` hash (``opts.maxLenEvents``),
   the ``id`` counter and the ``events`` stream; ``pause`` writes ``meta``
   (field ``paused``) and ``events``. ``remove``, ``drain`` and ``resume`` keep
@@ -71,6 +82,8 @@ before, never called missing.
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -98,6 +111,9 @@ BULLMQ_WAITING = ("wait", "paused", "prioritized")
 SAMPLE = 10
 SCAN_COUNT = 5000
 SCAN_CALLS = 40
+LIST_SCAN_COUNT, LIST_SCAN_CALLS = 1000, 5  # Celery's lists are searched on every read
+HINT_SPACES = 20  # namespaces an RQ hint looks under
+GUESSED_SEPS = (KOMBU_SEP, ":")  # kombu's default and the one Celery's docs suggest
 KOMBU_BINDING = "_kombu.binding."
 CELERY_NO_AGE = "Celery messages in Redis carry no enqueue time, so the age of the oldest waiting task cannot be read"
 
@@ -128,6 +144,8 @@ class Reading:
     """Queues that do not exist in Redis → what was looked for and not found."""
     unverified: dict[str, str] = field(default_factory=dict)
     """Queues whose existence could not be checked → why (they are read as usual)."""
+    notes: dict[str, str] = field(default_factory=dict)
+    """For the measurement's details: what was seen but not counted, and why."""
 
 
 class LayoutError(Exception):
@@ -173,9 +191,12 @@ async def read_rq(client: Redis, plan: Plan) -> Reading:
     A queue prefix ``<ns>:queue:`` means ``RQ_KEY_PREFIX=<ns>``: jobs and
     workers live under ``<ns>`` too. A job (and the queue's registration in
     ``<ns>:queues``) is looked up under ``rq`` as well, where a ``Queue``
-    subclass with its own prefix leaves it.
+    subclass with its own prefix leaves it. A worker registration names the
+    queue but no prefix, so it vouches for ``<ns>:queue:<name>`` only: under
+    any other prefix it is no evidence (else a wrong prefix would read 0).
     """
-    namespace = plan.prefix[: -len(":queue:")] if plan.prefix.endswith(":queue:") else "rq"
+    own = plan.prefix[: -len(":queue:")] if plan.prefix.endswith(":queue:") else None
+    namespace = own or "rq"
     spaces = sorted({namespace, "rq"})
     first = _Batch(client)
     depth = {q: first.add("LLEN", plan.prefix + q) for q in plan.queues}
@@ -185,7 +206,7 @@ async def read_rq(client: Redis, plan: Plan) -> Reading:
                 first.add("SISMEMBER", f"{ns}:queues", plan.prefix + q, optional=True)
                 for ns in spaces
             ),
-            *(first.add("EXISTS", f"{ns}:workers:{q}", optional=True) for ns in spaces),
+            *([first.add("EXISTS", f"{own}:workers:{q}", optional=True)] if own else []),
         ]
         for q in plan.queues
     }
@@ -202,16 +223,24 @@ async def read_rq(client: Redis, plan: Plan) -> Reading:
     got = await first.run()
     reading = Reading(depth={q: int(got[i]) for q, i in depth.items()})
     reading.registered = {q: set(got[i]) for q, i in members.items()}
+    sets = " or ".join(f"`{ns}:queues`" for ns in spaces)
     for q, idx in known.items():
-        sets = " or ".join(f"`{ns}:queues`" for ns in spaces)
+        worker = (
+            f" and no worker is registered for it (`{own}:workers:{q}`)"
+            if own
+            else " (a worker registration names no prefix: it counts for `<ns>:queue:` ones only)"
+        )
         _judge(
             reading,
             q,
             reading.depth[q] > 0,
             [got[i] for i in idx],
             f"`{plan.prefix}{q}` is not in {sets} (RQ adds every queue it enqueues to), "
-            f"its list holds no job and no worker is registered for it",
+            f"its list holds no job{worker}",
         )
+    if reading.missing:
+        for q, hint in (await _rq_elsewhere(client, own, list(reading.missing))).items():
+            reading.missing[q] += hint
     second = _Batch(client)
     jobs = {
         q: [
@@ -233,24 +262,83 @@ async def read_rq(client: Redis, plan: Plan) -> Reading:
     return reading
 
 
+async def _rq_elsewhere(client: Redis, own: str | None, queues: list[str]) -> dict[str, str]:
+    """Hints for missing ``queues`` found under another namespace (a wrong ``prefix``).
+
+    Looks under ``rq`` and every ``<ns>`` with a ``<ns>:queues`` set (a bounded
+    ``SCAN``); a check that fails only leaves the hint out.
+    """
+    sets, _ = await _scan(client, "*:queues", LIST_SCAN_COUNT, LIST_SCAN_CALLS)
+    spaces = sorted({"rq", *(key[: -len(":queues")] for key in sets)} - {own})[:HINT_SPACES]
+    batch = _Batch(client)
+    checks = {
+        (q, ns): [
+            batch.add("SISMEMBER", f"{ns}:queues", f"{ns}:queue:{q}", optional=True),
+            batch.add("EXISTS", f"{ns}:queue:{q}", f"{ns}:workers:{q}", optional=True),
+        ]
+        for q in queues
+        for ns in spaces
+    }
+    got = await batch.run()
+    hints: dict[str, str] = {}
+    for (q, ns), idx in checks.items():
+        if q not in hints and any(_found(got[i]) for i in idx):
+            hints[q] = f"; found under `{ns}:` — check `prefix` (`{ns}:queue:` reads it)"
+    return hints
+
+
 async def read_celery(client: Redis, plan: Plan) -> Reading:
     """Celery: each queue is the sum of its priority lists, as kombu's ``_size`` counts it.
 
-    A queue exists when a list of it holds a message or kombu bound it (see
-    the module docstring); the binding tables are only looked through for an
-    empty queue whose exchange is not named after it.
+    Every ``<queue><sep><digits>`` list that exists counts, not only the
+    configured steps' (see the module docstring). A queue exists when a list
+    of it holds a message or kombu bound it; the binding tables are only looked
+    through for an empty queue whose exchange is not named after it.
     """
-    batch = _Batch(client)
-    lengths = {
-        q: [batch.add("LLEN", key) for key in celery_keys(q, plan.prefix, plan.steps, plan.sep)]
-        for q in plan.queues
-    }
+    bares = {q: plan.prefix + q for q in plan.queues}
+    pattern = _glob_escape(os.path.commonprefix(list(bares.values()))) + "*"  # noqa: RUF071
+    mine = {q: celery_keys(q, plan.prefix, (0, *plan.steps), plan.sep) for q in plan.queues}
+    first, read, extra = _Batch(client), {}, {}
+    for q, bare in bares.items():
+        read[q] = {k: first.add("LLEN", k) for k in mine[q]}
+        for key in (f"{bare}{sep}{n}" for sep in (plan.sep, *GUESSED_SEPS) for n in range(1, 10)):
+            if key not in read[q]:
+                read[q][key] = first.add("LLEN", key, optional=True)
     bound = {
-        q: batch.add("EXISTS", f"{plan.prefix}{KOMBU_BINDING}{q}", optional=True)
+        q: first.add("EXISTS", f"{plan.prefix}{KOMBU_BINDING}{q}", optional=True)
         for q in plan.queues
     }
-    got = await batch.run()
-    reading = Reading(depth={q: sum(int(got[i]) for i in idx) for q, idx in lengths.items()})
+    scan = first.add("SCAN", 0, "MATCH", pattern, "COUNT", LIST_SCAN_COUNT, optional=True)
+    got = await first.run()
+    found, cut = await _scan(client, pattern, LIST_SCAN_COUNT, LIST_SCAN_CALLS, got[scan])
+    second = _Batch(client)
+    for q, bare in bares.items():
+        new = (k for k in sorted(found - set(read[q])) if _celery_sep(plan.sep, bare, k))
+        extra[q] = {k: second.add("LLEN", k, optional=True) for k in new}
+    more = await second.run()
+    reading, notes = Reading(), []
+    for q, bare in bares.items():
+        sizes = {k: _length(got[i]) for k, i in read[q].items()}
+        sizes |= {k: _length(more[i]) for k, i in extra[q].items()}
+        seps = {k: _celery_sep(plan.sep, bare, k) for k in sizes if k not in bares.values()}
+        mine[q] += [k for k, sep in seps.items() if sep == plan.sep and k not in mine[q]]
+        reading.depth[q] = sum(sizes[k] for k in mine[q])
+        others = {k: sizes[k] for k, sep in seps.items() if sizes[k] and k not in mine[q]}
+        if others:
+            names = ", ".join(f"`{_shown(k)}`" for k in sorted(others, key=lambda k: (len(k), k)))
+            fixes = " or ".join(dict.fromkeys(f'`sep: "{_shown(seps[k] or "")}"`' for k in others))
+            notes.append(
+                f"lists {names} hold {sum(others.values())} messages that sep "
+                f"`{_shown(plan.sep)}` does not match, so `depth.{q}` leaves them out; if they "
+                f"are priority lists of `{q}`, set {fixes}"
+            )
+    if cut is not None:
+        tried = ", ".join(f"`{_shown(sep)}`" for sep in dict.fromkeys((plan.sep, *GUESSED_SEPS)))
+        notes.append(
+            f"lists with a step above 9 or a sep other than {tried} were not all looked for: {cut}"
+        )
+    if notes:
+        reading.notes["priority lists"] = "; ".join(notes)
     answers = {q: got[i] for q, i in bound.items()}
     suspects = [q for q in plan.queues if reading.depth[q] == 0 and not _found(answers[q])]
     if suspects:
@@ -272,24 +360,11 @@ async def read_celery(client: Redis, plan: Plan) -> Reading:
 
 async def _kombu_bindings(client: Redis, prefix: str) -> tuple[list[str], Exception | None]:
     """Every member of every kombu binding table, or why they could not all be read."""
-    pattern = _glob_escape(prefix + KOMBU_BINDING) + "*"
-    tables: set[str] = set()
-    cursor: int | str = 0
-    for _ in range(SCAN_CALLS):
-        scan = _Batch(client)
-        scan.add("SCAN", cursor, "MATCH", pattern, "COUNT", SCAN_COUNT, optional=True)
-        (answer,) = await scan.run()
-        if isinstance(answer, Exception):
-            return [], LayoutError(f"SCAN for `{pattern}` failed: {answer.__cause__ or answer}")
-        cursor, keys = answer
-        tables.update(keys)
-        if int(cursor) == 0:
-            break
-    else:
-        return [], LayoutError(
-            f"the binding tables `{pattern}` were not all found within {SCAN_CALLS} SCAN "
-            f"calls of {SCAN_COUNT} keys (a database this large is not searched)"
-        )
+    tables, cut = await _scan(
+        client, _glob_escape(prefix + KOMBU_BINDING) + "*", SCAN_COUNT, SCAN_CALLS
+    )
+    if cut is not None:
+        return [], cut
     read = _Batch(client)
     for table in sorted(tables):
         read.add("SMEMBERS", table, optional=True)
@@ -299,6 +374,32 @@ async def _kombu_bindings(client: Redis, prefix: str) -> tuple[list[str], Except
             return [], answer
         members.extend(answer)
     return members, None
+
+
+async def _scan(
+    client: Redis, pattern: str, count: int, calls: int, first: Any = None
+) -> tuple[set[str], LayoutError | None]:
+    """The keys matching ``pattern`` within ``calls`` SCAN calls, or why not all.
+
+    ``first`` is the reply of a first call sent in an earlier batch.
+    """
+    keys: set[str] = set()
+    cursor: int | str = 0
+    for _ in range(calls):
+        if first is None:
+            batch = _Batch(client)
+            batch.add("SCAN", cursor, "MATCH", pattern, "COUNT", count, optional=True)
+            (first,) = await batch.run()
+        if isinstance(first, Exception):
+            return keys, LayoutError(f"SCAN for `{pattern}` failed: {first.__cause__ or first}")
+        (cursor, found), first = first, None
+        keys.update(found)
+        if int(cursor) == 0:
+            return keys, None
+    return keys, LayoutError(
+        f"the keys `{_shown(pattern)}` were not all found within {calls} SCAN calls of "
+        f"{count} keys (a database this large is not searched)"
+    )
 
 
 async def read_bullmq(client: Redis, plan: Plan) -> Reading:
@@ -422,6 +523,29 @@ def _found(answer: Any) -> bool:
 def _glob_escape(text: str) -> str:
     """``text`` matched literally in a ``SCAN … MATCH`` pattern."""
     return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
+
+
+def _celery_sep(sep: str, bare: str, key: str) -> str | None:
+    """The separator of ``key`` = ``<bare><separator><digits>``: ``sep``, or non-word characters."""
+    rest = key[len(bare) :] if key.startswith(bare) else ""
+    if rest.startswith(sep) and re.fullmatch("[0-9]+", rest[len(sep) :]):
+        return sep
+    match = re.fullmatch(r"([\W_]+)[0-9]+", rest)
+    return match[1] if match else None
+
+
+def _length(answer: Any) -> int:
+    """An LLEN reply; a key of another type is no list of the queue, any other refusal raises."""
+    if isinstance(answer, LayoutError):
+        if "WRONGTYPE" in str(answer):
+            return 0
+        raise answer
+    return int(answer)
+
+
+def _shown(text: str) -> str:
+    """``text`` as it can be read and written in YAML double quotes (kombu's sep is unprintable)."""
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
 
 
 def _is_marker(item: str | None) -> bool:

@@ -1,8 +1,9 @@
 """Queue depth, the age of the oldest waiting job and RQ workers, read from Redis.
 
 Reads the keys RQ, Celery (kombu) and BullMQ themselves use (see
-:mod:`sloprobe.probes.redis_layouts`) in two pipelined round trips of
-read-only commands, so a probe costs Redis next to nothing. An absent list
+:mod:`sloprobe.probes.redis.layouts`) in a few pipelined round trips of
+read-only commands (and bounded ``SCAN`` calls), so a probe costs Redis little.
+What a reading saw but did not count is said in ``details``. An absent list
 of a queue that exists is an empty queue; a queue that does not exist at all
 (a misspelt name or prefix) gives no series but a ``missing`` reason, and so
 does the total ``depth``, so a typo can never pass as 0. Redis down, refusing
@@ -55,6 +56,7 @@ async def run_redis_queue_probe(
             series, missing = _series(spec, reading, time.time(), shown)
             if reading.unverified:
                 details["queue existence"] = redactor(_unverified(reading.unverified))
+            details.update({k: redactor(v) for k, v in reading.notes.items()})
         return Measurement(
             probe=name,
             kind="redis",
