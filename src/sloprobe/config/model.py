@@ -27,7 +27,7 @@ from sloprobe.fields.types import Duration, Expressions, HttpMethod, Name, Objec
 from sloprobe.judge.over_time import FLAP_LOOKBACK_S
 from sloprobe.judge.thresholds import Threshold, parse_threshold
 from sloprobe.model.percentiles import PercentileMethod
-from sloprobe.model.units import Unit
+from sloprobe.model.units import Dimension, Unit
 from sloprobe.probes.registry import KINDS
 
 
@@ -88,6 +88,16 @@ class _ProbeBase(StrictModel):
     deadline: Duration | None = Field(
         None, description="Upper bound on the whole probe, retries included."
     )
+    after: list[Name] = Field(
+        default_factory=list,
+        description="Probes that must finish before this one starts (`after: job`: read the "
+        "job statistics once the run's own job has ended). Only probes of this run are waited for.",
+    )
+
+    @field_validator("after", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _one_kind(self) -> _ProbeBase:
@@ -532,6 +542,22 @@ class SloFile(StrictModel):
             )
         return self
 
+    @model_validator(mode="after")
+    def _jobs_wait_no_longer_than_judged(self) -> SloFile:
+        """A job probe without its own ``poll.timeout`` waits as long as its SLO's bound on
+        ``total`` (plus one poll), not the default: past the bound it has breached already,
+        and a stopped worker should fail a deploy gate within the SLO's own time."""
+        for name, probe in self.probes.items():
+            job = getattr(probe, "job", None)
+            if job is None or "timeout" in job.poll.model_fields_set:
+                continue
+            bound = job_bound(self, name)
+            if bound is not None:
+                poll = job.poll.model_copy(update={"timeout": bound + job.poll.max_interval})
+                body = job.model_copy(update={"poll": poll})
+                self.probes[name] = probe.model_copy(update={"job": body})
+        return self
+
 
 def default_retention(spec: SloFile) -> float:
     """How long history must reach back for every judgement of ``spec``, plus a margin.
@@ -546,3 +572,54 @@ def default_retention(spec: SloFile) -> float:
         if slo.over is not None:
             spans.append(slo.over)
     return max(spans) + RETENTION_MARGIN_S
+
+
+def after_problems(spec: SloFile) -> list[tuple[tuple[str, ...], str]]:
+    """Each ``after:`` that names no probe, or that closes a circle (which would never start)."""
+    problems: list[tuple[tuple[str, ...], str]] = []
+    for name, probe in spec.probes.items():
+        for other in probe.after:
+            if other not in spec.probes:
+                close = difflib.get_close_matches(other, list(spec.probes), n=1)
+                hint = f"; did you mean `{close[0]}`?" if close else ""
+                problems.append((("probes", name, "after"), f"no probe named `{other}`{hint}"))
+    for name in spec.probes:
+        circle = _circle_from(name, spec)
+        if circle is not None:
+            problems.append(
+                (("probes", name, "after"), f"`after` goes round: {' → '.join(circle)}")
+            )
+    return problems
+
+
+def _circle_from(start: str, spec: SloFile) -> list[str] | None:
+    """A path of ``after`` links from ``start`` back to itself, if there is one."""
+    stack: list[tuple[str, list[str]]] = [(start, [start])]
+    visited: set[str] = set()
+    while stack:
+        name, path = stack.pop()
+        for other in spec.probes[name].after:
+            if other == start:
+                return [*path, start]
+            if other in spec.probes and other not in visited:
+                visited.add(other)
+                stack.append((other, [*path, other]))
+    return None
+
+
+def job_bound(spec: SloFile, probe: str) -> float | None:
+    """The longest upper bound the SLOs put on a job probe's ``total`` (seconds), if any."""
+    bounds: list[float] = []
+    for slo in spec.slos.values():
+        if slo.probe != probe or slo.measure != "total":
+            continue
+        for threshold in slo.thresholds:
+            target = threshold.targets[0] if threshold.targets else None
+            if (
+                threshold.op in ("<", "<=")
+                and threshold.target_dimension is Dimension.TIME
+                and isinstance(target, int | float)
+                and not isinstance(target, bool)
+            ):
+                bounds.append(float(target))
+    return max(bounds) if bounds else None

@@ -84,7 +84,15 @@ def exit_on(config: pytest.Config) -> str:
         raise pytest.UsageError(
             f"invalid sloprobe_exit_on `{value}` {where}; expected one of {', '.join(EXIT_ON)}"
         )
+    if value == "incident" and option(config, "sloprobe_history") == "off":
+        raise pytest.UsageError(NO_HISTORY_FOR_INCIDENTS.format(why="--history off"))
     return value
+
+
+NO_HISTORY_FOR_INCIDENTS = (
+    "--exit-on incident needs history to know whether an incident is open, but {why}: "
+    "keep history (the default), or use --exit-on breach"
+)
 
 
 def resolve(config: pytest.Config, loaded: LoadedSloFile) -> RunOptions:
@@ -95,6 +103,9 @@ def resolve(config: pytest.Config, loaded: LoadedSloFile) -> RunOptions:
         (ini(config, "sloprobe_report_dir"), "ini sloprobe_report_dir"),
         (loaded.spec.settings.report_dir, "slo.yaml settings.report_dir"),
     )
+    if exit_on(config) == "incident" and not loaded.spec.settings.history.enabled:
+        why = f"history is off in {loaded.path.name} (settings.history.enabled: false)"
+        raise pytest.UsageError(NO_HISTORY_FOR_INCIDENTS.format(why=why))
     return RunOptions(
         base_url=first(
             (option(config, "base_url"), "--base-url"),

@@ -58,6 +58,7 @@ class SuiteRun:
     base_url_option: str | None = None
     report_dir: Path = Path("reports")
     trigger: str = "local"
+    job_now: bool = False  # --job-now: every job probe runs, whatever its `every` says
     release: str | None = None
     needed_yaml_probes: set[str] = field(default_factory=set)
     measurements: dict[str, Measurement] = field(default_factory=dict)
@@ -133,6 +134,12 @@ class SuiteRun:
         self.measurements.update(outcome.measurements)
         self.warnings.extend(outcome.warnings)
 
+    @property
+    def jobs_now(self) -> bool:
+        """A deploy check (or ``--job-now``) sends its job whenever the last one ran: a re-run
+        after a failed deploy must measure the new release, not carry the old result."""
+        return self.job_now or self.trigger == "deploy"
+
     def _not_due(self, probes: dict[str, ProbeSpec]) -> dict[str, str]:
         """Job probes that ran too recently (``every``) or too often today (``max_per_day``)."""
         limited = {
@@ -151,7 +158,12 @@ class SuiteRun:
                 for name, job in limited.items():
                     assert job is not None
                     runs = view.probe_runs(name, now - timedelta(days=1))
-                    if job.every and runs and (now - runs[-1]).total_seconds() < job.every:
+                    if (
+                        job.every
+                        and not self.jobs_now
+                        and runs
+                        and (now - runs[-1]).total_seconds() < job.every
+                    ):
                         ago = format_duration((now - runs[-1]).total_seconds())
                         deferred[name] = f"ran {ago} ago; runs every {format_duration(job.every)}"
                     elif job.max_per_day and len(runs) >= job.max_per_day:

@@ -128,7 +128,18 @@ async def _run_all(
             if login_failure is not None:
                 outcome.warnings.append(login_failure)
 
+        finished = {n: asyncio.Event() for n in probes}
+
         async def one(name: str, spec: ProbeSpec) -> Measurement:
+            try:
+                for other in spec.after:  # `after: job`: this probe reads what that one did
+                    if other in finished:
+                        await finished[other].wait()
+                return await measure(name, spec)
+            finally:
+                finished[name].set()
+
+        async def measure(name: str, spec: ProbeSpec) -> Measurement:
             started = datetime.now(UTC)
             if name in deferred:
                 return Measurement(
@@ -167,11 +178,13 @@ async def _run_all(
             return measured
 
         # Probes that time requests run first, so no other probe's CPU work (parsing a scrape,
-        # setting up a Redis or SQL client, polling a job) lands in their latency samples.
-        first = [n for n in probes if n in timed or n in deferred]
+        # setting up a Redis or SQL client, polling a job) lands in their latency samples; one
+        # that waits for another (`after`) runs with the rest.
+        first = [n for n in probes if (n in timed and not _waits(probes, n)) or n in deferred]
+        then = [n for n in probes if n not in first]
         with _no_gc_pauses():  # as timeit does: a collection is not the target's latency
             results = await asyncio.gather(*(one(n, probes[n]) for n in first))
-        results += await asyncio.gather(*(one(n, probes[n]) for n in untimed))
+        results += await asyncio.gather(*(one(n, probes[n]) for n in then))
     outcome.update(
         {m.probe: safe_measurement(m, context.redactor, _as_sent(probes[m.probe])) for m in results}
     )
@@ -217,6 +230,11 @@ def internal_error(
         failure=redactor(f"{INTERNAL_ERROR} {name}: {type(exc).__name__}: {exc}")[:500],
         details={TRACEBACK_DETAIL: redactor(text)[-8000:]},
     )
+
+
+def _waits(probes: Mapping[str, ProbeSpec], name: str) -> bool:
+    """Whether ``name`` waits for another probe of this run (`after:`)."""
+    return any(other in probes and other != name for other in probes[name].after)
 
 
 def _refused(failure: str) -> bool:
