@@ -208,6 +208,23 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+class NothingToCount(StrictModel):
+    """Another measure of the same probe that says there was nothing to count."""
+
+    measure: Name = Field(description="A series of the same probe, e.g. `total` (jobs counted).")
+    threshold: str = Field(description="When it holds, there was nothing: e.g. `value == 0`.")
+
+    @cached_property
+    def parsed(self) -> Threshold:
+        return parse_threshold(self.threshold)
+
+    @field_validator("threshold")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        parse_threshold(value)
+        return value
+
+
 class SloSpec(StrictModel):
     description: str | None = None
     probe: Name
@@ -217,6 +234,12 @@ class SloSpec(StrictModel):
     threshold: Expressions
     warn: Expressions = ()
     no_data: Literal["fail", "pass"] = Field("fail", description="Whether no data fails the run.")
+    nothing_to_count: NothingToCount | None = Field(
+        None,
+        description="No data, never a breach, when another measure of the probe says there was "
+        "nothing to count: a 0 % success rate of 0 jobs is not a failure. "
+        "E.g. `{measure: total, threshold: value == 0}`.",
+    )
     percentile_method: PercentileMethod | None = None
     marks: list[Name] = Field(default_factory=list, description="pytest marks, for `-m`.")
     owner: str | None = None

@@ -62,6 +62,9 @@ def evaluate_slo(
     series = measurement.series.get(spec.measure)
     if measurement.failure is not None:
         return _failed(spec, measurement.failure, series, method, base)
+    nothing = _nothing_to_count(spec, measurement, method)
+    if nothing is not None:
+        return dataclasses.replace(no_data(nothing), counts_as_bad=False)
     series, left_out = _without_nan(series)
     if series is None or not series.samples:
         default = f"probe `{spec.probe}` recorded no `{spec.measure}`"
@@ -130,6 +133,22 @@ def _failed(
         samples=len(series.samples),
         **base,
     )
+
+
+def _nothing_to_count(
+    spec: SloRule, measurement: Measurement, method: PercentileMethod
+) -> str | None:
+    """Why there is nothing to judge, when the SLO's ``nothing_to_count`` measure says so."""
+    rule = spec.nothing_to_count
+    if rule is None:
+        return None
+    other = measurement.series.get(rule.measure)
+    if other is None or not other.samples:
+        return None
+    check = _check(rule.parsed, Level.BREACH, other, method)
+    if not check.held:
+        return None
+    return f"nothing to count: `{rule.measure}` {rule.parsed.text} ({check.observed_text})"
 
 
 def _without_nan(series: Series | None) -> tuple[Series | None, int]:

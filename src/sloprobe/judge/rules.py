@@ -57,6 +57,15 @@ class SilenceRule(Protocol):
     def covers(self, slo: str, now: datetime) -> bool: ...
 
 
+class NothingToCountRule(Protocol):
+    """Another measure that, when its threshold holds, says there was nothing to count."""
+
+    @property
+    def measure(self) -> str: ...
+    @property
+    def parsed(self) -> Threshold: ...
+
+
 class SloRule(Protocol):
     """One SLO as the judge sees it."""
 
@@ -74,6 +83,8 @@ class SloRule(Protocol):
     def warn_thresholds(self) -> tuple[Threshold, ...]: ...
     @property
     def no_data(self) -> str: ...
+    @property
+    def nothing_to_count(self) -> NothingToCountRule | None: ...
     @property
     def percentile_method(self) -> PercentileMethod | None: ...
     @property
