@@ -277,7 +277,12 @@ def _run(args: argparse.Namespace, rest: list[str]) -> int:
         value = getattr(args, name[2:].replace("-", "_"))
         if value is not None:
             options.append(f"{name}={value}")
-    return int(pytest.main([*paths, *options, *rest]))
+    return int(pytest.main([*QUIET_REWRITE, *paths, *options, *rest]))
+
+
+# `sloprobe run` has imported sloprobe before pytest loads its plugin entry point, which it
+# would rewrite for assertions: a warning in every run's log that no user can act on.
+QUIET_REWRITE = ("-W", "ignore::pytest.PytestAssertRewriteWarning")
 
 
 def _joined(args: list[str]) -> list[str]:

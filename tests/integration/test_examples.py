@@ -1,7 +1,6 @@
 """Every example in examples/ runs, unchanged, against a server of its shape.
 
-Shape 1 runs against the reference service (which answers as Luster's does);
-the others against local servers that answer exactly as their seed documents
+Shape 1 runs in tests/integration/test_luster_example.py; the others here, against local servers that answer exactly as their seed documents
 show (mARB's health and Flower's `/api/workers?status=1`, the Pose Generator's
 health and metrics, Luneo's metrics and its Prometheus server), with their
 queues filled in a real redis-server by the real Celery and BullMQ clients.
@@ -27,14 +26,23 @@ from pytest_redis.executor import RedisExecutor
 
 from sloprobe.config import load_slo_file
 from sloprobe.config.errors import ConfigError
-from sloprobe.demo.run import warm_up
-from sloprobe.demo.service import ServiceConfig, start_service
 from tests.support.scripted_server import Answer, ScriptedServer, scripted_server
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 # What each example needs from the environment, with no default standing in for it.
 REQUIRED = {
-    "fastapi-db-worker": {"ADMIN_JWT", "PROBE_ASSET_ID"},
+    "fastapi-db-worker": {
+        "PROBE_ASSET_ID",
+        "JOB_ID_FIELD",
+        "JOB_STATUS_FIELD",
+        "QUEUE_DEPTH_FIELD",
+        "SUCCESS_RATE_FIELD",
+        "SUCCESS_RATE_UNIT",
+        "PROCESSING_TIME_FIELD",
+        "PROCESSING_TIME_UNIT",
+        "PROCESSING_TIME_MAX",
+        "JOB_E2E_MAX",
+    },
     "celery-flower": {"FLOWER_URL", "FLOWER_BASIC_AUTH", "CELERY_BROKER_URL"},
     "bullmq-node": {"ADMIN_JWT", "REDIS_URL"},
     "prometheus": {"PROMETHEUS_URL"},
@@ -44,6 +52,10 @@ SOME_VALUES = {
     "CELERY_BROKER_URL": "redis://broker.example:6379/0",
     "REDIS_URL": "redis://redis.example:6379/0",
     "PROMETHEUS_URL": "http://prometheus.example:9090",
+    "SUCCESS_RATE_UNIT": "%",
+    "PROCESSING_TIME_UNIT": "s",
+    "PROCESSING_TIME_MAX": "60s",
+    "JOB_E2E_MAX": "2m",
 }
 TOKEN = "adm-jwt-5e1f0c77"
 
@@ -101,78 +113,6 @@ def statuses(suite: pytest.Pytester) -> dict[str, str]:
 
 def breached(found: dict[str, str]) -> set[str]:
     return {slo for slo, status in found.items() if status == "breach"}
-
-
-# ---------------------------------------------------------------- shape 1: the reference service
-
-ADMIN_SLOS = {
-    "service-healthy",
-    "database-healthy",
-    "workers-live",
-    "queue-depth",
-    "job-success-rate",
-    "job-processing-time",
-}
-
-
-@pytest.fixture
-def luster(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """The reference service, its admin API behind a token, after some traffic."""
-    monkeypatch.setenv("ADMIN_JWT", TOKEN)
-    monkeypatch.setenv("PROBE_ASSET_ID", "asset-7")
-    monkeypatch.delenv("PROBE_BASE_URL", raising=False)
-    with start_service(ServiceConfig(admin_token=TOKEN)) as service:
-        warm_up(service.base_url, admin_token=TOKEN)
-        service.clear_request_log()
-        yield service
-
-
-def test_shape_one_meets_every_slo_on_the_reference_service(
-    pytester: pytest.Pytester, luster: Any
-) -> None:
-    result = run(pytester, "fastapi-db-worker", luster.base_url)
-    assert result.ret == 0, result.stdout.str()
-    found = statuses(pytester)
-    assert found == dict.fromkeys(ADMIN_SLOS | {"health-latency", "job-e2e"}, "ok")
-    log = luster.request_log
-    assert log and all(e.status < 400 and e.synthetic for e in log)
-    assert {"/admin/health", "/admin/metrics", "/admin/jobs/stats"} <= {e.path for e in log}
-    [job] = [j for j in luster.store.recent(100, None) if j.synthetic]
-    assert (job.asset_id, job.tier, job.status) == ("asset-7", "free", "succeeded")
-
-
-def test_shape_one_tells_a_dead_worker(pytester: pytest.Pytester, luster: Any) -> None:
-    luster.set_faults(workers_stopped=True)
-    # The job would wait for its 5-minute poll timeout: this run leaves it out.
-    result = run(pytester, "fastapi-db-worker", luster.base_url, "-k", "not job-e2e")
-    assert result.ret == 1
-    found = statuses(pytester)
-    assert breached(found) == {"workers-live"}
-    assert found == {
-        **dict.fromkeys(ADMIN_SLOS | {"health-latency"}, "ok"),
-        "workers-live": "breach",
-    }
-
-
-def test_shape_one_with_a_wrong_token_breaches_every_admin_slo(
-    pytester: pytest.Pytester, luster: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("ADMIN_JWT", "not-the-token")
-    result = run(pytester, "fastapi-db-worker", luster.base_url)
-    assert result.ret == 1
-    assert breached(statuses(pytester)) == ADMIN_SLOS
-    result.stdout.fnmatch_lines(["*HTTP 401*"])
-    assert "not-the-token" not in (pytester.path / "reports" / "report.html").read_text()
-
-
-def test_shape_one_without_a_token_is_a_usage_error(
-    pytester: pytest.Pytester, luster: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("ADMIN_JWT")
-    result = run(pytester, "fastapi-db-worker", luster.base_url)
-    assert result.ret == 4
-    assert "`ADMIN_JWT` is not set" in result.stdout.str() + result.stderr.str()
-    assert luster.request_log == []
 
 
 # ---------------------------------------------------------------- Redis for shapes 2 and 3

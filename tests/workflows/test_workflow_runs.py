@@ -25,6 +25,20 @@ from tests.workflows.runner import LocalGitHub, Run, working_tree_files
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "sloprobe-test-admin-token"
+# What a user of the reference service sets after `sloprobe init --shape fastapi-db-worker`:
+# the names its answers use for what the Luster seeds leave unnamed (the example's variables).
+REFERENCE = {
+    "PROBE_ASSET_ID": "asset-7",
+    "JOB_ID_FIELD": "job_id",
+    "JOB_STATUS_FIELD": "status",
+    "QUEUE_DEPTH_FIELD": "current_queue.queued",
+    "SUCCESS_RATE_FIELD": "success_rate_percent",
+    "SUCCESS_RATE_UNIT": "%",
+    "PROCESSING_TIME_FIELD": "avg_processing_time_seconds",
+    "PROCESSING_TIME_UNIT": "s",
+    "PROCESSING_TIME_MAX": "60s",
+    "JOB_E2E_MAX": "30s",
+}
 
 
 def load(text: str) -> dict[Any, Any]:
@@ -48,10 +62,10 @@ def repository_settings(
 ) -> tuple[dict[str, str], dict[str, str]]:
     """What a user sets after `sloprobe init`: a value for each required variable it names."""
     suite = plan_suite(shape, service, default_source())
-    variables, secrets = {}, {}
+    variables, secrets = {}, {"ADMIN_JWT": TOKEN}  # the reference service's admin auth
     for variable in suite.variables:
         if variable.required:
-            value = {"PROBE_BASE_URL": base_url, "ADMIN_JWT": TOKEN}.get(variable.name, "any")
+            value = {"PROBE_BASE_URL": base_url, **REFERENCE}.get(variable.name, "any")
             (secrets if variable.secret else variables)[variable.name] = value
     return variables, secrets
 
@@ -135,8 +149,13 @@ jobs:
     secrets:
       SLOPROBE_ENV: |
         ADMIN_JWT=${{{{ secrets.ADMIN_JWT }}}}
-        PROBE_ASSET_ID=${{{{ vars.PROBE_ASSET_ID }}}}
+{reference}
 """
+
+
+def caller_text(workflow: str) -> str:
+    reference = "\n".join(f"        {name}=${{{{ vars.{name} }}}}" for name in REFERENCE)
+    return CALLER.format(workflow=workflow, reference=reference)
 
 
 def caller_run(
@@ -154,7 +173,7 @@ def caller_run(
         repository="acme/jobs-api",
         sha=github.resolve("acme/jobs-api", "main"),
         event_name="push",
-        vars={"SERVICE_URL": base_url, "PROBE_ASSET_ID": "any"},
+        vars={"SERVICE_URL": base_url, **REFERENCE},
         secrets={"ADMIN_JWT": TOKEN},
     )
 
@@ -165,7 +184,7 @@ def test_the_reusable_deploy_workflow_finds_its_action_when_another_repository_c
     with start_service(ServiceConfig(admin_token=TOKEN)) as service:
         warm_up(service.base_url, admin_token=TOKEN)
         run = caller_run(tmp_path, github, runner_python, service.base_url)
-        caller = load(CALLER.format(workflow=source.reusable_workflow))
+        caller = load(caller_text(source.reusable_workflow))
         result, outputs = run.call_reusable(caller, "verify")
     assert result.status == "success", result.log
     sha = github.resolve(source.repository, source.ref)
@@ -237,3 +256,41 @@ def test_without_job_workflow_context_the_gate_asks_for_sloprobe_repository_and_
     result = again.run_job(workflow, "verify", inputs, {}, workflow_source=("", ""))
     assert result.status == "success", result.log
     assert (tmp_path / "again" / "workspace" / ".sloprobe-action" / "action.yml").is_file()
+
+
+def test_the_scaffolded_deploy_gate_is_green_on_a_fresh_healthy_deploy(
+    tmp_path: Path, github: LocalGitHub, runner_python: Path, source: ActionSource
+) -> None:
+    """A first deploy: no job has ever run; the gate's own job gives the statistics a count."""
+    published = github.resolve(source.repository, source.ref)
+    suite = init_suite(
+        tmp_path / "jobs-api",
+        "--shape",
+        "fastapi-db-worker",
+        "--action",
+        f"{source.repository}@{published}",  # pinned by commit, as the scaffold pins a release
+    )
+    sha = github.publish("acme/jobs-api", suite)
+    workflow = load(suite[".github/workflows/deploy-verify.yml"].decode())
+    variables, secrets = repository_settings("fastapi-db-worker", "jobs-api", "")
+    with start_service(ServiceConfig(admin_token=TOKEN)) as service:
+        run = Run(
+            github=github,
+            python=runner_python,
+            home=tmp_path / "runner",
+            repository="acme/jobs-api",
+            sha=sha,
+            event_name="deployment_status",
+            event={
+                "deployment_status": {"state": "success", "environment_url": service.base_url},
+                "deployment": {"sha": sha},
+            },
+            vars=variables,
+            secrets=secrets,
+        )
+        result = run.run_job(workflow, "verify")
+    assert result.status == "success", result.log
+    assert "PytestAssertRewriteWarning" not in result.log
+    [report] = run.artifacts.values()
+    verdicts = json.loads((report / "reports" / "results.json").read_text())["verdicts"]
+    assert {v["slo"]: v["status"] for v in verdicts if v["status"] != "ok"} == {}

@@ -37,13 +37,21 @@ class BasicAuth(StrictModel):
 
 
 class Auth(StrictModel):
+    """Bearer or HTTP Basic. An empty secret counts as not given, so a suite can offer both
+    as a pair of variables (``bearer: ${ADMIN_JWT:-}``, ``password: ${ADMIN_PASSWORD:-}``)
+    and the one set is used; neither set sends no auth (an IP allowlist, an open API)."""
+
     bearer: SecretStr | None = Field(None, description="Sent as `Authorization: Bearer …`.")
     basic: BasicAuth | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Auth:
-        if (self.bearer is None) == (self.basic is None):
-            raise ValueError("set exactly one of `bearer` or `basic`")
+        if self.bearer is not None and not self.bearer.get_secret_value():
+            object.__setattr__(self, "bearer", None)
+        if self.basic is not None and not self.basic.password.get_secret_value():
+            object.__setattr__(self, "basic", None)
+        if self.bearer is not None and self.basic is not None:
+            raise ValueError("set `bearer` or `basic`, not both (leave the other one empty)")
         return self
 
 

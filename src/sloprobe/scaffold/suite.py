@@ -6,6 +6,7 @@ also inside paths such as ``/api/apps/<service>/health``); the target comes from
 default (``${ADMIN_JWT:-set-ADMIN_JWT}`` would send a dummy token) and neither has a loopback URL
 (``${REDIS_URL:-redis://127.0.0.1:6379/0}`` would probe the runner itself): both become required
 variables, and a run without them stops with "environment variable X is not set" (exit 4).
+An empty default (``${ADMIN_JWT:-}``, one of a pair of credentials) stays: empty is "not set".
 """
 
 from __future__ import annotations
@@ -164,6 +165,8 @@ def _without_dummy_default(match: re.Match[str]) -> str:
     """``${NAME}`` for a credential (its default is a dummy that would be sent) and for a loopback
     URL (on a runner it probes the runner itself); other defaults stay."""
     name, default = match[1], match[2]
+    if default == "":
+        return match[0]  # `${ADMIN_JWT:-}`: empty means "not this one", never a dummy sent
     if default is not None and (is_secret(name) or _LOOPBACK.search(default)):
         return f"${{{name}}}"
     return match[0]
