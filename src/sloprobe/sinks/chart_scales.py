@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
-from sloprobe.model.units import Dimension
+from sloprobe.model.units import Dimension, Unit, format_base
 
 GAP_FACTOR = 3.0
 """An interval between two runs this many times longer than the usual one is a gap.
@@ -158,6 +158,30 @@ def value_scale(
     count = round((top - bottom) / step)
     values = [round(bottom + i * step, 12) for i in range(count + 1)]
     return bottom, top, values
+
+
+def axis_unit(values: Sequence[float], dimension: Dimension) -> Unit | None:
+    """One unit for a whole time axis, its ticks and its lines alike, chosen by its largest value.
+
+    Formatting each tick alone reads ``500ms`` beside ``1s``, and a line written ``2500ms``
+    beside ticks in seconds; one unit makes the axis and its threshold read as one scale.
+    None for dimensions that have a single unit (percent, plain numbers).
+    """
+    if dimension is not Dimension.TIME:
+        return None
+    largest = max((abs(v) for v in values if math.isfinite(v)), default=0.0)
+    if largest < 1:
+        return Unit.MS
+    if largest < 120:
+        return Unit.S
+    return Unit.M if largest < 7200 else Unit.H
+
+
+def format_in(value: float, dimension: Dimension, unit: Unit | None) -> str:
+    """A base-unit value in the axis' unit: 2.5 → ``2.5s`` on an axis in s, ``2500ms`` in ms."""
+    if unit is None:
+        return format_base(value, dimension)
+    return f"{round(value / unit.factor, 3):.12g}{unit.value}"
 
 
 def _decimal_steps(rough: float) -> list[float]:

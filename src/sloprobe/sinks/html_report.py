@@ -125,6 +125,7 @@ class _Page:
             headline=headline(result),
             counts=[(s.label, result.count(s), s.value) for s in Status],
             views=self.views,
+            over_time=[v for v in self.views if v.over_time],
             attention=[v for v in self.views if v.attention],
             healthy=[v for v in self.views if not v.attention],
             changes=self.changes,

@@ -3,7 +3,7 @@
 Two figures per SLO, each on a linear UTC time axis:
 
 - **the last 24 h**: the observed value (the aggregate the first threshold reads,
-  in the measure's unit) with the threshold and warn lines labelled, runs in
+  on one axis unit that the threshold and warn lines are labelled in too), runs in
   breach shaded, the incident as a band, gaps in the runs marked, and a bar
   of each run's status under it;
 - **the window**: the error budget left, 0–100 %, over the objective's window
@@ -28,14 +28,16 @@ from sloprobe.model.measurement import Measurement
 from sloprobe.model.result import RunResult
 from sloprobe.model.status import Level
 from sloprobe.model.timeline import Point
-from sloprobe.model.units import Dimension, Unit, format_base, format_duration, format_percent
+from sloprobe.model.units import Dimension, Unit, format_duration, format_percent
 from sloprobe.model.verdict import Verdict
 from sloprobe.sinks.chart_scales import (
     Runs,
     Span,
     Tick,
     TimeFrame,
+    axis_unit,
     breaks_at,
+    format_in,
     merge,
     read_runs,
     value_scale,
@@ -55,13 +57,29 @@ class SloCharts:
 
 
 @dataclass(frozen=True)
+class Bound:
+    """A threshold or warn line: the expression as written, and its bound in base units."""
+
+    level: Level
+    expression: str
+    op: str
+    value: float
+
+
+@dataclass(frozen=True)
 class Plotted:
     """What the value chart of an SLO shows: which aggregate, in which dimension, which lines."""
 
     aggregate: str
     dimension: Dimension
     unit: Unit | None
-    lines: tuple[tuple[Level, str, float], ...]  # (level, expression, bound in base units)
+    lines: tuple[Bound, ...]
+
+    def label(self, line: Bound, unit: Unit | None) -> str:
+        """``threshold p95 < 2.5s``: the line's bound said in the axis' unit, so a threshold
+        written ``2500ms`` reads on an axis in seconds as the value it is drawn at."""
+        kind = "threshold" if line.level is Level.BREACH else "warn"
+        return f"{kind} {self.aggregate} {line.op} {format_in(line.value, self.dimension, unit)}"
 
 
 def time_tag(at: datetime) -> Markup:
@@ -144,7 +162,7 @@ def plotted(verdict: Verdict, measurement: Measurement | None) -> Plotted | None
         bound = float(target)
         if threshold.target_dimension is None and dimension is Dimension.TIME:
             bound = Unit.MS.to_base(bound)  # k6 reads a bare number against time as milliseconds
-        lines.append((level, threshold.text, bound))
+        lines.append(Bound(level, threshold.text, threshold.op, bound))
     return Plotted(str(first.aggregate), dimension, series.unit if series else None, tuple(lines))
 
 
@@ -208,7 +226,7 @@ def _recent(
     what = plotted(verdict, measurement)
     rows = []
     if what is not None and values:
-        bounds = [bound for _, _, bound in what.lines]
+        bounds = [line.value for line in what.lines]
         low = min([v for _, v in values] + bounds)
         high = max([v for _, v in values] + bounds)
         if 0 <= low <= high * 0.5:
@@ -218,24 +236,25 @@ def _recent(
         def scale(value: float) -> float:
             return (value - bottom) / ((top - bottom) or 1.0)
 
+        unit = axis_unit(ticks, what.dimension)
         lines = [
             Line(
-                "breach" if level is Level.BREACH else "warn",
-                f"{'threshold' if level is Level.BREACH else 'warn'} {text}",
-                scale(bound),
+                "breach" if line.level is Level.BREACH else "warn",
+                what.label(line, unit),
+                scale(line.value),
             )
-            for level, text, bound in what.lines
+            for line in what.lines
         ]
         breached = [span for p, span in zip(points, spans, strict=True) if p.status == "breach"]
-        unit = f" ({what.unit.value})" if what.unit and what.dimension is Dimension.NUMBER else ""
+        named = f" ({what.unit.value})" if what.unit and what.dimension is Dimension.NUMBER else ""
         rows.append(
             plot(
                 values,
                 frame,
                 title=f"{verdict.slo}: observed value over time",
                 scale=scale,
-                ticks=[Tick(scale(v), format_base(v, what.dimension)) for v in ticks],
-                axis_title=f"{what.aggregate}{unit}",
+                ticks=[Tick(scale(v), format_in(v, what.dimension, unit)) for v in ticks],
+                axis_title=f"{what.aggregate}{named}",
                 lines=lines,
                 bands=bands,
                 shaded=breached,

@@ -5,6 +5,13 @@ since the previous run (the timeline's last point before this run, per SLO),
 then each SLO most urgent first with observed against threshold, since when,
 the incident, the owner and the runbook. Phrases and numbers come from
 ``model.describe`` and ``model.units``, as in every other output.
+
+Each card states one verdict, this run's (what the exit status follows), and
+says apart, on a line of its own, what history adds: an open incident or a
+firing burn-rate alert. A run can meet its thresholds while a page alert keeps
+an incident open (docs/slo-semantics.md); "all thresholds met" never stands
+alone beside it. The error budget and the burn rate are shown together or not
+at all, and the percentile method only where a check takes a percentile.
 """
 
 from __future__ import annotations
@@ -13,18 +20,21 @@ import bisect
 from dataclasses import dataclass
 from datetime import datetime
 
+from sloprobe.judge.thresholds import ThresholdError, parse_threshold
 from sloprobe.model.describe import (
     budget_note,
     budget_text,
     burn_text,
+    describe_burn,
     incident_text,
     objective_text,
 )
+from sloprobe.model.history import AlertState
 from sloprobe.model.measurement import Measurement
 from sloprobe.model.percentiles import PercentileMethod
 from sloprobe.model.result import RunResult
 from sloprobe.model.status import Level, Status
-from sloprobe.model.units import format_duration, plural
+from sloprobe.model.units import format_duration, format_rate, plural
 from sloprobe.model.verdict import Verdict
 from sloprobe.sinks.report_charts import SloCharts, slo_charts
 from sloprobe.sinks.report_links import safe_link
@@ -60,21 +70,32 @@ class SloView:
     incident_id: int | None
     incident_opened: datetime | None
     incident_cause: str | None
+    incident_open: bool  # after this run: opened or ongoing
+    incident_age: str | None
+    silenced: str | None
     budget: str
     budget_note: str | None
+    budget_state: str  # shown | pending (too little history) | none (no objective) | unknown
     objective: str | None
     burn: str
-    firing: tuple[str, ...]
+    firing: tuple[str, ...]  # levels of the burn-rate alerts that fire
+    alerts: tuple[str, ...]  # each firing alert said: "page alert 40× over 1 h, …"
     runbook_href: str | None
     probe_title: str
     checks: tuple[CheckView, ...]
-    method: str
+    percentiles: tuple[str, ...]  # the checks' percentile aggregates: p95, med
+    method: str | None  # the percentile method; None when no check takes a percentile
     charts: SloCharts | None
 
     @property
+    def over_time(self) -> bool:
+        """History has something to add to this run's verdict: an open incident, a firing alert."""
+        return self.incident_open or bool(self.alerts)
+
+    @property
     def attention(self) -> bool:
-        """Shown first, charts open: breaches, warnings, no data."""
-        return self.verdict.status is not Status.OK
+        """Shown first, charts open: breaches, warnings, no data, open incidents, firing alerts."""
+        return self.verdict.status is not Status.OK or self.over_time
 
 
 @dataclass(frozen=True)
@@ -115,6 +136,8 @@ def _view(result: RunResult, verdict: Verdict) -> SloView:
     incident = history.incident if history else None
     since = incident.since if incident and verdict.counts_as_bad else None
     measurement = result.measurements.get(verdict.probe)
+    percentiles = percentile_aggregates(verdict)
+    open_now = incident is not None and incident.open
     return SloView(
         verdict=verdict,
         status=verdict.status.value,
@@ -128,11 +151,18 @@ def _view(result: RunResult, verdict: Verdict) -> SloView:
         incident_id=incident.incident_id if incident else None,
         incident_opened=incident.opened_at if incident else None,
         incident_cause=incident.cause if incident and incident.opened_at else None,
+        incident_open=open_now,
+        incident_age=format_duration(incident.duration_s)
+        if open_now and incident and incident.duration_s is not None
+        else None,
+        silenced=incident.silenced if incident else None,
         budget=budget_text(verdict),
         budget_note=budget_note(verdict),
+        budget_state=_budget_state(verdict),
         objective=objective_text(history.budget) if history and history.budget else None,
         burn=burn_text(verdict),
         firing=history.firing if history else (),
+        alerts=tuple(alert_text(a) for a in history.alerts if a.firing) if history else (),
         runbook_href=safe_link(verdict.runbook),
         probe_title=probe_title(verdict.probe, measurement, result.run.base_url),
         checks=tuple(
@@ -144,9 +174,41 @@ def _view(result: RunResult, verdict: Verdict) -> SloView:
             )
             for c in verdict.checks
         ),
-        method=METHODS[verdict.percentile_method],
+        percentiles=percentiles,
+        method=METHODS[verdict.percentile_method] if percentiles else None,
         charts=slo_charts(result, verdict),
     )
+
+
+def _budget_state(verdict: Verdict) -> str:
+    """Whether the error budget and the burn rate can be shown, which is the same for both."""
+    if verdict.history is None:
+        return "unknown"
+    if verdict.history.budget is None:
+        return "none"
+    return "pending" if budget_note(verdict) is not None else "shown"
+
+
+def alert_text(alert: AlertState) -> str:
+    """``page alert 40× over 1 h, 100× over 5 m (fires at 14.4×)``: both windows, as judged."""
+    return (
+        f"{alert.level} alert {describe_burn(alert.long)} over "
+        f"{format_duration(alert.long.window_s)}, {describe_burn(alert.short)} over "
+        f"{format_duration(alert.short.window_s)} (fires at {format_rate(alert.factor)})"
+    )
+
+
+def percentile_aggregates(verdict: Verdict) -> tuple[str, ...]:
+    """The percentiles the checks take (``p95``, ``med``): only they have a method to state."""
+    found: list[str] = []
+    for check in verdict.checks:
+        try:
+            aggregate = parse_threshold(check.expression).aggregate
+        except ThresholdError:
+            continue
+        if aggregate.q is not None or aggregate.name == "med":
+            found.append(str(aggregate))
+    return tuple(dict.fromkeys(found))
 
 
 def _age(now: datetime, since: datetime) -> str:
