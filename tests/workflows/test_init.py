@@ -44,8 +44,10 @@ def test_the_service_name_comes_from_the_arguments_not_the_example(tmp_path: Pat
     said = init(tmp_path / "Image Jobs", "--shape", "bullmq-node")
     text = (tmp_path / "Image Jobs" / "slo.yaml").read_text()
     assert re.search(r"^service: image-jobs$", text, re.M), text
-    assert "pose-generator" not in text  # the example's service, also in its paths
-    assert "path: /api/apps/image-jobs/health" in text
+    assert "service: pose-generator" not in text
+    # The paths are the seed's, not the folder's: a folder name is no route of the service.
+    assert "path: /api/apps/pose-generator/health" in text
+    assert "image-jobs/health" not in text
     assert "service image-jobs" in said
     init(tmp_path / "other", "--service", "billing", "--shape", "celery-flower")
     assert re.search(r"^service: billing$", (tmp_path / "other" / "slo.yaml").read_text(), re.M)
@@ -167,7 +169,7 @@ def test_init_action_names_another_source(tmp_path: Path) -> None:
     [
         ("fastapi-db-worker", "", "/health"),
         ("celery-flower", "redis", "/api/v1/health"),
-        ("bullmq-node", "redis", "/api/apps/svc/health"),
+        ("bullmq-node", "redis", "/api/apps/pose-generator/health"),
         ("prometheus", "", "/metrics"),
     ],
 )

@@ -1,7 +1,7 @@
 """The scaffolded slo.yaml: a shape's example, made the user's, and the variables it reads.
 
-What changes from the example: the service is the user's (``--service`` or the folder's name,
-also inside paths such as ``/api/apps/<service>/health``); the target comes from
+What changes from the example: the service's name is the user's (``--service`` or the folder's
+name; the example's paths stay as its seed shows them); the target comes from
 ``$PROBE_BASE_URL`` (or ``--base-url``), never from a URL variable of the example; a credential never has a
 default (``${ADMIN_JWT:-set-ADMIN_JWT}`` would send a dummy token) and neither has a loopback URL
 (``${REDIS_URL:-redis://127.0.0.1:6379/0}`` would probe the runner itself): both become required
@@ -112,9 +112,9 @@ def suite_slo_yaml(shape: str, description: str, service: str) -> str:
     while lines and lines[0].startswith("#"):
         lines.pop(0)  # the example's own header; ours says where the file came from
     text = "\n".join(lines) + "\n"
-    old_service = re.search(r"^service:\s*(\S+)\s*$", text, re.M)
-    if old_service is not None:
-        text = text.replace(old_service[1], service)
+    # Only the service's name is the user's: the example's paths (`/api/apps/pose-generator/…`)
+    # are what its seed shows, never rewritten after a folder's name.
+    text = re.sub(r"^service:\s*\S+\s*$", f"service: {service}", text, count=1, flags=re.M)
     text = _target_from_probe_base_url(text)
     text = _VARIABLE.sub(_without_dummy_default, text)
     head, _, slos = text.partition("\nslos:\n")
