@@ -1,4 +1,4 @@
-"""The `redis` kind: queue depth, oldest waiting job and RQ workers, read from the queue library's keys."""
+"""The `redis` kind: queue depth, oldest waiting job and live workers, read as the queue library writes them."""
 
 from __future__ import annotations
 
@@ -40,12 +40,15 @@ KIND = ProbeKind(
         Measure(
             "workers",
             "count",
-            "RQ with `workers: true`: live workers registered for the listed queues.",
+            "RQ and BullMQ with `workers: true`: live workers of the listed queues, as the library "
+            "counts them. RQ: workers registered for the queue whose worker hash has not expired "
+            "(`Worker.all`). BullMQ: connections in `CLIENT LIST` named as a worker of the queue "
+            "(`getWorkersCount`). Celery: not in Redis, counted through Flower (see the notes).",
         ),
         Measure(
             "workers.<queue>",
             "count",
-            "RQ with `workers: true`: live workers listening on one queue.",
+            "RQ and BullMQ with `workers: true`: live workers listening on one queue.",
         ),
         Measure(
             "heartbeat_age", "s", "RQ with `workers: true`: age of the stalest worker heartbeat."
@@ -58,9 +61,23 @@ KIND = ProbeKind(
     notes=(
         "A queue that does not exist is said as such, never read as a quiet 0: its series and the "
         "total `depth` are missing (no data) with the reason. It exists when it holds jobs, or: "
-        "BullMQ, its `meta`, `events` or `id` key; RQ, it is in `<ns>:queues` or a worker is "
+        "BullMQ, its `meta`, `events` or `id` key, or (`workers: true`) a worker connected to it; "
+        "RQ, it is in `<ns>:queues` or a worker is "
         "registered for it; Celery, a kombu binding names it (`_kombu.binding.<exchange>`, looked "
         "up as `_kombu.binding.<queue>` first). A check Redis refuses is noted in the details, "
         "and the queue read as usual.",
+        "Workers (`workers: true`) are counted as each library knows them. RQ registers them: "
+        "`<ns>:workers:<queue>`, live while their `<ns>:worker:<name>` hash (refreshed by every "
+        "heartbeat) exists. BullMQ writes no key: a worker names its blocking connection "
+        "`<prefix>:<base64 of queue>` (`:w:<name>` after it when named) and `Queue.getWorkers()` "
+        "lists those in `CLIENT LIST`, so a stopped or crashed worker drops out as soon as its "
+        "connection closes; the Python port's `<prefix>:<queue>` (no base64, on both of its "
+        "connections, so it counts each worker twice) is counted as it counts it. This needs "
+        "`+client|list` beyond `+@read`; refused, the workers are missing with the reason, never 0. "
+        "Celery: no read of Redis tells a live worker (its connections are unnamed, its "
+        "heartbeats are PUB/SUB events, and the `_kombu.binding.celery.pidbox` entry it adds "
+        "stays when it crashes), so `workers` is refused for `layout: celery` and every Celery "
+        "reading says so in its details: count Celery workers with an `http` probe on Flower's "
+        "`/api/workers?status=1` with `count: true`.",
     ),
 )

@@ -1,8 +1,10 @@
-"""Queue depth, the age of the oldest waiting job and RQ workers, read from Redis.
+"""Queue depth, the age of the oldest waiting job and live workers, read from Redis.
 
 Reads the keys RQ, Celery (kombu) and BullMQ themselves use (see
 :mod:`sloprobe.probes.redis.layouts`) in a few pipelined round trips of
 read-only commands (and bounded ``SCAN`` calls), so a probe costs Redis little.
+Workers are counted as their library knows them; Celery's are not in Redis,
+which ``details`` says, pointing to Flower.
 What a reading saw but did not count is said in ``details``. An absent list
 of a queue that exists is an empty queue; a queue that does not exist at all
 (a misspelt name or prefix) gives no series but a ``missing`` reason, and so
@@ -48,11 +50,15 @@ async def run_redis_queue_probe(
     details = {"redis": shown, "layout": spec.layout, "key prefix": spec.key_prefix or "(none)"}
     if spec.layout == "celery" and spec.oldest_age:
         details["oldest_age"] = layouts.CELERY_NO_AGE
+    if spec.layout == "celery":
+        details["workers"] = layouts.CELERY_NO_WORKERS
 
     def measured(failure: str | None = None, reading: layouts.Reading | None = None) -> Measurement:
         series: dict[str, Series] = {}
         missing: dict[str, str] = {}
         if reading is not None:
+            if reading.workers_unknown is not None:
+                reading.workers_unknown = redactor(reading.workers_unknown)
             series, missing = _series(spec, reading, time.time(), shown)
             if reading.unverified:
                 details["queue existence"] = redactor(_unverified(reading.unverified))
@@ -91,10 +97,11 @@ async def run_redis_queue_probe(
         workers=spec.workers,
         steps=tuple(spec.priority_steps),
         sep=spec.sep,
+        db=int(client.connection_pool.connection_kwargs.get("db") or 0),
     )
     try:
         async with asyncio.timeout(spec.timeout):
-            reading = await layouts.READERS[spec.layout](client, plan)
+            reading = await layouts.read(client, spec.layout, plan)
     except (TimeoutError, errors.TimeoutError):
         limit = format_base(spec.timeout, Dimension.TIME)
         return measured(failure=f"{step}: read timeout (no answer within {limit})")
@@ -140,16 +147,7 @@ def _series(
     if spec.reads_age:
         _ages(spec, reading, now, values, missing, total)
     if spec.workers:
-        live = set(reading.heartbeats)
-        values["workers"] = float(len(live))
-        for q in spec.queues:
-            if q not in reading.missing:
-                values[f"workers.{q}"] = float(len(reading.registered[q] & live))
-        if live:
-            values["heartbeat_age"] = max(now - min(reading.heartbeats.values()), 0.0)
-        else:
-            queues = ", ".join(f"`{q}`" for q in spec.queues)
-            missing["heartbeat_age"] = f"no live RQ worker is registered for {queues}"
+        _workers(spec, reading, now, values, missing)
     units = redis_series_units(spec)
     return {n: Series(n, units[n], (v,)) for n, v in values.items()}, missing
 
@@ -188,6 +186,36 @@ def _ages(
         values["oldest_age"] = max(ages)
     else:
         missing["oldest_age"] = first_gap
+
+
+def _workers(
+    spec: RedisQueueProbe,
+    reading: layouts.Reading,
+    now: float,
+    values: dict[str, Sample],
+    missing: dict[str, str],
+) -> None:
+    """Live workers, in total and per queue; not counted is said, never read as 0.
+
+    The total counts the workers of every listed queue, a missing one's too:
+    a worker is alive whether or not its queue name is right.
+    """
+    if reading.workers_unknown is not None:
+        reason = f"{spec.layout} workers could not be counted: {reading.workers_unknown}"
+        for name in ["workers", *(f"workers.{q}" for q in spec.queues)]:
+            missing.setdefault(name, reason)
+        return
+    values["workers"] = float(len(set().union(*reading.workers.values())))
+    for q in spec.queues:
+        if q not in reading.missing:
+            values[f"workers.{q}"] = float(len(reading.workers[q]))
+    if spec.layout != "rq":
+        return
+    if reading.heartbeats:
+        values["heartbeat_age"] = max(now - min(reading.heartbeats.values()), 0.0)
+    else:
+        queues = ", ".join(f"`{q}`" for q in spec.queues)
+        missing["heartbeat_age"] = f"no live RQ worker is registered for {queues}"
 
 
 def _queue_series(spec: RedisQueueProbe, queue: str) -> list[str]:

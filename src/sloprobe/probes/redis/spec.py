@@ -35,7 +35,8 @@ class RedisQueueProbe(StrictModel):
         True, description="Also read the age of the oldest waiting job (RQ and BullMQ)."
     )
     workers: bool = Field(
-        False, description="RQ only: count the queues' live workers and their heartbeat age."
+        False,
+        description="RQ and BullMQ: count the queues' live workers as the library knows them (RQ: also their heartbeat age). Celery's are counted through Flower.",
     )
     priority_steps: list[int] = Field(
         default_factory=lambda: list(layouts.KOMBU_PRIORITY_STEPS),
@@ -68,8 +69,11 @@ class RedisQueueProbe(StrictModel):
 
     @model_validator(mode="after")
     def _layout_options(self) -> RedisQueueProbe:
-        if self.workers and self.layout != "rq":
-            raise ValueError("`workers` reads RQ's worker registrations; it needs `layout: rq`")
+        if self.workers and self.layout == "celery":
+            raise ValueError(
+                "`workers` counts the workers RQ and BullMQ make known in Redis; it needs "
+                f"`layout: rq` or `layout: bullmq`. {layouts.CELERY_NO_WORKERS}"
+            )
         celery_only = sorted({"priority_steps", "sep"} & self.model_fields_set)
         if celery_only and self.layout != "celery":
             raise ValueError(f"`{celery_only[0]}` applies to `layout: celery` only")
@@ -90,7 +94,7 @@ def redis_series_units(spec: RedisQueueProbe) -> dict[str, Unit]:
     """The series a Redis queue probe produces and their units (for config-time checks).
 
     Celery has no ``oldest_age``: its messages carry no enqueue time
-    (:data:`~sloprobe.probes.redis_layouts.CELERY_NO_AGE`).
+    (:data:`~sloprobe.probes.redis.layouts.CELERY_NO_AGE`).
     """
     units: dict[str, Unit] = {"depth": Unit.COUNT}
     for queue in spec.queues:
@@ -104,5 +108,6 @@ def redis_series_units(spec: RedisQueueProbe) -> dict[str, Unit]:
     if spec.workers:
         units["workers"] = Unit.COUNT
         units.update({f"workers.{queue}": Unit.COUNT for queue in spec.queues})
-        units["heartbeat_age"] = Unit.S
+        if spec.layout == "rq":
+            units["heartbeat_age"] = Unit.S
     return units
