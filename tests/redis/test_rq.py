@@ -79,6 +79,22 @@ def test_job_hash_gone_means_missing_age_not_zero(redis_url: str, connection: re
     assert "readable enqueue time" in measurement.missing["oldest_age"]
 
 
+def _stop(worker: subprocess.Popen[bytes], queue: Queue) -> None:
+    """Warm shutdown, once rq listens for it: it registers before it installs its signal
+    handlers, so a SIGTERM sent at once may find none; it is idle once they are in place."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not any(
+        w.get_state() == "idle" for w in Worker.all(queue=queue)
+    ):
+        time.sleep(0.05)
+    worker.send_signal(signal.SIGTERM)  # warm shutdown: rq unregisters the worker
+    try:
+        worker.wait(timeout=5)  # rq may hang unsubscribing from its pubsub channel
+    except subprocess.TimeoutExpired:
+        worker.send_signal(signal.SIGTERM)  # a second one: rq's cold shutdown, still unregisters
+        worker.wait(timeout=10)
+
+
 def test_live_worker_and_heartbeat(
     redis_url: str, connection: redis.Redis, tmp_path: object
 ) -> None:
@@ -105,8 +121,7 @@ def test_live_worker_and_heartbeat(
         assert value(measurement, "heartbeat_age") == pytest.approx(expected, abs=0.3)
         assert measurement.series["heartbeat_age"].unit == "s"
     finally:
-        worker.send_signal(signal.SIGTERM)  # warm shutdown: rq unregisters the worker
-        worker.wait(timeout=20)
+        _stop(worker, work)
     measurement, _ = probe(redis_url, layout="rq", queues=["work"], workers=True)
     assert value(measurement, "workers") == len(Worker.all(connection=connection)) == 0
     assert "no live RQ worker" in measurement.missing["heartbeat_age"]
