@@ -340,7 +340,9 @@ def _demo(args: argparse.Namespace, rest: list[str]) -> int:
 
 
 def _validate(args: argparse.Namespace, rest: list[str]) -> int:
-    from sloprobe.config import ConfigError, EnvPolicy, load_slo_file
+    import os
+
+    from sloprobe.config import ConfigError, EnvPolicy, file_variables, load_slo_file
 
     status = 0
     for file in args.files:
@@ -358,6 +360,26 @@ def _validate(args: argparse.Namespace, rest: list[str]) -> int:
         print(
             f"{file}: ok (service {spec.service}, {len(spec.probes)} probes, {len(spec.slos)} SLOs)"
         )
+        # "ok" was said without the variables; a run stops on the first one unset (or empty).
+        found = file_variables(file)
+        needed = [v for v in found if not v.has_default]
+        if needed:
+            via = {"target.base_url": "; or --base-url"}  # an option that gives the value
+            named = [
+                f"${{{v.name}}} ({', '.join(v.fields)}{via.get(', '.join(v.fields), '')})"
+                for v in needed
+            ]
+            print(f"  a run needs {', '.join(named)}")
+            unset = [
+                f"${{{v.name}}}"
+                + (" (empty, which a run treats as unset)" if v.name in os.environ else "")
+                for v in needed
+                if not os.environ.get(v.name)
+            ]
+            print(f"  unset now: {', '.join(unset) or 'none'}")
+        optional = [f"${{{v.name}}}" for v in found if v.has_default]
+        if optional:
+            print(f"  optional, with defaults: {', '.join(optional)}")
     return status
 
 
@@ -492,6 +514,12 @@ def _wait(args: argparse.Namespace, rest: list[str]) -> int:
         return USAGE_ERROR
     if not base_url.startswith(("http://", "https://")):
         print("sloprobe wait: the base URL must start with http:// or https://", file=sys.stderr)
+        return USAGE_ERROR
+    from sloprobe.plugin.options import base_url_refusal
+
+    refusal = base_url_refusal(base_url)
+    if refusal is not None:
+        print(f"sloprobe wait: {refusal}", file=sys.stderr)
         return USAGE_ERROR
     try:
         timeout, interval = parse_duration(args.timeout), parse_duration(args.interval)

@@ -124,6 +124,7 @@ def test_sloprobe_run_passes_every_value_as_one_item(
     assert cli.main([*argv, "--junitxml", "junit.xml", "-k", "health"]) == 0
     assert seen == [
         [
+            *cli.QUIET_REWRITE,
             "slo.yaml",
             "probes",  # `junit.xml` is --junitxml's value, not a test path
             "--slo-file=slo.yaml",
@@ -141,7 +142,7 @@ def test_sloprobe_run_passes_every_value_as_one_item(
     ]
     seen.clear()
     assert cli.main(["run", "probes/test_checkout.py"]) == 0
-    assert seen[0][:2] == ["slo.yaml", "--slo-file=slo.yaml"]  # a test path of its own: no probes/
+    assert seen[0][2:4] == ["slo.yaml", "--slo-file=slo.yaml"]  # a test path of its own: no probes/
 
 
 def _suite_with_ini(pytester: pytest.Pytester) -> None:

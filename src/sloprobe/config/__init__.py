@@ -4,24 +4,36 @@ Validation happens in two passes: pydantic checks shapes and types, then
 :func:`_cross_check` checks what one field says about another (an SLO's
 probe exists, its measure is a series that probe produces, its threshold
 fits the unit of that series). Every problem found is reported at once,
-each with file, line and field path.
+each with file, line and field path: when the first pass fails, the second
+still checks every probe and SLO field that did parse, so that fixing one
+batch of problems never reveals another.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ValidationError
 
 from sloprobe.config.errors import ConfigError, ConfigProblem
-from sloprobe.config.model import SloFile, SloSpec
-from sloprobe.config.yaml_source import EnvPolicy, Path_, YamlSource, load_yaml, parse_yaml
-from sloprobe.judge.thresholds import Threshold, ThresholdError
+from sloprobe.config.model import ProbeSpec, SloFile
+from sloprobe.config.yaml_source import _VARIABLE as VARIABLE
+from sloprobe.config.yaml_source import (
+    CoreLoader,
+    EnvPolicy,
+    Path_,
+    YamlSource,
+    dotted,
+    load_yaml,
+    parse_yaml,
+)
+from sloprobe.judge.thresholds import Threshold, ThresholdError, parse_threshold
 from sloprobe.model.units import Dimension, Unit
 
 __all__ = [
@@ -29,6 +41,8 @@ __all__ = [
     "ConfigProblem",
     "EnvPolicy",
     "LoadedSloFile",
+    "Variable",
+    "file_variables",
     "load_slo_file",
     "load_slo_text",
 ]
@@ -71,7 +85,14 @@ def _validate(source: YamlSource, path: Path) -> LoadedSloFile:
                 )
             ]
         )
-    spec = _model(source)
+    try:
+        spec = _model(source)
+    except ConfigError as exc:  # the cross-checks of what did parse join the structural problems
+        found = [
+            *exc.problems,
+            *_cross_check(None, source, frozenset(p.field for p in exc.problems)),
+        ]
+        raise ConfigError(sorted(found, key=lambda p: p.line or 0)) from None
     problems = _cross_check(spec, source)
     if problems:
         raise ConfigError(problems)
@@ -87,6 +108,7 @@ _STAND_INS = (
     "https://unset.invalid",
     "1",
     "true",
+    "value == 0",  # a threshold that reads a variable (`value < ${JOB_E2E_MAX}`)
 )
 
 
@@ -110,8 +132,21 @@ def _model(source: YamlSource) -> SloFile:
             if not unset:  # what is left is wrong whatever the variables hold
                 raise ConfigError(_problems_from(exc, source)) from None
             for path in unset:
-                _set(source.data, path, _STAND_INS[tried.get(path, 0)])
+                _set(source.data, path, _stand_in(exc, source, path, tried.get(path, 0)))
                 tried[path] = tried.get(path, 0) + 1
+
+
+def _stand_in(exc: ValidationError, source: YamlSource, path: Path_, attempt: int) -> str:
+    """A value the field takes: one of its choices (a unit) when it has some, else the next
+    of :data:`_STAND_INS`."""
+    for error in exc.errors(include_url=False):
+        at = _unset_at(source, _data_path(source.data, error["loc"], error["type"]))
+        expected = (error.get("ctx") or {}).get("expected")
+        if at == path and isinstance(expected, str):
+            first = re.search(r"'([^']+)'", expected)
+            if first is not None and attempt == 0:
+                return first[1]
+    return _STAND_INS[min(attempt, len(_STAND_INS) - 1)]
 
 
 def _unset_at(source: YamlSource, path: Path_) -> Path_ | None:
@@ -222,20 +257,76 @@ def _first_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def _cross_check(spec: SloFile, source: YamlSource) -> list[ConfigProblem]:
+@dataclass(frozen=True)
+class _SloParts:
+    """What the cross-checks read of one SLO: those of its fields that parsed (None: unchecked)."""
+
+    probe: str | None
+    measure: str | None
+    thresholds: tuple[tuple[Path_, Threshold], ...]
+
+
+def _cross_check(
+    spec: SloFile | None, source: YamlSource, wrong: frozenset[str] = frozenset()
+) -> list[ConfigProblem]:
+    """What one field says about another, for every SLO; ``spec`` None: the first pass failed.
+
+    Then each probe is validated on its own and each SLO read field by field, so
+    that the problems of both passes are said at once. A field with a problem of
+    its own (``wrong``) is not checked again, and the SLOs of a broken probe are
+    not told that it is missing.
+    """
+    data: dict[str, Any] = source.data
+    probes: dict[str, ProbeSpec | None] = dict(spec.probes) if spec is not None else {}
+    if spec is None:
+        if not isinstance(data.get("probes"), dict) or not isinstance(data.get("slos"), dict):
+            return []
+        for name, raw in data["probes"].items():
+            try:
+                probes[name] = ProbeSpec.model_validate(raw)
+            except ValidationError:
+                probes[name] = None  # its own problems are said already
     problems: list[ConfigProblem] = []
-    for name, slo in spec.slos.items():
-        problems.extend(_check_slo(spec, name, slo, source))
+    for name, raw in data["slos"].items():
+        if isinstance(raw, dict):
+            problems.extend(_check_slo(probes, name, _parts(name, raw, wrong), source))
     return problems
 
 
-def _check_slo(spec: SloFile, name: str, slo: SloSpec, source: YamlSource) -> list[ConfigProblem]:
-    probe = spec.probes.get(slo.probe)
-    if probe is None:
-        known = ", ".join(f"`{p}`" for p in spec.probes) or "none defined"
-        close = difflib.get_close_matches(slo.probe, list(spec.probes), n=1)
+def _parts(name: str, raw: dict[str, Any], wrong: frozenset[str]) -> _SloParts:
+    def text(key: str) -> str | None:
+        value = raw.get(key)
+        return value if isinstance(value, str) and f"slos.{name}.{key}" not in wrong else None
+
+    thresholds: list[tuple[Path_, Threshold]] = []
+    for key in ("threshold", "warn"):
+        value = raw.get(key)
+        for index, item in enumerate(value if isinstance(value, list) else [value]):
+            try:
+                threshold = parse_threshold(item) if isinstance(item, str) else None
+            except ThresholdError:
+                threshold = None  # a problem of the first pass
+            if threshold is not None:
+                path = (
+                    ("slos", name, key, index) if isinstance(value, list) else ("slos", name, key)
+                )
+                thresholds.append((path, threshold))
+    return _SloParts(text("probe"), text("measure"), tuple(thresholds))
+
+
+def _check_slo(
+    probes: Mapping[str, ProbeSpec | None], name: str, slo: _SloParts, source: YamlSource
+) -> list[ConfigProblem]:
+    if slo.probe is None:
+        return []
+    if slo.probe not in probes:
+        known = ", ".join(f"`{p}`" for p in probes) or "none defined"
+        close = difflib.get_close_matches(slo.probe, list(probes), n=1)
         hint = f"did you mean `{close[0]}`?" if close else f"probes: {known}"
         return [source.problem(("slos", name, "probe"), f"no probe named `{slo.probe}`; {hint}")]
+    probe = probes[slo.probe]
+    if probe is None or slo.measure is None:
+        return []  # a broken probe: what it measures is not known yet
     units = probe.series_units()
     unit = units.get(slo.measure)
     if unit is None:
@@ -246,21 +337,22 @@ def _check_slo(spec: SloFile, name: str, slo: SloSpec, source: YamlSource) -> li
                 f"probe `{slo.probe}` does not measure `{slo.measure}`; it measures {offered}",
             )
         ]
+    if any(
+        p[:2] == ("probes", slo.probe) and p[-2:] == (slo.measure, "unit") for p in source.unset
+    ):
+        return []  # its unit is an unset variable (a note already): nothing to hold it to
     problems = []
-    for key, thresholds in (("threshold", slo.thresholds), ("warn", slo.warn_thresholds)):
-        for index, threshold in enumerate(thresholds):
-            raw = source.data["slos"][name][key]
-            path: Path_ = (
-                ("slos", name, key, index) if isinstance(raw, list) else ("slos", name, key)
-            )
-            try:
-                threshold.check_unit(unit)
-            except ThresholdError as exc:
-                problems.append(source.problem(path, f"{exc} (`{slo.measure}` is in `{unit}`)"))
-                continue
-            bare = _bare_number_against_time(threshold, unit)
-            if bare:
-                problems.append(source.problem(path, bare))
+    for path, threshold in slo.thresholds:
+        if _unset_at(source, path) is not None:
+            continue  # the threshold reads an unset variable: a note already
+        try:
+            threshold.check_unit(unit)
+        except ThresholdError as exc:
+            problems.append(source.problem(path, f"{exc} (`{slo.measure}` is in `{unit}`)"))
+            continue
+        bare = _bare_number_against_time(threshold, unit)
+        if bare:
+            problems.append(source.problem(path, bare))
     return problems
 
 
@@ -292,3 +384,47 @@ def _bare_number_against_time(threshold: Threshold, unit: Unit) -> str | None:
         f"`{text}` compares a time in {_TIME_NAMES[str(unit)]} with a bare number: "
         f"write `{written}`{other}"
     )
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A ``${NAME}`` the file reads, the fields that read it, and whether it has a default."""
+
+    name: str
+    fields: tuple[str, ...]
+    has_default: bool
+
+
+def file_variables(path: str | Path) -> list[Variable]:
+    """The environment variables a file reads, in the order they first appear.
+
+    Read from the YAML's values, not its text: a variable in a comment, an
+    escaped ``$${X}`` or a top-level ``x-`` block used nowhere is none a run needs.
+    """
+    try:
+        node = yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=CoreLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    found: dict[str, tuple[list[str], bool]] = {}
+    for field, text in _scalars(node, ()):
+        for match in VARIABLE.finditer(text):
+            if match.group(1):
+                continue  # `$${X}`: the text `${X}`
+            fields, defaulted = found.setdefault(match.group(2), ([], True))
+            fields.append(field)
+            found[match.group(2)] = (fields, defaulted and match.group(3) is not None)
+    return [Variable(n, tuple(dict.fromkeys(f)), d) for n, (f, d) in found.items()]
+
+
+def _scalars(node: yaml.Node | None, path: Path_) -> Iterator[tuple[str, str]]:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            name = str(key.value) if isinstance(key, yaml.ScalarNode) else "?"
+            if not path and name.startswith("x-"):
+                continue  # anchors only; where they are used, they are read again
+            yield from _scalars(value, path if name == "<<" else (*path, name))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, child in enumerate(node.value):
+            yield from _scalars(child, (*path, index))
+    elif isinstance(node, yaml.ScalarNode) and "${" in str(node.value):
+        yield dotted(path), str(node.value)

@@ -25,8 +25,17 @@ from sloprobe.plugin.options import (
     exit_on,
     option,
 )
-from sloprobe.plugin.state import PROBE_DONE, RECORDER, state_of
-from sloprobe.plugin.xdist import configure_controller, group, receive, send, shown_id, tell_worker
+from sloprobe.plugin.state import PROBE_DONE, RECORDER, probe_name, state_of, usage_error
+from sloprobe.plugin.xdist import (
+    GROUP,
+    configure_controller,
+    group,
+    is_controller,
+    receive,
+    send,
+    shown_id,
+    tell_worker,
+)
 
 if (
     TYPE_CHECKING
@@ -115,7 +124,26 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"--slo-file: no such file: {chosen}")
         if not any(_covers(config, arg, chosen) for arg in config.args):
             config.args.append(str(chosen))
-    configure_controller(config, chosen)
+    configure_controller(config, chosen or _beside_test_files(config))
+    if not config.pluginmanager.has_plugin(_PLANNER):
+        config.pluginmanager.register(_Planner(), _PLANNER)
+
+
+_PLANNER = "sloprobe-planner"
+
+
+def _beside_test_files(config: pytest.Config) -> Path | None:
+    """With ``-n``, an SLO file beside a test file given alone (``probes/test_x.py``): its
+    SLOs are adopted at collection (``adopt_slo_file``) and must share the probe's worker."""
+    if not is_controller(config):
+        return None
+    for arg in config.args:
+        path = config.invocation_params.dir / arg.split("::", 1)[0]
+        for folder in (path.parent, path.parent.parent) if path.is_file() else ():
+            found = [p for p in folder.iterdir() if p.is_file() and is_slo_file(p)]
+            if found:
+                return found[0]
+    return None
 
 
 def _covers(config: pytest.Config, arg: str, file: Path) -> bool:
@@ -136,60 +164,58 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> SloFile | 
     return SloFile.from_parent(parent, path=file_path)
 
 
-def _probe_name(item: pytest.Item) -> str | None:
-    marker = item.get_closest_marker("probe")
-    if marker is None:
-        return None
-    name = marker.args[0] if marker.args else marker.kwargs.get("name")
-    return str(name) if name else None
+class _Planner:
+    """Plans the SLO run from the final selection: registered by ``pytest_configure``, after
+    pytest's own ``--lf``/``--nf`` plugins, its wrapper is the outermost, so that the probe
+    tests and SLOs it adds are not dropped again by ``--lf``."""
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_collection_modifyitems(
+        self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+    ) -> Generator[None, None, None]:
+        collected = list(items)
+        yield  # -k, -m, --lf and friends select first
+        _plan(session, config, items, collected)
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_collection_modifyitems(
-    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
-) -> Generator[None, None, None]:
-    collected = list(items)
-    yield  # -k, -m, --lf and friends select first
+def _plan(
+    session: pytest.Session,
+    config: pytest.Config,
+    items: list[pytest.Item],
+    collected: list[pytest.Item],
+) -> None:
     state = state_of(config)
+    lone = {n: i.path for i in items if (n := probe_name(i))} if not state.slo_files else {}
+    if lone:  # Python probes without their SLO file (run alone, or --lf after they failed)
+        from sloprobe.plugin.items import adopt_slo_file
+
+        items.extend(adopt_slo_file(session, lone))
+    usage = usage_error(state)
+    if usage is not None:
+        raise pytest.UsageError(usage)
     if state.problems:
-        _report_cannot_run()
+        from sloprobe.plugin.publish import report_cannot_run
+
+        report_cannot_run()
         raise pytest.UsageError("\n".join(p.render() for p in state.problems))
     run = state.run
     if run is None:
         return
-    from sloprobe.model.measurement import Measurement
     from sloprobe.plugin.items import SloItem
+    from sloprobe.plugin.selection import partial_selection, probe_tests
 
     slo_items = [i for i in items if isinstance(i, SloItem)]
+    state.selected = [i.slo for i in slo_items]
     if not slo_items:
         return
     spec = run.loaded.spec
     needed = {i.probe for i in slo_items}
     run.needed_yaml_probes = {p for p in needed if spec.probes[p].kind != "python"}
-    python_needed = needed - run.needed_yaml_probes
-    by_probe: dict[str, list[pytest.Item]] = {}
-    for item in collected:
-        name = _probe_name(item)
-        if name is not None:
-            by_probe.setdefault(name, []).append(item)
-    probe_items: list[pytest.Item] = []
-    for name in sorted(python_needed):
-        found = by_probe.get(name)
-        if not found:
-            run.measurements[name] = Measurement(
-                probe=name,
-                kind="python",
-                started_at=run.started_at,
-                duration_s=0.0,
-                skipped=f'no collected test is marked @pytest.mark.probe("{name}"); include probes/ in the paths',
-            )
-        probe_items.extend(found or ())
+    probe_items = probe_tests(run, collected, needed - run.needed_yaml_probes)
     # Python probes measure before any SLO is judged; deselected ones the selected SLOs need come back.
     first = [i for i in items if i in probe_items] + [i for i in probe_items if i not in items]
     items[:] = first + [i for i in items if i not in first]
     group(config, [*first, *slo_items])
-    from sloprobe.plugin.selection import partial_selection
-
     run.selected = len(slo_items)
     run.partial = partial_selection(config, len(slo_items), len(spec.slos))
     if config.option.collectonly:
@@ -237,7 +263,7 @@ def recorder(request: pytest.FixtureRequest) -> Recorder:
     from sloprobe.plugin.recorder import Recorder
 
     item = request.node
-    name = _probe_name(item)
+    name = probe_name(item)
     if name is None:
         pytest.fail(
             'the `recorder` fixture needs the test marked @pytest.mark.probe("<probe name>")',
@@ -265,22 +291,28 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    run = state_of(item.config).run
+    state = state_of(item.config)
+    run = state.run
+    if run is not None and report.failed and state.first_failure is None:
+        state.first_failure = item.nodeid.removesuffix(f"@{GROUP}")  # what a -x run was cut by
     if run is not None and report.when == "setup":
         from sloprobe.plugin.items import SloItem
 
         if isinstance(item, SloItem):
             report.duration = item.setup_duration(report.duration)
-    name = _probe_name(item)
-    if run is not None and name is not None:
-        _redact_report(report, _redactor(run))
-    if run is None or name is None or item.stash.get(PROBE_DONE, False):
+    name = probe_name(item)
+    if run is None or name is None:
+        return report
+    from sloprobe.plugin.items import first_line, redact_report
+
+    redact_report(report, _redactor(run))
+    if item.stash.get(PROBE_DONE, False):
         return report
     if report.when == "call" or (report.when == "setup" and not report.passed):
         item.stash[PROBE_DONE] = True
         failure = skipped = None
         if report.failed and call.excinfo is not None:
-            failure = f"{item.name}: {_first_line(call.excinfo)}"
+            failure = f"{item.name}: {first_line(call.excinfo)}"
         elif report.skipped:
             skipped = f"probe test {item.name} was skipped"
         from sloprobe.plugin.recorder import Recorder
@@ -288,48 +320,6 @@ def pytest_runtest_makereport(
         rec = item.stash.get(RECORDER, None) or Recorder(name, None, _redactor(run))
         run.measurements[name] = rec.finish(failure=failure, skipped=skipped)
     return report
-
-
-def _redact_report(report: pytest.TestReport, redactor: Redactor) -> None:
-    """A Python probe's failure as pytest prints it, and its captured output, without secrets."""
-    from sloprobe.redact import neutralise
-
-    if report.longrepr is not None and not isinstance(report.longrepr, tuple):
-        text = str(report.longrepr)
-        safe = neutralise(redactor(text))
-        if safe != text:
-            report.longrepr = safe
-    report.sections = [(title, neutralise(redactor(body))) for title, body in report.sections]
-
-
-def _first_line(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
-    """``job 21 did not finish`` rather than ``Failed: job 21 …``; other errors keep their type."""
-    if isinstance(excinfo.value, pytest.fail.Exception):
-        text = str(excinfo.value.msg or "failed")
-    else:
-        text = excinfo.exconly()
-    lines = text.strip().splitlines()
-    return (lines[0] if lines else type(excinfo.value).__name__)[:300]
-
-
-def _report_cannot_run() -> None:
-    """sloprobe itself cannot run (a broken slo.yaml): an `error` check-in, when Sentry is set up by the environment."""
-    dsn = os.environ.get("SENTRY_DSN")
-    if not dsn:
-        return
-    try:
-        from sloprobe.notify.sentry import SentryNotifier
-        from sloprobe.redact import Redactor
-
-        notifier = SentryNotifier(
-            dsn, os.environ.get("SLOPROBE_ENVIRONMENT", "production"), None, Redactor([dsn]), 3.0
-        )
-        notifier.checkin(
-            os.environ.get("SLOPROBE_MONITOR_SLUG", "sloprobe"), "error", None, None, {}
-        )
-        notifier.close()
-    except Exception:  # reporting the failure must not add another
-        return
 
 
 def _redactor(run: SuiteRun | None) -> Redactor:
@@ -345,10 +335,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     state = state_of(config)
     run = state.run
-    if run is not None and run.verdicts:
+    if run is not None and state.selected and exitstatus != pytest.ExitCode.USAGE_ERROR:
         from sloprobe.plugin.publish import finish_run
 
-        finish_run(config, run, state, exitstatus)
+        finish_run(session, run, state, exitstatus)
         send(config, state)
     if state.result is not None and not hasattr(config, "workerinput"):
         from sloprobe.plugin.publish import set_exit_status
@@ -380,6 +370,8 @@ def pytest_testnodedown(node: object, error: object) -> None:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     state = state_of(terminalreporter.config)
     if state.result is None:
+        if state.partial is not None:  # cut before anything was measured: say so all the same
+            terminalreporter.write_line(f"partial run: {state.partial}", yellow=True)
         return
     from sloprobe.plugin.summary import write_summary
 

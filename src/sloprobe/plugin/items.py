@@ -16,9 +16,10 @@ from sloprobe.config import ConfigError, EnvPolicy, LoadedSloFile, load_slo_file
 from sloprobe.model.status import Status
 from sloprobe.model.verdict import Verdict
 from sloprobe.plugin.names import is_slo_file
-from sloprobe.plugin.options import option
+from sloprobe.plugin.options import chosen_slo_file, option
+from sloprobe.redact import Redactor
 
-__all__ = ["SLOWarning", "SloFile", "SloItem", "is_slo_file"]
+__all__ = ["SLOWarning", "SloFile", "SloItem", "adopt_slo_file", "is_slo_file"]
 
 
 class SLOWarning(UserWarning):
@@ -31,25 +32,62 @@ class SloFile(pytest.File):
     loaded: LoadedSloFile | None = None
 
     def collect(self) -> Iterator[pytest.Item]:
-        from sloprobe.plugin.state import register_loaded, register_problem
+        from sloprobe.plugin.state import claim_slo_file, register_loaded, register_problem
 
+        shown = _shown(self.path, self.config.invocation_params.dir)
+        if not claim_slo_file(self.config, str(shown)):
+            return  # a second SLO file: one usage error once collection is over
         try:
             # --base-url gives the target: `base_url: ${PROBE_BASE_URL}` may then be unset.
             supplied = {("target", "base_url")} if option(self.config, "base_url") else set()
-            self.loaded = load_slo_file(
-                _shown(self.path, self.config.invocation_params.dir),
-                env=EnvPolicy(supplied=frozenset(supplied)),
-            )
+            self.loaded = load_slo_file(shown, env=EnvPolicy(supplied=frozenset(supplied)))
         except ConfigError as exc:
             register_problem(self.config, exc)
             return
-        register_loaded(self.config, self.loaded)
+        if not register_loaded(self.config, self.loaded):
+            return
         for name, spec in self.loaded.spec.slos.items():
             item = SloItem.from_parent(self, name=name, slo=name, probe=spec.probe)
             item.add_marker(pytest.mark.slo)
             for mark in spec.marks:
                 item.add_marker(getattr(pytest.mark, mark))
             yield item
+
+
+def adopt_slo_file(session: pytest.Session, probes: dict[str, Path]) -> list[SloItem]:
+    """The SLO items fed by ``probes`` (name: test file) when no SLO file was collected.
+
+    ``pytest probes/test_x.py`` alone, or ``pytest --lf`` after it failed (which
+    skips collecting slo.yaml), still belongs to an SLO file: the one
+    ``--slo-file`` names, else the one beside the probe or beside its folder (as
+    ``probes/`` sits next to slo.yaml), else in the invocation dir or rootdir.
+    """
+    config = session.config
+    path = chosen_slo_file(config) or _slo_file_near(config, list(probes.values()))
+    if path is None:
+        return []
+    slo_file = SloFile.from_parent(session, path=path)
+    return [i for i in slo_file.collect() if isinstance(i, SloItem) and i.probe in probes]
+
+
+def _slo_file_near(config: pytest.Config, probe_files: list[Path]) -> Path | None:
+    here, root = config.invocation_params.dir, config.rootpath
+    folders = [d for f in probe_files for d in (f.parent, f.parent.parent)] + [here, root]
+    for folder in dict.fromkeys(folders):
+        if not (folder.is_relative_to(root) or folder.is_relative_to(here)):
+            continue  # above the project: not this probe's
+        try:
+            found = sorted(p for p in folder.iterdir() if p.is_file() and is_slo_file(p))
+        except OSError:
+            continue
+        if len(found) > 1:
+            names = ", ".join(str(_shown(p, here)) for p in found)
+            raise pytest.UsageError(
+                f"which SLO file do the probes belong to: {names}? choose one with --slo-file"
+            )
+        if found:
+            return found[0]
+    return None
 
 
 def _shown(path: Path, cwd: Path) -> Path:
@@ -146,3 +184,25 @@ class SloItem(pytest.Item):
         if isinstance(parent, SloFile) and parent.loaded is not None:
             line = parent.loaded.slo_lines.get(self.slo, 1) - 1
         return self.path, line, f"SLO {self.slo}"
+
+
+def redact_report(report: pytest.TestReport, redactor: Redactor) -> None:
+    """A Python probe's failure as pytest prints it, and its captured output, without secrets."""
+    from sloprobe.redact import neutralise
+
+    if report.longrepr is not None and not isinstance(report.longrepr, tuple):
+        text = str(report.longrepr)
+        safe = neutralise(redactor(text))
+        if safe != text:
+            report.longrepr = safe
+    report.sections = [(title, neutralise(redactor(body))) for title, body in report.sections]
+
+
+def first_line(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    """``job 21 did not finish`` rather than ``Failed: job 21 …``; other errors keep their type."""
+    if isinstance(excinfo.value, pytest.fail.Exception):
+        text = str(excinfo.value.msg or "failed")
+    else:
+        text = excinfo.exconly()
+    lines = text.strip().splitlines()
+    return (lines[0] if lines else type(excinfo.value).__name__)[:300]

@@ -89,6 +89,23 @@ def exit_on(config: pytest.Config) -> str:
     return value
 
 
+def base_url_refusal(url: str) -> str | None:
+    """Why a base URL cannot be the target's, or None.
+
+    Every probe's path (and its own query) replaces a base URL's query: a token
+    there would silently be dropped from every request, so it is refused instead.
+    """
+    from sloprobe.redact import redact_url
+
+    parts = url.split("#", 1)[0]
+    if "?" in parts:
+        return (
+            f"the base URL {redact_url(url)} has a query string, which every probe's path would "
+            "drop: put a token in target.auth or target.headers, a parameter in each probe's query"
+        )
+    return None
+
+
 NO_HISTORY_FOR_INCIDENTS = (
     "--exit-on incident needs history to know whether an incident is open, but {why}: "
     "keep history (the default), or use --exit-on breach"
@@ -103,15 +120,20 @@ def resolve(config: pytest.Config, loaded: LoadedSloFile) -> RunOptions:
         (ini(config, "sloprobe_report_dir"), "ini sloprobe_report_dir"),
         (loaded.spec.settings.report_dir, "slo.yaml settings.report_dir"),
     )
+    base_url = first(
+        (option(config, "base_url"), "--base-url"),
+        (os.environ.get(BASE_URL_ENV), f"${BASE_URL_ENV}"),
+        (loaded.spec.target.base_url, f"target.base_url in {loaded.path.name}"),
+    )
+    if base_url.value:
+        refusal = base_url_refusal(base_url.value)
+        if refusal is not None:
+            raise pytest.UsageError(f"{refusal} (from {base_url.source})")
     if exit_on(config) == "incident" and not loaded.spec.settings.history.enabled:
         why = f"history is off in {loaded.path.name} (settings.history.enabled: false)"
         raise pytest.UsageError(NO_HISTORY_FOR_INCIDENTS.format(why=why))
     return RunOptions(
-        base_url=first(
-            (option(config, "base_url"), "--base-url"),
-            (os.environ.get(BASE_URL_ENV), f"${BASE_URL_ENV}"),
-            (loaded.spec.target.base_url, f"target.base_url in {loaded.path.name}"),
-        ),
+        base_url=base_url,
         report_dir=config.invocation_params.dir / (report_dir.value or "reports"),
         exit_on=exit_on(config),
         trigger=first(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
 
 import pytest
 
@@ -16,14 +17,26 @@ from sloprobe.plugin.state import PluginState
 from sloprobe.plugin.suite_run import SuiteRun
 
 
-def finish_run(config: pytest.Config, run: SuiteRun, state: PluginState, exitstatus: int) -> None:
+def finish_run(session: pytest.Session, run: SuiteRun, state: PluginState, exitstatus: int) -> None:
     """Record and publish the run; a partial one goes to its own folder and not into history."""
-    from sloprobe.plugin.selection import PARTIAL_DIR, partial_end
+    from sloprobe.plugin.selection import PARTIAL_DIR, cut_short
     from sloprobe.sinks import publish
     from sloprobe.sinks.github_actions import write_github_outputs
 
-    total = len(run.loaded.spec.slos)
-    run.partial = run.partial or partial_end(len(run.verdicts), run.selected, total, exitstatus)
+    config = session.config
+    how = cut_short(session, exitstatus)
+    if how is None and not run.verdicts:
+        return  # nothing ran (--setup-plan, every SLO skipped): nothing to publish
+    if len(run.verdicts) < len(state.selected):
+        cut, late = _cut(session, run, state, how)
+        run.partial = f"{run.partial}; {cut}" if run.partial else cut
+        if late and not run.measured:  # as measuring would have: secrets learnt, Sentry closed
+            run.start_notifiers()
+        for slo in late:  # judged from the measurements taken: -x sends nothing more
+            run.judge(slo)
+        if not run.verdicts:
+            state.partial = run.partial
+            return
     result = run.result()
     try:
         result = run.record(result)
@@ -47,6 +60,28 @@ def finish_run(config: pytest.Config, run: SuiteRun, state: PluginState, exitsta
     except OSError as exc:
         state.sink_warnings.append(f"GitHub summary/outputs: {exc.strerror or exc}")
     state.annotations = annotations.getvalue().splitlines()
+
+
+def _cut(
+    session: pytest.Session, run: SuiteRun, state: PluginState, how: str | None
+) -> tuple[str, list[str]]:
+    """Why a run that did not reach every selected SLO is partial, and the SLOs it can still
+    judge: those whose probe was measured before the cut (-x stops at the first failure,
+    often a Python probe's, and its SLOs are then what the run has to say)."""
+    from sloprobe.plugin.selection import partial_end
+
+    late: list[str] = []
+    unmeasured: list[str] = []
+    for slo in state.selected if how is not None else ():  # not cut: a skipped SLO stays so
+        if slo not in run.verdicts:
+            measured = run.loaded.spec.slos[slo].probe in run.measurements
+            (late if measured else unmeasured).append(slo)
+    first, failed = state.first_failure, session.testsfailed
+    cause = None if first is None or how is None else f"{first} failed"
+    if cause is not None and failed > 1:
+        cause = f"{failed} tests failed, the first {first}"
+    total = len(run.loaded.spec.slos)
+    return partial_end(how or "ended", len(run.verdicts), total, cause, late, unmeasured), late
 
 
 def set_exit_status(session: pytest.Session, state: PluginState) -> None:
@@ -95,3 +130,23 @@ def set_exit_status(session: pytest.Session, state: PluginState) -> None:
 
 def _slos(count: int) -> str:
     return "1 SLO is" if count == 1 else f"{count} SLOs are"
+
+
+def report_cannot_run() -> None:
+    """sloprobe itself cannot run (a broken slo.yaml): an `error` check-in, when Sentry is set up by the environment."""
+    dsn = os.environ.get("SENTRY_DSN")
+    if not dsn:
+        return
+    try:
+        from sloprobe.notify.sentry import SentryNotifier
+        from sloprobe.redact import Redactor
+
+        notifier = SentryNotifier(
+            dsn, os.environ.get("SLOPROBE_ENVIRONMENT", "production"), None, Redactor([dsn]), 3.0
+        )
+        notifier.checkin(
+            os.environ.get("SLOPROBE_MONITOR_SLUG", "sloprobe"), "error", None, None, {}
+        )
+        notifier.close()
+    except Exception:  # reporting the failure must not add another
+        return

@@ -11,11 +11,42 @@ notifications, and writes its report under ``<report-dir>/partial/``, unless
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from sloprobe.model.units import plural
+from sloprobe.plugin.state import probe_name
+
+if TYPE_CHECKING:
+    from sloprobe.plugin.suite_run import SuiteRun
 
 PARTIAL_DIR = "partial"
+
+
+def probe_tests(run: SuiteRun, collected: list[pytest.Item], names: set[str]) -> list[pytest.Item]:
+    """The collected tests of the Python probes ``names``, which the selected SLOs need even
+    when ``-k`` left them out; a probe with no test is measured as skipped, saying why."""
+    from sloprobe.model.measurement import Measurement
+
+    by_probe: dict[str, list[pytest.Item]] = {}
+    for item in collected:
+        name = probe_name(item)
+        if name is not None:
+            by_probe.setdefault(name, []).append(item)
+    found: list[pytest.Item] = []
+    for name in sorted(names):
+        if name not in by_probe:
+            run.measurements[name] = Measurement(
+                probe=name,
+                kind="python",
+                started_at=run.started_at,
+                duration_s=0.0,
+                skipped=f'no collected test is marked @pytest.mark.probe("{name}"); '
+                "include probes/ in the paths",
+            )
+        found.extend(by_probe.get(name, ()))
+    return found
 
 
 def narrowed_by(config: pytest.Config) -> str:
@@ -41,13 +72,39 @@ def partial_selection(config: pytest.Config, selected: int, total: int) -> str |
     return f"{selected} of {plural(total, 'SLO')} selected ({narrowed_by(config)})"
 
 
-def partial_end(judged: int, selected: int, total: int, exitstatus: int) -> str | None:
-    """Why the run is partial when it stopped before judging every selected SLO."""
-    if judged >= selected:
-        return None
-    how = (
-        "interrupted"
-        if exitstatus == pytest.ExitCode.INTERRUPTED
-        else "stopped early (-x / --maxfail)"
-    )
-    return f"{how} after {judged} of {plural(total, 'SLO')}"
+def cut_short(session: pytest.Session, exitstatus: int) -> str | None:
+    """How the run was cut before every selected SLO ran (Ctrl-C, -x, --maxfail); None if it was not."""
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        return "interrupted"
+    if session.shouldfail:
+        return "stopped early (-x / --maxfail)"
+    if session.shouldstop:
+        return "stopped early"
+    return None
+
+
+def partial_end(
+    how: str,
+    judged: int,
+    total: int,
+    cause: str | None,
+    late: list[str],
+    unmeasured: list[str],
+) -> str:
+    """Why a run cut short is partial, what cut it, and what of the rest could still be judged.
+
+    ``cause`` says which test failed; ``judged`` SLOs ran before the cut; ``late`` were judged afterwards from the
+    measurements already taken; ``unmeasured`` had nothing to judge: no probe is
+    run after the cut, as -x asks.
+    """
+    parts = [cause] if cause else []
+    if not judged and not late:
+        parts.append("nothing was measured; no report written")
+    elif late or unmeasured:
+        said = [f"{len(late)} judged from what was measured"] if late else []
+        if unmeasured:
+            shown = ", ".join(unmeasured[:5]) + (", …" if len(unmeasured) > 5 else "")
+            said.append(f"{len(unmeasured)} not measured ({shown})")
+        parts.append(", ".join(said))
+    text = f"{how} after {judged} of {plural(total, 'SLO')}"
+    return f"{text}: {'; '.join(parts)}" if parts else text

@@ -38,7 +38,17 @@ def default_sinks() -> tuple[tuple[str, Sink], ...]:
 def publish(
     result: RunResult, directory: Path, sinks: Sequence[tuple[str, Sink]] | None = None
 ) -> tuple[list[Path], list[str]]:
-    """Run every sink; returns the files written and a warning for each sink that failed."""
+    """Run every sink; returns the files written and a warning for each sink that failed.
+
+    A run older than the one the directory's live outputs show (``sloprobe report
+    --run OLD``) is written under ``runs/`` only, and the warning says so.
+    """
+    if sinks is None:
+        from sloprobe.sinks.run_index import live_run_after
+
+        newer = live_run_after(result, directory)
+        if newer is not None:
+            return _archive(result, directory, newer)
     written: list[Path] = []
     warnings: list[str] = []
     for name, sink in sinks if sinks is not None else default_sinks():
@@ -52,3 +62,19 @@ def publish(
             )
             warnings.append(f"{name}: cannot write to {directory}: {reason}")
     return written, warnings
+
+
+def _archive(result: RunResult, directory: Path, newer: str) -> tuple[list[Path], list[str]]:
+    from sloprobe.sinks.report_links import RUNS
+    from sloprobe.sinks.run_index import write_archived
+
+    runs = directory / RUNS
+    try:
+        written = write_archived(result, directory)
+    except OSError as exc:
+        return [], [f"run {result.run.run_id}: cannot write to {runs}: {exc.strerror or exc}"]
+    return written, [
+        f"run {result.run.run_id} is older than run {newer} in {directory / 'results.json'}: "
+        f"written under {runs}/ only; results.json, metrics.prom and report.html "
+        "keep showing the latest run"
+    ]

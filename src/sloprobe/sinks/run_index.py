@@ -10,6 +10,8 @@ Each run's row has an anchor (``index.html#run-<stem>``) that its report links t
 from __future__ import annotations
 
 import json
+import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -18,8 +20,15 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from sloprobe.files import write_atomically
 from sloprobe.model.result import RunResult
-from sloprobe.sinks.json_results import results_text
-from sloprobe.sinks.report_links import RUNS, index_anchor, run_stem
+from sloprobe.sinks.json_results import FILE_NAME, results_text
+from sloprobe.sinks.report_links import (
+    RUNS,
+    ci_run_url,
+    index_anchor,
+    links_for,
+    neighbours,
+    run_stem,
+)
 
 RETENTION = 50
 _environment = Environment(
@@ -66,3 +75,36 @@ def _entry(path: Path) -> dict[str, Any] | None:
         "report": f"{RUNS}/{quote(html.name)}" if html.exists() else None,
         "results": f"{RUNS}/{quote(path.name)}",
     }
+
+
+def live_run_after(result: RunResult, directory: Path) -> str | None:
+    """The id of the run ``directory``'s live outputs show, if it started after ``result``'s.
+
+    ``sloprobe report --run OLD`` re-renders a past run: written over results.json
+    and metrics.prom, a Prometheus textfile collector would show its breach as
+    current. None (write the live outputs) when they show this run, an older one,
+    or cannot be read.
+    """
+    try:
+        live = json.loads((directory / FILE_NAME).read_text(encoding="utf-8"))["run"]
+        run_id = str(live["run_id"])
+        later = datetime.fromisoformat(live["started_at"]) > result.run.started_at
+    except (OSError, ValueError, KeyError, TypeError):  # TypeError: a time without its zone
+        return None
+    return run_id if later and run_id != result.run.run_id else None
+
+
+def write_archived(result: RunResult, directory: Path) -> list[Path]:
+    """A past run's report and results under ``runs/`` only, linked to the runs kept beside it."""
+    from sloprobe.sinks.html_report import render_html_report
+
+    runs = directory / RUNS
+    stem = run_stem(result.run)
+    kept: dict[str, bool] = {}
+    for path in runs.glob("*.*") if runs.is_dir() else ():
+        if path.suffix in (".json", ".html") and not path.name.startswith("."):
+            kept[path.stem] = kept.get(path.stem, False) or path.suffix == ".html"
+    previous, following = neighbours(stem, kept.items())
+    links = links_for(stem, True, previous, following, ci_run_url(os.environ))
+    html = write_atomically(runs / f"{stem}.html", render_html_report(result, links))
+    return [html, write_atomically(runs / f"{stem}.json", results_text(result))]
