@@ -303,16 +303,23 @@ def pytest_runtest_makereport(
     name = probe_name(item)
     if run is None or name is None:
         return report
-    from sloprobe.plugin.items import first_line, redact_report
+    from sloprobe.plugin.items import first_line, redact_report, target_error_line
 
     redact_report(report, _redactor(run))
+    said = (
+        target_error_line(call.excinfo.value, _redactor(run))
+        if report.failed and call.excinfo is not None
+        else None
+    )
+    if said is not None:  # the target failed, not the probe: one line, as a YAML probe says it
+        report.longrepr = said
     if item.stash.get(PROBE_DONE, False):
         return report
     if report.when == "call" or (report.when == "setup" and not report.passed):
         item.stash[PROBE_DONE] = True
         failure = skipped = None
         if report.failed and call.excinfo is not None:
-            failure = f"{item.name}: {first_line(call.excinfo)}"
+            failure = f"{item.name}: {said or first_line(call.excinfo)}"
         elif report.skipped:
             skipped = f"probe test {item.name} was skipped"
         from sloprobe.plugin.recorder import Recorder

@@ -198,6 +198,31 @@ def redact_report(report: pytest.TestReport, redactor: Redactor) -> None:
     report.sections = [(title, neutralise(redactor(body))) for title, body in report.sections]
 
 
+def target_error_line(exc: BaseException, redactor: Redactor) -> str | None:
+    """One line for a request to the target that failed in a Python probe (refused, timed out,
+    too large), as a YAML probe says it; None for any other error (a probe's own assertion)."""
+    import httpx
+
+    if not isinstance(exc, httpx.HTTPError):
+        return None
+    from sloprobe.probes.network import describe_error
+    from sloprobe.redact import neutralise
+
+    try:
+        request = exc.request
+        step = f"{request.method} {request.url}"
+    except RuntimeError:  # an error raised without its request
+        step = "request to the target"
+    from sloprobe.probes.network.deadline import DeadlineExceeded
+    from sloprobe.probes.python.client import BodyTooLarge
+
+    if isinstance(exc, BodyTooLarge):  # its message names the request already
+        return neutralise(redactor(str(exc)))[:300]
+    if isinstance(exc, DeadlineExceeded):
+        return neutralise(redactor(f"{step}: {exc}"))[:300]
+    return neutralise(describe_error(exc, redactor, step=step))
+
+
 def first_line(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
     """``job 21 did not finish`` rather than ``Failed: job 21 …``; other errors keep their type."""
     if isinstance(excinfo.value, pytest.fail.Exception):
