@@ -68,6 +68,11 @@ def result_to_dict(result: RunResult) -> dict[str, Any]:
         "warnings": list(result.warnings),
         "notes": list(result.notes),
         "schedule": schedule_to_dict(result.schedule) if result.schedule else None,
+        "exit": (
+            {"code": result.exit.code, "exit_on": result.exit.exit_on, "reason": result.exit.reason}
+            if result.exit is not None
+            else None
+        ),
     }
 
 

@@ -37,6 +37,15 @@ class RunInfo:
 
 
 @dataclass(frozen=True)
+class ExitInfo:
+    """The exit status the run ends with, under which ``--exit-on``, and why."""
+
+    code: int
+    exit_on: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class RunResult:
     """The run's metadata, its verdicts, the measurements behind them and set-up warnings."""
 
@@ -48,6 +57,7 @@ class RunResult:
     # One-line facts about the run's set-up that are not problems (integrations: Sentry off …).
     notes: tuple[str, ...] = ()
     schedule: ScheduleHealth | None = None  # runs held vs the cron, when the run is scheduled
+    exit: ExitInfo | None = None  # set when the run is published (None: read back from history)
 
     @property
     def status(self) -> Status:

@@ -12,6 +12,7 @@ import os
 
 import pytest
 
+from sloprobe.model.result import ExitInfo
 from sloprobe.plugin.options import exit_on
 from sloprobe.plugin.state import PluginState
 from sloprobe.plugin.suite_run import SuiteRun
@@ -48,6 +49,13 @@ def finish_run(session: pytest.Session, run: SuiteRun, state: PluginState, exits
     consequence = run.history_consequence(exit_on(config))
     if consequence is not None:  # before publishing: the reports say it too
         result = dataclasses.replace(result, warnings=(*result.warnings, consequence))
+    from sloprobe.plugin.exit_status import decide_exit
+
+    # The exit code this run will end with, and why: the results say it, as the terminal does.
+    decision = decide_exit(exit_on(config), int(exitstatus), result, run.history_lost is not None)
+    result = dataclasses.replace(
+        result, exit=ExitInfo(decision.code, exit_on(config), decision.reason)
+    )
     state.result = result
     state.history_lost = run.history_lost is not None
     state.partial = run.partial if run.local_only else None
@@ -86,50 +94,21 @@ def _cut(
 
 def set_exit_status(session: pytest.Session, state: PluginState) -> None:
     """--exit-on warning or incident: the exit status follows the SLOs, not the test outcomes."""
-    from sloprobe.model.status import Status
+    from sloprobe.plugin.exit_status import decide_exit
 
     result = state.result
     assert result is not None
     mode = exit_on(session.config)
-    before = session.exitstatus
-    if mode == "warning" and before == 0 and result.count(Status.WARNING):
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        why = f"{_slos(result.count(Status.WARNING))} in the warning range"
-    elif mode == "incident" and before in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        # A scheduled run turns red only while an incident is open, whatever this run's breaches;
-        # without its history it cannot tell, and alerting must not go quiet: it turns red.
-        open_incidents = [
-            v.slo for v in result.verdicts if v.history is not None and v.history.incident.open
-        ]
-        everything_down = (
-            result.run.partial is None
-            and len(result.verdicts) >= 2  # one SLO alone could be a flap
-            and all(v.counts_as_bad for v in result.verdicts)
-        )
-        if open_incidents:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
-            why = f"incident open for {', '.join(open_incidents)}"
-        elif everything_down:  # a total outage or a wrong target: no flap control to wait for
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
-            why = f"every SLO breached ({len(result.verdicts)} of {len(result.verdicts)})"
-        elif state.history_lost:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
-            why = "history could not be used, so open incidents cannot be ruled out"
-        else:
-            session.exitstatus = pytest.ExitCode.OK
-            why = "no incident is open"
-    else:
-        return
-    if session.exitstatus != before or mode == "incident":
+    before = int(session.exitstatus)
+    decision = decide_exit(mode, before, result, state.history_lost)
+    session.exitstatus = decision.code
+    if decision.changed or mode == "incident":
         failed = session.testsfailed
         outcome = f"{failed} failed" if failed else "all tests passed"
         state.exit_note = (
-            f"exit status {int(session.exitstatus)} ({outcome}) because of --exit-on {mode}: {why}"
+            f"exit status {decision.code} ({outcome}) because of --exit-on {mode}: "
+            f"{decision.reason}"
         )
-
-
-def _slos(count: int) -> str:
-    return "1 SLO is" if count == 1 else f"{count} SLOs are"
 
 
 def report_cannot_run() -> None:
