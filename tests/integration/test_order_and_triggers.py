@@ -111,6 +111,8 @@ def test_a_deploy_run_sends_its_job_whatever_every_says(
     assert jobs_sent() == 1
     assert pytester.runpytest("-q", "--trigger", "deploy").ret == 0
     assert jobs_sent() == 2
+    assert pytester.runpytest("-q", "--job-now").ret == 0  # by hand, on any trigger
+    assert jobs_sent() == 3
 
 
 def test_exit_on_incident_without_history_is_a_usage_error(pytester: pytest.Pytester) -> None:

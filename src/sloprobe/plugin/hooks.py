@@ -100,6 +100,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "or $SLOPROBE_HISTORY_URL); off to keep none",
     )
     group.addoption(
+        "--job-now",
+        dest="sloprobe_job_now",
+        action="store_true",
+        help="send every job probe's job now, whatever its `every` says (a deploy run does)",
+    )
+    group.addoption(
         "--record-partial",
         dest="sloprobe_record_partial",
         action="store_true",

@@ -118,5 +118,6 @@ def register_loaded(config: pytest.Config, loaded: LoadedSloFile) -> bool:
         release=options.release,
         history_option=options.history,
         record_partial=bool(config.getoption("sloprobe_record_partial", default=False)),
+        job_now=bool(config.getoption("sloprobe_job_now", default=False)),
     )
     return True
