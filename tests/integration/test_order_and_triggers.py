@@ -6,8 +6,10 @@ from __future__ import annotations
 import time
 
 import pytest
+import yaml
 
-from sloprobe.config import load_slo_text
+from sloprobe.config import ConfigError, load_slo_text
+from sloprobe.config.model import SloFile
 from sloprobe.probes.context import make_context
 from sloprobe.probes.runner import run_probes
 from tests.support.scripted_server import Answer, ScriptedServer
@@ -41,6 +43,10 @@ def _suite(base_url: str, *, after: bool = True, timeout: str = "", every: str =
     )
 
 
+def _data(text: str) -> object:
+    return yaml.safe_load(text)
+
+
 def _job_routes(scripted: ScriptedServer, state: str) -> None:
     scripted.routes["/jobs"] = Answer(202, '{"id": "7"}')
     scripted.routes["/jobs/7"] = Answer(200, f'{{"status": "{state}"}}', delay_s=0.05)
@@ -70,12 +76,14 @@ def test_an_after_that_names_no_probe_or_goes_round_is_refused() -> None:
     from sloprobe.config.model import after_problems
 
     ghost = _suite("http://127.0.0.1:9").replace("    after: job", "    after: ghost")
-    [(path, message)] = after_problems(load_slo_text(ghost).spec)
+    with pytest.raises(ConfigError, match=r"slo.yaml:\d+: probes.stats.after: no probe named"):
+        load_slo_text(ghost)
+    [(path, message)] = after_problems(SloFile.model_validate(_data(ghost)))
     assert path == ("probes", "stats", "after") and "no probe named `ghost`" in message
     circle = _suite("http://127.0.0.1:9").replace(
         "  job:\n    job:", "  job:\n    after: stats\n    job:"
     )
-    messages = [message for _, message in after_problems(load_slo_text(circle).spec)]
+    messages = [m for _, m in after_problems(SloFile.model_validate(_data(circle)))]
     assert "`after` goes round: job → stats → job" in messages
 
 

@@ -22,7 +22,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from sloprobe.config.errors import ConfigError, ConfigProblem
-from sloprobe.config.model import ProbeSpec, SloFile
+from sloprobe.config.model import ProbeSpec, SloFile, after_problems
 from sloprobe.config.yaml_source import _VARIABLE as VARIABLE
 from sloprobe.config.yaml_source import (
     CoreLoader,
@@ -287,6 +287,8 @@ def _cross_check(
             except ValidationError:
                 probes[name] = None  # its own problems are said already
     problems: list[ConfigProblem] = []
+    if spec is not None:  # `after:` names a probe of the file, and never goes round
+        problems.extend(source.problem(path, message) for path, message in after_problems(spec))
     for name, raw in data["slos"].items():
         if isinstance(raw, dict):
             problems.extend(_check_slo(probes, name, _parts(name, raw, wrong), source))
