@@ -163,9 +163,12 @@ def test_a_crash_between_sending_and_recording_sends_the_same_event_id(
         one_run(loaded, history, 0, 500.0)
         from sloprobe.history.store import HistoryStore
 
+        from sloprobe.notify import deliver
+
         monkeypatch.setattr(
             HistoryStore, "mark_notice", lambda *a, **k: None
         )  # the run dies before recording
+        monkeypatch.setattr(deliver, "CLAIM_LEASE_S", 0.0)  # and its claim has run out since
         one_run(loaded, history, 1, 500.0)
         monkeypatch.undo()
         one_run(loaded, history, 3, 500.0)

@@ -6,10 +6,15 @@ no longer scans every verdict) and the table ``sloprobe_rollups`` (made by
 ``create_all``). Old rows keep their meaning: every run is in full detail, no verdict
 is rolled up; the next prune rolls the old runs up, a day's worth per transaction.
 Version 2 → 3: ``sloprobe_runs.location``, where a run ran (NULL for older runs).
+Version 3 → 4: ``sloprobe_notifications.claimed_by`` and ``claimed_until`` (a notice is
+claimed before it is sent), and one row per incident, channel and event (duplicates an
+older sloprobe queued are merged into the first, delivered if any of them was).
 A database newer than this sloprobe is refused, never changed.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import Connection, insert, inspect, select, text, update
 
@@ -57,7 +62,41 @@ def _add_missing(conn: Connection) -> None:
                 f"ALTER TABLE {schema.verdicts.name} ADD COLUMN rolled_up BOOLEAN NOT NULL DEFAULT {no}"
             )
         )
+    _notifications_v4(conn, found)
     if "ix_sloprobe_verdicts_run" not in indexes:
         conn.execute(
             text(f"CREATE INDEX ix_sloprobe_verdicts_run ON {schema.verdicts.name} (run_pk)")
         )
+
+
+def _notifications_v4(conn: Connection, found: Any) -> None:
+    """The claim columns, and the unique key of a notice (after merging older duplicates)."""
+    table = schema.notifications.name
+    columns = {c["name"] for c in found.get_columns(table)}
+    if "claimed_by" not in columns:
+        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN claimed_by VARCHAR(64)"))
+    if "claimed_until" not in columns:
+        kind = "TIMESTAMP WITH TIME ZONE" if conn.dialect.name == "postgresql" else "DATETIME"
+        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN claimed_until {kind}"))
+    if "ux_sloprobe_notifications_key" in {i["name"] for i in found.get_indexes(table)}:
+        return
+    # An older sloprobe could queue a notice twice: keep the first row, delivered if any was.
+    conn.execute(
+        text(
+            f"UPDATE {table} SET delivered_at = (SELECT MAX(d.delivered_at) FROM {table} d "
+            f"WHERE d.incident_id = {table}.incident_id AND d.channel = {table}.channel "
+            f"AND d.notice_key = {table}.notice_key) WHERE delivered_at IS NULL"
+        )
+    )
+    conn.execute(
+        text(
+            f"DELETE FROM {table} WHERE id NOT IN (SELECT MIN(id) FROM {table} "
+            "GROUP BY incident_id, channel, notice_key)"
+        )
+    )
+    conn.execute(
+        text(
+            f"CREATE UNIQUE INDEX ux_sloprobe_notifications_key ON {table} "
+            "(incident_id, channel, notice_key)"
+        )
+    )

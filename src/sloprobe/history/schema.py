@@ -24,7 +24,7 @@ from sqlalchemy import (
     false,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -140,7 +140,13 @@ notifications = Table(
     Column("delivered_at", DateTime(timezone=True)),
     Column("attempts", Integer, nullable=False, default=0),
     Column("detail", Text),
+    # Version 4: who is delivering it, until when. A run claims a notice before it sends it,
+    # in one UPDATE that only one writer can win, so locations running at once send it once.
+    Column("claimed_by", String(64)),
+    Column("claimed_until", DateTime(timezone=True)),
     Index("ix_sloprobe_notifications_pending", "service", "environment", "delivered_at"),
+    # One row per incident, channel and event, whoever queues it (version 4).
+    Index("ux_sloprobe_notifications_key", "incident_id", "channel", "notice_key", unique=True),
 )
 
 rollups = Table(

@@ -25,7 +25,7 @@ import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from sqlalchemy import (
     Engine,
     delete,
     insert,
+    or_,
     select,
     text,
     update,
@@ -307,16 +308,40 @@ class HistoryStore:
             for r in rows
         ]
 
+    def claim_notice(self, row_id: int, owner: str, now: datetime, lease_s: float) -> bool:
+        """Whether this run may send the notice: one UPDATE that only one writer can win.
+
+        Locations running at once each find the same pending notice; the one whose
+        claim lands sends it, the others leave it. A claim lasts ``lease_s``: a run that
+        died while sending leaves the notice to a later run, never to nobody.
+        """
+        n = schema.notifications
+        with self._transaction("sloprobe-notices") as conn:
+            claimed = conn.execute(
+                update(n)
+                .where(
+                    n.c.id == row_id,
+                    n.c.delivered_at.is_(None),
+                    or_(n.c.claimed_until.is_(None), n.c.claimed_until < now),
+                )
+                .values(claimed_by=owner[:64], claimed_until=now + timedelta(seconds=lease_s))
+            )
+            return claimed.rowcount == 1
+
     def mark_notice(
         self, row_id: int, delivered_at: datetime | None, detail: str | None = None
     ) -> None:
+        """Delivered, or not (then its claim is let go: the next run sends it again)."""
         n = schema.notifications
         with self._transaction("sloprobe-notices") as conn:
-            conn.execute(
-                update(n)
-                .where(n.c.id == row_id)
-                .values(delivered_at=delivered_at, detail=detail, attempts=n.c.attempts + 1)
-            )
+            values: dict[str, Any] = {
+                "delivered_at": delivered_at,
+                "detail": detail,
+                "attempts": n.c.attempts + 1,
+            }
+            if delivered_at is None:
+                values["claimed_until"] = None
+            conn.execute(update(n).where(n.c.id == row_id).values(**values))
 
     def record(
         self,

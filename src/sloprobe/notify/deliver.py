@@ -48,6 +48,20 @@ class Channels:
     senders: dict[str, Sender] = field(default_factory=dict)  # PagerDuty and webhooks, by name
 
 
+# How long a claim keeps other runs off a notice: longer than a run's whole delivery (each
+# channel is bounded by its timeout); a run that died while sending leaves it to a run after.
+CLAIM_LEASE_S = 120.0
+
+
+def _can_send(channel: str, channels: Channels) -> bool:
+    """Whether this run has the channel of a notice configured (else another run sends it)."""
+    if channel == "sentry":
+        return channels.sentry is not None
+    if channel == "slack":
+        return channels.slack_webhook is not None
+    return channel in channels.senders
+
+
 def deliver(
     result: RunResult,
     store: HistoryStore,
@@ -68,9 +82,17 @@ def deliver(
     slack_failures: dict[int, str] = {}
     failures: dict[int, str] = {}  # PagerDuty and webhooks
     refused: dict[str, str] = {}  # channel → why: it is sent nothing more this run
+    owner = f"{run.run_id}@{run.location or 'here'}"
     for item in pending:
         result = (queued_by or {}).get(item.row_id, current)
         notice = item.notice
+        if notice.channel in refused and notice.channel in channels.senders:
+            failures[item.row_id] = refused[notice.channel]  # not attempted: it stays pending
+            continue
+        if not _can_send(notice.channel, channels):
+            continue  # not this run's to send (its channel is off here): left pending, unclaimed
+        if not store.claim_notice(item.row_id, owner, datetime.now(UTC), CLAIM_LEASE_S):
+            continue  # another location's run is sending it, or has sent it
         verdict = next((v for v in result.verdicts if v.slo == notice.slo), None)
         message = headline(notice, verdict)
         if notice.channel == "sentry" and channels.sentry is not None:
@@ -108,9 +130,6 @@ def deliver(
                 slack_failures[item.row_id] = why
                 store.mark_notice(item.row_id, None, why)
         elif (sender := channels.senders.get(notice.channel)) is not None:
-            if notice.channel in refused:  # not attempted: it stays pending, in its order
-                failures[item.row_id] = refused[notice.channel]
-                continue
             why = sender.send(Outgoing(notice, result.run, verdict, message, report_url))
             if why is None:
                 store.mark_notice(item.row_id, datetime.now(UTC))
