@@ -205,5 +205,7 @@ def test_promql_and_scrape_probes_end_to_end(prometheus: tuple[str, Exposition])
     server, scrape = measured["server"], measured["scrape"]
     assert server.failure is None and scrape.failure is None
     assert server.series["depth"].samples == (float(query(url, "queue_depth")[0]),)
-    assert server.missing["none"] == "the query returned no samples"
+    assert server.missing["none"].startswith(
+        "query `none` returned no samples: `nothing_here` has no series"
+    )
     assert scrape.series["depth"].samples[0] == parse_exposition(target.text)["queue_depth"][()]

@@ -1,8 +1,10 @@
 """The evaluator: SLO specs + Measurements → Verdicts. Pure functions, no I/O.
 
-A verdict is this run's judgement of one SLO. Three failure classes are kept
+A verdict is this run's judgement of one SLO. Four failure classes are kept
 apart (DESIGN.md): a target that failed is a *bad* measurement and breaches;
-nothing to measure is ``no_data`` with its reason; sloprobe's own set-up
+nothing to measure is ``no_data`` with its reason; a monitoring stack that
+failed (``Measurement.monitoring``) fails the run but is no breach of the
+service and counts toward no budget or incident; sloprobe's own set-up
 problems never reach here (they are usage errors).
 """
 
@@ -14,7 +16,7 @@ from typing import Any
 
 from sloprobe.judge.rules import SloRule
 from sloprobe.judge.thresholds import Threshold, format_observed
-from sloprobe.model.measurement import Measurement, Series
+from sloprobe.model.measurement import Measurement, Sample, Series
 from sloprobe.model.percentiles import PercentileMethod
 from sloprobe.model.status import Level, Status
 from sloprobe.model.units import Dimension
@@ -60,6 +62,8 @@ def evaluate_slo(
     if measurement.skipped:
         return no_data(f"probe `{spec.probe}` was skipped: {measurement.skipped}")
     series = measurement.series.get(spec.measure)
+    if measurement.failure is not None and measurement.monitoring:
+        return _monitoring_failed(spec, measurement.failure, base)
     if measurement.failure is not None:
         return _failed(spec, measurement.failure, series, method, base)
     nothing = _nothing_to_count(spec, measurement, method)
@@ -135,6 +139,24 @@ def _failed(
     )
 
 
+def _monitoring_failed(spec: SloRule, failure: str, base: dict[str, Any]) -> Verdict:
+    """The monitoring stack failed (the Prometheus server asked, a separate exporter).
+
+    The service was not measured, so this is no breach of it: loud (it fails the run,
+    whatever ``no_data:`` says) but ``uncounted``, so no budget, burn rate or incident
+    (and no page) takes it for the service's.
+    """
+    note = "the monitoring stack failed, not the service: counted toward no budget or incident"
+    return Verdict(
+        status=Status.NO_DATA,
+        observed="no data",
+        reason=f"probe {spec.probe} could not measure: {failure} ({note})",
+        counts_as_bad=True,
+        uncounted=note,
+        **base,
+    )
+
+
 def _nothing_to_count(
     spec: SloRule, measurement: Measurement, method: PercentileMethod
 ) -> str | None:
@@ -160,9 +182,13 @@ def _without_nan(series: Series | None) -> tuple[Series | None, int]:
     """
     if series is None:
         return None, 0
-    kept = tuple(s for s in series.samples if not (isinstance(s, float) and math.isnan(s)))
-    left_out = len(series.samples) - len(kept)
-    return (dataclasses.replace(series, samples=kept) if left_out else series), left_out
+    nan = [isinstance(s, float) and math.isnan(s) for s in series.samples]
+    left_out = sum(nan)
+    if not left_out:
+        return series, 0
+    kept = tuple(s for s, n in zip(series.samples, nan, strict=True) if not n)
+    labels = tuple(x for x, n in zip(series.labels, nan, strict=False) if not n)
+    return dataclasses.replace(series, samples=kept, labels=labels), left_out
 
 
 def _check(
@@ -170,11 +196,44 @@ def _check(
 ) -> ThresholdCheck:
     dimension = threshold.result_dimension(series.unit)
     value = threshold.compute(series, method)
+    where = ""
+    named = _named_sample(threshold, series, dimension, value)
+    if named is not None:
+        value, where = series.samples[named], f" at {series.labels[named]}"
     text = format_observed(value, dimension)
     if value is None:
         return ThresholdCheck(threshold.text, level, None, text, None)
     held = threshold.holds(value, dimension)
-    return ThresholdCheck(threshold.text, level, value, f"{threshold.aggregate} = {text}", held)
+    observed = f"{threshold.aggregate} = {text}{where}"
+    return ThresholdCheck(threshold.text, level, value, observed, held)
+
+
+def _named_sample(
+    threshold: Threshold, series: Series, dimension: Dimension, value: Sample | None
+) -> int | None:
+    """Which series to name, when each sample is one (``Series.labels``): the max's or min's,
+    and for ``value`` the worst one (every series is held to the threshold, as an alert rule
+    ``x > 60`` judges each), never merely the last."""
+    name = threshold.aggregate.name
+    if len(series.labels) != len(series.samples) or not series.samples:
+        return None
+    if name in ("max", "min"):
+        return next((i for i, s in enumerate(series.samples) if s == value), None)
+    if name != "value":
+        return None
+    indices = range(len(series.samples))
+    failing = [i for i in indices if not threshold.holds(series.samples[i], dimension)]
+    candidates = failing or list(indices)
+
+    def number(i: int) -> float:
+        sample = series.samples[i]
+        return float(sample) if not isinstance(sample, str) else 0.0
+
+    if threshold.op in ("<", "<="):
+        return max(candidates, key=number)
+    if threshold.op in (">", ">="):
+        return min(candidates, key=number)
+    return candidates[0]
 
 
 def _explain(checks: list[ThresholdCheck]) -> str:

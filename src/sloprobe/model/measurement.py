@@ -27,6 +27,9 @@ class Series:
     name: str
     unit: Unit
     samples: tuple[Sample, ...]
+    # When each sample is one series (a gauge per queue), the series it came from, e.g.
+    # `{queue="video"}`, so a verdict can name the one that breached; empty otherwise.
+    labels: tuple[str, ...] = ()
 
     @property
     def dimension(self) -> Dimension:
@@ -61,6 +64,9 @@ class Measurement:
     skipped: str | None = None
     deferred: bool = False  # skipped because it is not due (``every``, ``max_per_day``): not bad
     trace_id: str | None = None  # W3C trace id sent with every request of this probe
+    # What it reads is the monitoring stack (a Prometheus server, a separate exporter): its
+    # ``failure`` is the monitoring's, never the service's breach (DESIGN.md, failure classes).
+    monitoring: bool = False
 
     @property
     def failed(self) -> bool:

@@ -66,6 +66,9 @@ class ProbeKind(Generic[SpecT]):
     extra: str | None = None  # the pip extra its measuring code needs
     times_requests: bool = False  # its samples time requests: it runs before the other kinds
     notes: tuple[str, ...] = field(default=())
+    # It asks the monitoring stack (a Prometheus server), not the service: its own failure is
+    # the stack's, loud but counted toward no budget or incident (DESIGN: failure classes).
+    monitoring_stack: bool = False
     # For a kind that talks to the target: whether this probe, as configured, needs the base URL
     # (a scrape of an absolute `http://…/metrics` does not). None: every probe of the kind does.
     base_url_needed: Callable[[SpecT], bool] | None = None

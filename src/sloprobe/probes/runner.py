@@ -164,6 +164,7 @@ async def _run_all(
                         started_at=started,
                         duration_s=time.perf_counter() - clock,
                         failure=f"did not finish within its deadline of {format_base(deadline, Dimension.TIME)}",
+                        monitoring=kind.monitoring_stack,
                     )
                 except Exception as exc:  # a bug of ours, or an input nobody foresaw
                     measured = internal_error(name, spec.kind, started, clock, exc, context)
@@ -205,7 +206,11 @@ def _no_gc_pauses() -> Iterator[None]:
 
 def _schedule(phase: str, here: int, other: int, concurrency: int) -> str:
     """How a probe was scheduled, for the report: timed probes first, then the others."""
-    group = "probes that time requests" if phase == "first" else "other probes"
+    one = here == 2  # `other` is said once, and the group agrees with the count
+    if phase == "first":
+        group = "probe that times requests" if one else "probes that time requests"
+    else:
+        group = "probe" if one else "probes"
     text = f"{phase}, with {here - 1} other {group}" if here > 1 else f"{phase}, alone"
     if here > 1:
         text += f", at most {concurrency} at once"

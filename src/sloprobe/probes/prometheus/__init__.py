@@ -15,7 +15,8 @@ def _relative(spec: PrometheusProbe) -> bool:
 
 
 def _deadline(spec: PrometheusProbe, default: float) -> float:
-    return max(default, spec.interval + 2 * spec.timeout) if spec.interval else default
+    interval = spec.scrape_interval
+    return max(default, interval + 2 * spec.timeout) if interval else default
 
 
 KIND = ProbeKind(
@@ -28,8 +29,8 @@ KIND = ProbeKind(
             "declared",
             "A metric named under `metrics`: the summed value of the matching series (`gauge`, `counter`), "
             "its increase per second (`rate`), numerator / denominator (`ratio`) or `histogram_quantile` "
-            "computed as Prometheus does. A metric the exposition lacks, or a NaN, is no data, with "
-            "the reason.",
+            "computed as Prometheus does; with `each`, one sample per series (or group), named. A "
+            "metric the exposition lacks, or a NaN, is no data, with the reason.",
         ),
     ),
     series_units=prometheus_series_units,
@@ -39,6 +40,15 @@ KIND = ProbeKind(
     notes=(
         "`url` is a path on the target (it needs the base URL) or an absolute `http(s)://` URL "
         "(it does not: a run whose probes all name their own server needs no `--base-url`).",
+        "**Judged as the alert rule judges.** A gauge with one series per queue (or model) is "
+        "judged per series with `each: series` (as `x > 60` judges each) or `each: [queue]` (as "
+        "`sum by (queue)`): each series is one sample, and a breach names it "
+        '(`max = 94s at {queue="video"}`); the details list every series. A histogram is judged '
+        "over the two scrapes `interval` apart (15 s when unset), never since the process started; "
+        "a ratio of gauges (cost / baseline) is read as it is now.",
+        "A scrape of the monitoring stack (`monitoring: true`, the default for an absolute URL on "
+        "another origin than the target) that fails is not the service's breach: the run fails, "
+        "but no budget, burn rate or incident counts it.",
         NAN_NOTE,
     ),
     base_url_needed=_relative,

@@ -4,7 +4,10 @@ Each query stands alone: one Prometheus rejects (``bad_data``, an execution
 error, its own timeout) is no data for its measure, with Prometheus's error,
 and the other queries are measured and judged as usual. Only a server that
 cannot be asked at all (refused, a transport timeout, not a Prometheus API)
-fails the whole probe. NaN elements follow :mod:`sloprobe.probes.prometheus.nan`.
+fails the whole probe, and that failure is the monitoring stack's, never the
+service's breach (``Measurement.monitoring``). An empty answer says whether its
+metric exists (:mod:`.explain`); a vector's elements are named, so a verdict can
+say which series breached. NaN elements follow :mod:`sloprobe.probes.prometheus.nan`.
 
 Answers are read through the network layer: capped (decompressed) at
 :data:`~sloprobe.probes.network.MAX_JSON_BYTES`, JSON depth bounded, and
@@ -13,6 +16,7 @@ redirects followed on the server's origin only.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -34,6 +38,7 @@ from sloprobe.probes.network import (
     status_problem,
 )
 from sloprobe.probes.prometheus.nan import finite_elements, series_text
+from sloprobe.probes.promql.explain import metric_names, no_samples_reason, windows
 from sloprobe.probes.promql.spec import PromQLProbe, promql_series_units
 from sloprobe.redact import redact_url
 
@@ -48,7 +53,13 @@ async def measure(call: ProbeCall[PromQLProbe]) -> Measurement:
 async def run_promql_probe(name: str, spec: PromQLProbe, context: ProbeContext) -> Measurement:
     started, clock = datetime.now(UTC), time.perf_counter()
     samples: dict[str, list[Sample]] = {n: [] for n in spec.queries}
+    labels: dict[str, tuple[str, ...]] = {}
     missing: dict[str, str] = {}
+    details = {
+        f"{n} window": ", ".join(found) + " (the query's range)"
+        for n, q in spec.queries.items()
+        if (found := windows(q.query))
+    }
     failure = None
     redirects = context.redirects()
     headers = {"Accept-Encoding": ACCEPT_ENCODING, **redirects.offsite_headers}
@@ -63,12 +74,17 @@ async def run_promql_probe(name: str, spec: PromQLProbe, context: ProbeContext) 
                 if rejected is not None:
                     missing[query_name] = context.redactor(rejected)[:REASON_CHARS]
                     continue
-                values, why = finite_elements(_vector(document.get("data", {}), query.query))
+                elements = _vector(document.get("data", {}), query.query)
+                values, why = finite_elements(elements)
                 if why is not None:
                     missing[query_name] = context.redactor(why)[:REASON_CHARS]
                 elif not values:
-                    missing[query_name] = "the query returned no samples"
+                    reason = await _no_samples(client, query_name, query.query, redirects)
+                    missing[query_name] = context.redactor(reason)[:REASON_CHARS]
                 samples[query_name] = [query.unit.to_base(v) for v in values]
+                named = [n for n, v in elements if not math.isnan(v)]
+                if any(n != query.query for n in named):
+                    labels[query_name] = tuple(named)
     except httpx.HTTPError as exc:
         failure = describe_error(exc, context.redactor, step)
     except (ValueError, RecursionError) as exc:
@@ -79,10 +95,31 @@ async def run_promql_probe(name: str, spec: PromQLProbe, context: ProbeContext) 
         kind="promql",
         started_at=started,
         duration_s=time.perf_counter() - clock,
-        series={n: Series(n, units[n], tuple(s)) for n, s in samples.items()},
+        series={n: Series(n, units[n], tuple(s), labels.get(n, ())) for n, s in samples.items()},
         failure=failure,
         missing=missing,
+        details=details,
+        monitoring=True,  # the server asked is the monitoring stack, not the service
     )
+
+
+async def _no_samples(
+    client: httpx.AsyncClient, name: str, query: str, redirects: Redirects
+) -> str:
+    """Why ``query`` answered nothing: ``count()`` of each metric it names (not there at all,
+    or there while the query selects none of it)."""
+    counts: dict[str, int | None] = {}
+    for metric in metric_names(query):
+        if metric == query.strip():
+            counts[metric] = 0  # the query is the metric: its empty answer says it all
+            continue
+        document = await _ask(client, f"count({metric})", redirects)
+        if _rejection(document) is not None:
+            counts[metric] = None
+            continue
+        found = _vector(document.get("data", {}), "")
+        counts[metric] = int(found[0][1]) if found and not math.isnan(found[0][1]) else 0
+    return no_samples_reason(name, counts)
 
 
 async def _ask(client: httpx.AsyncClient, query: str, redirects: Redirects) -> dict[str, Any]:
