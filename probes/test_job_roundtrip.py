@@ -36,8 +36,10 @@ def test_job_roundtrip(target: httpx.Client, recorder: Recorder, job_timeout: fl
             retry=retry_if_result(lambda state: state in UNFINISHED),
         )
         try:
-            state = polling(lambda: target.get(f"/jobs/{job_id}").json()["status"])
+            state: str | None = polling(lambda: target.get(f"/jobs/{job_id}").json()["status"])
         except RetryError:
+            state = None
+        if state is None:  # failed outside the handler: one line, not a chained RetryError
             pytest.fail(f"job {job_id} did not finish within {job_timeout:g}s", pytrace=False)
     recorder.record("succeeded", state == "succeeded")
     recorder.detail("job", f"{job_id}: {state}")

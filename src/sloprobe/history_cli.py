@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,6 +27,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         _store_options(action)
         if name == "show":
             action.add_argument("--since", default="24h", help="how far back (default 24h)")
+            action.add_argument(
+                "--location", metavar="NAME", help="only the runs from this location"
+            )
         if name == "prune":
             action.add_argument("--older-than", required=True, help="e.g. 90d")
         if name in ("export", "import"):
@@ -73,10 +77,12 @@ def run_history(args: argparse.Namespace) -> int:
     from sloprobe.config import ConfigError
     from sloprobe.fields.types import parse_duration
     from sloprobe.history import HistoryError, HistoryStore
+    from sloprobe.history.engine import check_sqlite_url
     from sloprobe.history.replay import export_lines, import_lines
 
     try:
         url, service, environment, _ = _resolve(args)
+        check_sqlite_url(url)  # a mistyped URL is said as such, not as "no history at …"
         if url.startswith("sqlite:///") and args.action in ("show", "export", "prune"):
             path = Path(url.removeprefix("sqlite:///"))
             if not path.exists():
@@ -88,7 +94,7 @@ def run_history(args: argparse.Namespace) -> int:
         return USAGE_ERROR
     try:
         if args.action == "show":
-            return _show(store, service, environment, parse_duration(args.since))
+            return _show(store, service, environment, parse_duration(args.since), args.location)
         if args.action == "prune":
             removed = store.prune(
                 datetime.now(UTC) - timedelta(seconds=parse_duration(args.older_than))
@@ -103,6 +109,9 @@ def run_history(args: argparse.Namespace) -> int:
             source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
             added, skipped = import_lines(store, source)
             print(f"imported {plural(added, 'run')} ({skipped} already present)")
+        sys.stdout.flush()  # a closed pipe is found here, not at exit
+    except BrokenPipeError:
+        return _reader_gone()
     except (HistoryError, ValueError, OSError) as exc:
         print(f"sloprobe: {exc}", file=sys.stderr)
         return USAGE_ERROR
@@ -111,7 +120,31 @@ def run_history(args: argparse.Namespace) -> int:
     return 0
 
 
-def _show(store: object, service: str | None, environment: str | None, since_s: float) -> int:
+SIGPIPE_EXIT = 141  # 128 + SIGPIPE: what the shell reports for `git log | head`
+
+
+def _reader_gone() -> int:
+    """The reader closed the pipe (``| head``): stop silently, as git does.
+
+    stdout is pointed at /dev/null so that the interpreter's last flush does not
+    fail a second time and print ``Exception ignored … BrokenPipeError``.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor (captured output)
+        pass
+    return SIGPIPE_EXIT
+
+
+def _show(
+    store: object,
+    service: str | None,
+    environment: str | None,
+    since_s: float,
+    location: str | None = None,
+) -> int:
     from sqlalchemy import select
 
     from sloprobe.history import HistoryStore, schema
@@ -126,34 +159,65 @@ def _show(store: object, service: str | None, environment: str | None, since_s: 
             r.c.run_id,
             r.c.service,
             r.c.environment,
+            r.c.location,
             r.c.started_at,
             r.c.status,
             r.c.trigger,
         ).where(r.c.started_at >= since)
         if service:
             query = query.where(r.c.service == service, r.c.environment == environment)
+        if location is not None:
+            query = query.where(r.c.location == location)
         runs = conn.execute(query.order_by(r.c.started_at)).all()
-        for run in runs:
-            bad = (
-                conn.execute(
-                    select(v.c.slo).where(v.c.run_pk == run.id, v.c.counts_as_bad.is_(True))
-                )
-                .scalars()
-                .all()
+        rows = [
+            (
+                aware(run.started_at).strftime("%Y-%m-%d %H:%M:%S"),
+                f"{run.service}/{run.environment}",
+                run.location or "-",
+                run.status,
+                run.trigger,
+                run.run_id,
+                ", ".join(
+                    conn.execute(
+                        select(v.c.slo).where(v.c.run_pk == run.id, v.c.counts_as_bad.is_(True))
+                    )
+                    .scalars()
+                    .all()
+                ),
             )
-            when = aware(run.started_at).strftime("%Y-%m-%d %H:%M:%S")
-            print(
-                f"{when}  {run.service}/{run.environment}  {run.status:<8} {run.trigger:<9} {run.run_id}  {', '.join(bad)}"
-            )
+            for run in runs
+        ]
         opened = conn.execute(
             select(i).where(i.c.resolved_at.is_(None)).order_by(i.c.opened_at)
         ).all()
-    print(f"{plural(len(runs), 'run')} since {since:%Y-%m-%d %H:%M} UTC")
+    if rows:
+        _table(SHOW_COLUMNS, rows)
+    where = f" from {location}" if location is not None else ""
+    print(f"{plural(len(runs), 'run')}{where} since {since:%Y-%m-%d %H:%M} UTC")
     for incident in opened:
         print(
             f"open incident: {incident.service}/{incident.environment} {incident.slo} since {aware(incident.opened_at):%Y-%m-%d %H:%M} UTC ({incident.cause})"
         )
     return 0
+
+
+# A location of "-": the run was recorded before schema v3, or where none was known.
+SHOW_COLUMNS = (
+    "started (UTC)",
+    "service/environment",
+    "location",
+    "status",
+    "trigger",
+    "run",
+    "bad SLOs",  # breached, or no data that counts as bad
+)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Columns as wide as their widest cell, so that people can read them down."""
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
+    for row in (header, *rows):
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
 class _nullcontext:

@@ -100,6 +100,6 @@ def test_a_missing_driver_is_a_clear_error_without_the_password() -> None:
     from sloprobe.history import HistoryError
 
     with pytest.raises(HistoryError) as caught:
-        HistoryStore.open("postgresql+pg8000://probe:s3cret-pw@127.0.0.1/history")
-    assert "a database driver is missing (pg8000)" in str(caught.value)
+        HistoryStore.open("mysql+pymysql://probe:s3cret-pw@127.0.0.1/history")
+    assert "a database driver is missing (pymysql)" in str(caught.value)
     assert "s3cret-pw" not in str(caught.value)

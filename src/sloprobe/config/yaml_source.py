@@ -339,9 +339,12 @@ class _Builder:
             if path in self.env.supplied:
                 return ""  # an option gives this value (e.g. --base-url): the variable may be unset
             self.source.lines[path] = node.start_mark.line + 1
+            # An empty value counts as unset (`${X}` is `${X:-}`), but says it was set:
+            # a secret missing on GitHub Actions arrives as an empty string.
+            state = "is set but empty" if name in self.environ else "is not set"
             problem = self.source.problem(
                 path,
-                f"environment variable `{name}` is not set (write `${{{name}:-default}}` for a default)",
+                f"environment variable `{name}` {state} (write `${{{name}:-default}}` for a default)",
             )
             (self.source.notes if self.env.lenient else self.problems).append(problem)
             if self.env.lenient:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    URL,
     Connection,
     Engine,
     create_engine,
@@ -12,7 +15,7 @@ from sqlalchemy import (
     make_url,
     text,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from sloprobe.history import errors as bounds
 from sloprobe.history.errors import (
@@ -20,12 +23,58 @@ from sloprobe.history.errors import (
     PG_QUERY_CANCELED,
     SQLITE_BUSY,
     SQLITE_LOCKED,
+    HistoryError,
     short_error,
 )
 from sloprobe.history.files import sqlite_file
 
 
+def check_sqlite_url(url: str) -> None:
+    """Refuse a SQLite URL mistyped, which would otherwise be taken without a word.
+
+    ``sqlite:/tmp/h.db`` (too few slashes) has no ``://``, so it was taken for a file
+    path: a history at ``./sqlite:/tmp/h.db``. ``sqlite://tmp/h.db`` names a host, which
+    SQLite URLs never do. Either way the error says the two URLs that were likely meant.
+    """
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return
+    if parsed.get_backend_name() != "sqlite":
+        return
+    if parsed.host or parsed.port:
+        scheme, rest = url.split("://", 1)
+        rest = rest.rsplit("@", 1)[-1]  # never echo a user or password
+        raise HistoryError(
+            f"`{scheme}://{rest}` is no SQLite URL: `{parsed.host or ''}` would be a host, which "
+            f"SQLite URLs never have (`{scheme}:///` before a relative path, `{scheme}:////` "
+            "before an absolute one): " + _meant(scheme, rest)
+        )
+    parts = Path(parsed.database or "").parts
+    typed = next((i for i, part in enumerate(parts) if _SQLITE_SCHEME.match(part)), None)
+    if typed is not None:
+        text = "/".join(parts[typed:])
+        scheme, rest = text.split(":", 1)
+        raise HistoryError(
+            f"`{text}` is no SQLite URL (too few slashes), so it would be taken for a file path "
+            "under the working directory: " + _meant(scheme, rest)
+        )
+
+
+# A path component that is a SQLite URL's scheme: a URL typed where a path was taken.
+_SQLITE_SCHEME = re.compile(r"^sqlite(\+\w+)?:")
+
+
+def _meant(scheme: str, rest: str) -> str:
+    path = rest.split("?", 1)[0].strip("/")
+    return (
+        f"write `{scheme}:////{path}` for the absolute path /{path}, or "
+        f"`{scheme}:///{path}` for {path} relative to the working directory"
+    )
+
+
 def create_history_engine(url: str) -> Engine:
+    check_sqlite_url(url)
     if url.startswith("sqlite"):
         file = sqlite_file(url)
         if file is not None:
@@ -55,7 +104,38 @@ def create_history_engine(url: str) -> Engine:
     ):
         # psycopg's own default is 130 s per address; a URL's connect_timeout wins.
         connect_args["connect_timeout"] = bounds.PG_CONNECT_TIMEOUT_S
+    if is_pg8000(parsed) and "timeout" not in parsed.query:
+        # pg8000 has no timeout of its own: a silent server held a run for ever.
+        connect_args["timeout"] = bounds.PG_CONNECT_TIMEOUT_S
+        engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+        _bound_pg8000_connect(engine, bounds.PG_CONNECT_TIMEOUT_S)
+        return engine
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+def is_pg8000(url: URL) -> bool:
+    return url.get_backend_name() == "postgresql" and url.get_driver_name() == "pg8000"
+
+
+def _bound_pg8000_connect(engine: Engine, timeout: int) -> None:
+    """pg8000's ``timeout`` is its socket's: it bounds connecting, as psycopg's
+    ``connect_timeout`` does, and then every read. Once connected, reads get a bound above
+    the lock and statement timeouts, so the server's own (worded) timeouts end a wait first;
+    a timeout while connecting is a DBAPI error that says so, not a bare ``timed out``."""
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        try:
+            connection = dialect.connect(*cargs, **cparams)
+        except TimeoutError as exc:
+            raise dialect.loaded_dbapi.InterfaceError(
+                f"connection timeout expired ({timeout}s)"
+            ) from exc
+        sock = getattr(connection, "_usock", None)  # pg8000's socket (private, so guarded)
+        if sock is not None and hasattr(sock, "settimeout"):
+            reads = max(bounds.PG_LOCK_TIMEOUT_S, bounds.PG_STATEMENT_TIMEOUT_S) + timeout
+            sock.settimeout(reads)
+        return connection
 
 
 def bound_transaction(conn: Connection) -> None:
@@ -71,7 +151,7 @@ def bound_transaction(conn: Connection) -> None:
 
 def connect_timeout_of(url: Any) -> int:
     """The connect timeout this engine uses: the URL's own, else ours."""
-    found = url.query.get("connect_timeout")
+    found = url.query.get("timeout" if is_pg8000(url) else "connect_timeout")
     try:
         return int(float(found if isinstance(found, str) else found[0]))
     except (TypeError, ValueError, IndexError):

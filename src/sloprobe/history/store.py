@@ -47,6 +47,7 @@ from sloprobe.history import compact, schema
 from sloprobe.history.compact import RollupPolicy
 from sloprobe.history.engine import (
     bound_transaction,
+    check_sqlite_url,
     connect_timeout_of,
     create_history_engine,
     failure_reason,
@@ -115,6 +116,7 @@ class HistoryStore:
         aside for a fresh history, which :attr:`notes` says; without it (the history
         commands), such a file is an error and stays as it is.
         """
+        check_sqlite_url(url)  # before a typo's file or folder is created; the URL is in it
         try:
             file = sqlite_file(url)
             if file is not None and move_aside_corrupt:

@@ -2,7 +2,7 @@
 
 On GitHub Actions a missing secret arrives as an empty string
 (``SENTRY_DSN: ${{ secrets.SENTRY_DSN }}``), which would otherwise switch
-Sentry, Slack or a shared history off without a word.
+Sentry, Slack, PagerDuty, a webhook or a shared history off without a word.
 """
 
 from __future__ import annotations
@@ -37,6 +37,13 @@ def integrations_line(
         why = _env_state(environ, "SLACK_WEBHOOK_URL")
         if why:
             parts.append(f"Slack off ({why})")
+    if "pagerduty" in settings.model_fields_set:  # configured, so its key was meant to be there
+        key = settings.pagerduty.routing_key
+        if key is None or not key.get_secret_value().strip():
+            parts.append("PagerDuty off (routing_key is empty)")
+    for name, hook in settings.webhooks.items():
+        if not hook.url.get_secret_value().strip():
+            parts.append(f"webhook {name} off (url is empty)")
     if history is None:
         parts.append("history off")
     elif history_option is None and settings.history.url is None:

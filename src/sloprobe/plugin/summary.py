@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sloprobe.model.describe import budget_text, incident_text
-from sloprobe.model.result import RunResult
+from sloprobe.model.result import RunInfo, RunResult
 from sloprobe.model.status import Status
 from sloprobe.model.units import plural
 from sloprobe.model.verdict import Verdict
@@ -36,11 +36,27 @@ def _label(verdict: Verdict) -> str:
     )
 
 
+def environment_label(config: pytest.Config, run: RunInfo) -> str:
+    """The run's environment, or ``environment unset`` for a suite that set none: its
+    default (``production``, which history still files it under) is no claim of the suite's.
+
+    Known where this process loaded the SLO file; an xdist controller, which did not,
+    shows the environment the worker recorded."""
+    from sloprobe.plugin.state import state_of
+
+    suite = state_of(config).run
+    if suite is not None and "environment" not in suite.loaded.spec.model_fields_set:
+        return "environment unset"
+    return run.environment
+
+
 def write_summary(
     tr: pytest.TerminalReporter, result: RunResult, written: list[Path], warnings: list[str]
 ) -> None:
     run = result.run
-    tr.write_sep("=", f"SLO summary: {run.service} ({run.environment})", bold=True)
+    tr.write_sep(
+        "=", f"SLO summary: {run.service} ({environment_label(tr.config, run)})", bold=True
+    )
     header = ("SLO", "observed", "threshold")
     cells = [(v.slo, _cell(v.observed), _cell(v.threshold)) for v in result.verdicts]
     widths = [max(len(header[i]), *(len(row[i]) for row in cells)) for i in range(3)]

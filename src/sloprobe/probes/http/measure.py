@@ -12,6 +12,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
 
@@ -168,10 +169,66 @@ def _unexpected(answer: Answer, text: str, spec: HttpProbe, context: ProbeContex
     if not _status_expected(answer.status, spec.expect.status):
         shown = ", ".join(str(s) for s in spec.expect.status)
         where = f": {answer.not_followed}" if answer.not_followed else ""
-        return f"{step}: {status_problem(answer.status)}, expected {shown}{where}"
+        said = _said(answer, text, context)
+        return f"{step}: {status_problem(answer.status)}, expected {shown}{where}{said}"
     if spec.expect.body_contains is not None and spec.expect.body_contains not in text:
         return f"{step}: answered without `{spec.expect.body_contains}` in its body"
     return None
+
+
+SAID_CHARS = 120  # the service's own message in a failure reason, at most
+_MESSAGE_KEYS = ("detail", "message", "error", "errors", "msg", "title", "description")
+
+
+def _said(answer: Answer, text: str, context: ProbeContext) -> str:
+    """``; the service said "Database unavailable: …"``: why the answer failed, in its own
+    words (a JSON ``detail``/``message``/``error``/``errors[0]``, else the first line of
+    text), so a reason says more than ``HTTP 503``. Masked with the run's redactor before
+    it is cut to :data:`SAID_CHARS`; the sanitize step neutralises it with the reason."""
+    message = _message(answer, text)
+    if not message or message.casefold() == _phrase(answer.status).casefold():
+        return ""  # FastAPI's {"detail": "Not Found"} adds nothing to `HTTP 404`
+    shown = context.redactor(message[: SAID_CHARS * 2], cut=True)
+    if len(shown) > SAID_CHARS:
+        shown = shown[: SAID_CHARS - 1].rstrip() + "…"
+    return f'; the service said "{shown}"'
+
+
+def _message(answer: Answer, text: str) -> str:
+    """The body's own message, on one line; empty for markup (an HTML error page) or none."""
+    document: Any = None
+    if text.lstrip()[:1] in ("{", "["):
+        try:
+            document = parse_json(answer.body)
+        except BodyError:
+            document = None
+    if document is not None:
+        return " ".join(_json_message(document).split())
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return "" if first.startswith("<") else " ".join(first.split())
+
+
+def _json_message(value: Any, depth: int = 0) -> str:
+    """A message from JSON: a string, a list's first item, a mapping's message-like key."""
+    if depth > 4:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return _json_message(value[0], depth + 1) if value else ""
+    if isinstance(value, dict):
+        for key in _MESSAGE_KEYS:
+            found = _json_message(value.get(key), depth + 1)
+            if found:
+                return found
+    return ""
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 def _status_expected(status: int, expected: list[int | str]) -> bool:
