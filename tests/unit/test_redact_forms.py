@@ -82,7 +82,7 @@ def test_values_that_merely_start_like_a_secret_are_kept_when_not_cut() -> None:
 
 
 def test_an_inert_control_character_is_shown_with_one_backslash() -> None:
-    from sloprobe.judge.thresholds import format_observed
+    from sloprobe.model.thresholds import format_observed
     from sloprobe.model.units import Dimension
     from sloprobe.redact import neutralise
 

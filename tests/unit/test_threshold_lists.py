@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sloprobe.judge.thresholds import (
+from sloprobe.model.thresholds import (
     Aggregate,
     Threshold,
     ThresholdError,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from sloprobe.judge.thresholds import ThresholdError, parse_threshold
+from sloprobe.judge.thresholds import compute, holds
 from sloprobe.model.measurement import Sample, Series
 from sloprobe.model.percentiles import PercentileMethod
+from sloprobe.model.thresholds import ThresholdError, parse_threshold
 from sloprobe.model.units import Unit
 
 
@@ -18,9 +19,9 @@ def judge(expression: str, unit: Unit, samples: list[Sample]) -> bool:
         for s in samples
     ]
     series = Series("x", unit, tuple(base))
-    value = threshold.compute(series, PercentileMethod.LINEAR)
+    value = compute(threshold, series, PercentileMethod.LINEAR)
     assert value is not None
-    return threshold.holds(value, threshold.result_dimension(unit))
+    return holds(threshold, value, threshold.result_dimension(unit))
 
 
 @pytest.mark.parametrize(
@@ -101,4 +102,4 @@ def test_targets_are_held_in_base_units() -> None:
 
 def test_nan_never_holds() -> None:
     threshold = parse_threshold("value < 100")
-    assert threshold.holds(float("nan"), threshold.result_dimension(Unit.COUNT)) is False
+    assert holds(threshold, float("nan"), threshold.result_dimension(Unit.COUNT)) is False

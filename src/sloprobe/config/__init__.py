@@ -33,7 +33,7 @@ from sloprobe.config.yaml_source import (
     load_yaml,
     parse_yaml,
 )
-from sloprobe.judge.thresholds import Threshold, ThresholdError, parse_threshold
+from sloprobe.model.thresholds import Threshold, ThresholdError, parse_threshold
 from sloprobe.model.units import Dimension, Unit
 
 __all__ = [

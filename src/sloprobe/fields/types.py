@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
-from sloprobe.judge.thresholds import ThresholdError, parse_threshold
+from sloprobe.model.thresholds import ThresholdError, parse_threshold
 from sloprobe.model.units import TIME_SUFFIXES
 
 _DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h|d)\s*$")

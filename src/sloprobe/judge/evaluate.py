@@ -15,10 +15,11 @@ import math
 from typing import Any
 
 from sloprobe.judge.rules import SloRule
-from sloprobe.judge.thresholds import Threshold, format_observed
+from sloprobe.judge.thresholds import compute, holds
 from sloprobe.model.measurement import Measurement, Sample, Series
 from sloprobe.model.percentiles import PercentileMethod
 from sloprobe.model.status import Level, Status
+from sloprobe.model.thresholds import Threshold, format_observed
 from sloprobe.model.units import Dimension
 from sloprobe.model.verdict import ThresholdCheck, Verdict
 
@@ -195,7 +196,7 @@ def _check(
     threshold: Threshold, level: Level, series: Series, method: PercentileMethod
 ) -> ThresholdCheck:
     dimension = threshold.result_dimension(series.unit)
-    value = threshold.compute(series, method)
+    value = compute(threshold, series, method)
     where = ""
     named = _named_sample(threshold, series, dimension, value)
     if named is not None:
@@ -203,7 +204,7 @@ def _check(
     text = format_observed(value, dimension)
     if value is None:
         return ThresholdCheck(threshold.text, level, None, text, None)
-    held = threshold.holds(value, dimension)
+    held = holds(threshold, value, dimension)
     observed = f"{threshold.aggregate} = {text}{where}"
     return ThresholdCheck(threshold.text, level, value, observed, held)
 
@@ -222,7 +223,7 @@ def _named_sample(
     if name != "value":
         return None
     indices = range(len(series.samples))
-    failing = [i for i in indices if not threshold.holds(series.samples[i], dimension)]
+    failing = [i for i in indices if not holds(threshold, series.samples[i], dimension)]
     candidates = failing or list(indices)
 
     def number(i: int) -> float:

@@ -21,7 +21,9 @@ from sloprobe.judge.objectives import (
     error_budget,
 )
 from sloprobe.judge.rules import JudgeSettings, QuorumRule, SloRule, SuiteRules
+from sloprobe.judge.thresholds import holds
 from sloprobe.model.history import (
+    FLAP_LOOKBACK_S,
     AlertState,
     BurnRate,
     OpenIncident,
@@ -63,7 +65,7 @@ def _events(verdict: Verdict, spec: SloRule, measurement: Measurement | None) ->
         good = sum(1 for s in samples if s is True)
     else:
         dimension = series.dimension if threshold.aggregate.name != "rate" else Dimension.FRACTION
-        good = sum(1 for s in samples if threshold.holds(s, dimension))
+        good = sum(1 for s in samples if holds(threshold, s, dimension))
     return good, len(samples)
 
 
@@ -190,8 +192,6 @@ def quorum_short(
         return dataclasses.replace(verdict, uncounted=note)
     return verdict
 
-
-FLAP_LOOKBACK_S = 86400.0
 
 
 def lookback_s(spec: SloRule, settings: JudgeSettings) -> float:

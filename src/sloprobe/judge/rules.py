@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from sloprobe.judge.thresholds import Threshold
 from sloprobe.model.history import Budgeting
 from sloprobe.model.percentiles import PercentileMethod
+from sloprobe.model.thresholds import Threshold
 
 
 class QuorumRule(Protocol):

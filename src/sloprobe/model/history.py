@@ -14,6 +14,11 @@ from typing import Literal
 Budgeting = Literal["timeslices", "occurrences"]
 
 
+# How far back flap control looks (a day): the judge reads that much history, and config
+# keeps at least that much of it.
+FLAP_LOOKBACK_S = 86400.0
+
+
 @dataclass(frozen=True)
 class RunOutcome:
     """One run of one SLO as history remembers it."""

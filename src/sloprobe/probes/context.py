@@ -27,7 +27,7 @@ from sloprobe.probes.sanitize import register_spec_secrets
 from sloprobe.redact import Redactor, redact_url
 
 if TYPE_CHECKING:  # probes read the target's shape; they import no config at run time
-    from sloprobe.config.model import Target
+    from sloprobe.fields.target import Target
 
 
 @dataclass(frozen=True)

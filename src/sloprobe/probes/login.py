@@ -15,7 +15,7 @@ from sloprobe.probes.http.measure import ABSENT, dig
 from sloprobe.probes.network import BodyError, describe_error, fetch, parse_json
 
 if TYPE_CHECKING:  # the login's shape only; probes import no config at run time
-    from sloprobe.config.model import Login
+    from sloprobe.fields.target import Login
     from sloprobe.probes.context import ProbeContext
 
 

@@ -21,11 +21,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from sloprobe.files import write_atomically
-from sloprobe.judge.thresholds import format_observed
 from sloprobe.model.measurement import Measurement, Series
 from sloprobe.model.percentiles import percentile
 from sloprobe.model.result import RunResult
 from sloprobe.model.status import Status
+from sloprobe.model.thresholds import format_observed
 from sloprobe.model.units import Dimension, format_base, format_duration, plural
 from sloprobe.sinks.report_charts import time_tag
 from sloprobe.sinks.report_links import (

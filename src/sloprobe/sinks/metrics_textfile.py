@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from sloprobe.files import write_atomically
-from sloprobe.judge.thresholds import ThresholdError, parse_threshold
 from sloprobe.model.result import RunResult
 from sloprobe.model.status import Status
+from sloprobe.model.thresholds import ThresholdError, parse_threshold
 from sloprobe.model.units import Dimension, format_base
 from sloprobe.model.verdict import Verdict
 

@@ -22,11 +22,11 @@ from datetime import UTC, datetime, timedelta
 
 from markupsafe import Markup, escape
 
-from sloprobe.judge.thresholds import Threshold, ThresholdError, parse_threshold
 from sloprobe.model.describe import MIN_BUDGET_COVERAGE, budget_note
 from sloprobe.model.measurement import Measurement
 from sloprobe.model.result import RunResult
 from sloprobe.model.status import Level
+from sloprobe.model.thresholds import Threshold, ThresholdError, parse_threshold
 from sloprobe.model.timeline import Point
 from sloprobe.model.units import Dimension, Unit, format_duration, format_percent
 from sloprobe.model.verdict import Verdict

@@ -20,7 +20,6 @@ import bisect
 from dataclasses import dataclass
 from datetime import datetime
 
-from sloprobe.judge.thresholds import ThresholdError, parse_threshold
 from sloprobe.model.describe import (
     budget_note,
     budget_text,
@@ -34,6 +33,7 @@ from sloprobe.model.measurement import Measurement
 from sloprobe.model.percentiles import PercentileMethod
 from sloprobe.model.result import RunResult
 from sloprobe.model.status import Level, Status
+from sloprobe.model.thresholds import ThresholdError, parse_threshold
 from sloprobe.model.units import format_duration, format_rate, plural
 from sloprobe.model.verdict import Verdict
 from sloprobe.sinks.report_charts import SloCharts, slo_charts
