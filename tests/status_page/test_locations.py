@@ -47,7 +47,9 @@ def test_each_location_shows_what_it_saw_last(
         _run(history, minutes + 1, "us-east", 500 if minutes >= 20 else 10, monkeypatch)
     store = HistoryStore.open(history)
     try:
-        page = build_status_page(store, now=T0 + timedelta(minutes=40))
+        page = build_status_page(
+            store, now=T0 + timedelta(minutes=40), public_locations={"eu-west", "us-east"}
+        )
     finally:
         store.dispose()
     [environment] = [e for s in page.services for e in s.environments]

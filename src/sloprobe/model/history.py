@@ -71,10 +71,6 @@ class Budget:
     exhausted_in_s: float | None  # at the current burn; None when not burning
     history_s: float  # how much of the window history covers
 
-    @property
-    def used_fraction(self) -> float | None:
-        return None if self.remaining_fraction is None else 1 - self.remaining_fraction
-
 
 @dataclass(frozen=True)
 class WindowTotals:

@@ -258,12 +258,6 @@ def read_runs(
     return Runs(tuple(times), tuple(gaps), frozenset(breaks), tuple(spans))
 
 
-def find_gaps(times: Sequence[datetime], factor: float = GAP_FACTOR) -> list[Span]:
-    """Stretches between two runs much longer than the usual interval around them: from when
-    the next run was due (a usual interval after the last one) until a run came."""
-    return list(read_runs(times, factor=factor).gaps)
-
-
 def breaks_at(times: Sequence[datetime], gaps: Sequence[Span]) -> set[datetime]:
     """The runs that come after one of ``gaps`` (sorted, not overlapping): a line never joins
     them to the run before."""

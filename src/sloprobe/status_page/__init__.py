@@ -9,10 +9,17 @@ it is. docs/status-page.md has the workflow.
 
 A publisher like the sinks: it reads the model and history, never the plugin
 or the probes (the import-linter contracts in pyproject.toml).
+
+Location names are private on a public page ("location 1 of 3") unless listed in
+``public_locations``; ``sloprobe status-page`` takes them from
+``$SLOPROBE_PUBLIC_LOCATIONS`` (comma-separated), as :func:`write_status_page` does
+when it is given none.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -40,9 +47,18 @@ def write_status_page(
     internal: bool = False,
     title: str = "Status",
     now: datetime | None = None,
+    public_locations: Collection[str] | None = None,
 ) -> Written:
-    """Build the status page of every service in ``store`` and write it under ``out``."""
-    page = build_status_page(store, internal=internal, title=title, now=now)
+    """Build the status page of every service in ``store`` and write it under ``out``.
+
+    ``public_locations``: the locations the page may name; by default those
+    ``$SLOPROBE_PUBLIC_LOCATIONS`` lists, none when it is unset.
+    """
+    if public_locations is None:
+        public_locations = public_locations_from(os.environ)
+    page = build_status_page(
+        store, internal=internal, title=title, now=now, public_locations=public_locations
+    )
     files = render_site(page)
     write_site(files, out)
     return Written(
@@ -54,11 +70,22 @@ def write_status_page(
     )
 
 
+PUBLIC_LOCATIONS_VARIABLE = "SLOPROBE_PUBLIC_LOCATIONS"
+
+
+def public_locations_from(environ: Mapping[str, str]) -> frozenset[str]:
+    """The locations ``$SLOPROBE_PUBLIC_LOCATIONS`` lists: ``eu-west,us-east``."""
+    listed = environ.get(PUBLIC_LOCATIONS_VARIABLE) or ""
+    return frozenset(name.strip() for name in listed.split(",") if name.strip())
+
+
 __all__ = [
+    "PUBLIC_LOCATIONS_VARIABLE",
     "StatusPage",
     "StatusPageError",
     "Written",
     "build_status_page",
+    "public_locations_from",
     "render_site",
     "write_site",
     "write_status_page",

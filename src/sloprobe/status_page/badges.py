@@ -1,9 +1,11 @@
 """Badges: a shields-like SVG and a shields.io endpoint JSON per environment of a service and per SLO.
 
 An environment's badge says ``<service> | up`` (every SLO ok), ``degraded`` (a
-warning), ``down`` (a breach), ``no data`` or ``stale`` (no run for a day); an
-SLO's says ``<slo> | 99.9%``, its 30-day uptime. Colour follows the current
-status: ok green, warning yellow, breach red, anything unknown grey.
+warning), ``degraded at ap-south`` (a breach seen from fewer locations than the
+quorum: no budget, no incident), ``down`` (a breach), ``no data`` or ``stale`` (no
+run for a day); an SLO's says ``<slo> | 99.9%``, its 30-day uptime. Colour follows
+the current status, the fleet's verdict (:mod:`.build`): ok green, warning and
+degraded yellow, breach red, anything unknown grey.
 
 The endpoint JSON follows shields.io's endpoint schema
 (https://shields.io/badges/endpoint-badge): ``schemaVersion`` 1, ``label``,
@@ -112,7 +114,14 @@ def environment_badge(env: EnvironmentState, label: str) -> Badge:
         return Badge(label, "stale", "lightgrey")
     if status is None:
         return Badge(label, "no data", "lightgrey")
+    if env.degraded_at:
+        return Badge(label, degraded_text(env.degraded_at), _BY_STATUS[status])
     return Badge(label, _STATE[status], _BY_STATUS[status])
+
+
+def degraded_text(where: tuple[str, ...]) -> str:
+    """``degraded at ap-south``, ``degraded at location 1 of 3, location 3 of 3``."""
+    return f"degraded at {', '.join(where)}"
 
 
 def slo_badge(slo: SloState, stale: bool = False) -> Badge:

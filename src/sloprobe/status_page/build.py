@@ -21,15 +21,26 @@ a scheduled run that never fired is not a run. Each window says how much of it
 history covers when that is less than the window (90 d of a history kept 37 d).
 
 **Locations.** Runs record where they probed from (``$SLOPROBE_LOCATION``, the CI
-runner). When an SLO was probed from two locations or more in the last day,
-:attr:`SloState.locations` holds the latest status seen from each; otherwise it
-stays empty and pages show nothing for it.
+runner). An SLO's state is the fleet's verdict, quorum applied: each location's latest
+verdict of the round (the hour before the newest), as history counted it. A breach that
+quorum withheld (bad, not counted: seen from fewer locations than the quorum) makes the
+SLO ``warning``, "degraded at" that location (:attr:`SloState.degraded_at`), never a
+breach; a good run that did not count because enough other locations saw a breach says
+nothing good. Whichever location ran last, the state is the same. When an SLO was
+probed from two locations or more in the last day, :attr:`SloState.locations` holds the
+latest status seen from each; otherwise it stays empty and pages show nothing for it.
+
+**Location names are private by default**: on GitHub Actions a location is
+``self-hosted/<runner name>``. A public page names a location only when it is in
+``public_locations``; any other is "location 2 of 3" (numbered by name, per
+environment). Internal pages name them all.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -84,9 +95,10 @@ class Day:
 class LocationState:
     """Where runs probe from ($SLOPROBE_LOCATION), and what the latest run there said."""
 
-    location: str
+    location: str  # as the page may show it: the name, or "location 2 of 3"
     status: Status
     checked_at: datetime | None = None
+    below_quorum: bool = False  # a breach seen from fewer locations than the quorum: not counted
 
 
 @dataclass(frozen=True)
@@ -113,6 +125,9 @@ class SloState:
     incident_open: bool = False
     in_latest_run: bool = True  # False: an SLO of earlier runs that the latest did not judge
     locations: tuple[LocationState, ...] = ()
+    # The fleet's verdict is "degraded at" these locations (status warning): a breach seen
+    # there, from fewer locations than the quorum, that counts toward no budget or incident.
+    degraded_at: tuple[str, ...] = ()
     internal: SloInternals | None = None
 
     def uptime(self, label: str) -> Uptime | None:
@@ -157,6 +172,17 @@ class EnvironmentState:
     @property
     def status(self) -> Status | None:
         return worst(s.status for s in self.slos)
+
+    @property
+    def degraded_at(self) -> tuple[str, ...]:
+        """Where SLOs of the environment are degraded (quorum withheld a breach), when its
+        worst state is that: none when an SLO is down, or merely warns."""
+        if self.status is not Status.WARNING:
+            return ()
+        found: list[str] = []
+        for slo in self.slos:
+            found += [where for where in slo.degraded_at if where not in found]
+        return tuple(sorted(found, key=_location_order))
 
     @property
     def days(self) -> tuple[Day, ...]:
@@ -210,9 +236,14 @@ def build_status_page(
     internal: bool = False,
     title: str = "Status",
     now: datetime | None = None,
+    public_locations: Collection[str] = (),
 ) -> StatusPage:
-    """Read every service and environment of ``store`` into a :class:`StatusPage`."""
+    """Read every service and environment of ``store`` into a :class:`StatusPage`.
+
+    ``public_locations``: the locations a public page may name; it numbers the others.
+    """
     now = (now or datetime.now(UTC)).astimezone(UTC)
+    public = frozenset(public_locations)
     today = datetime(now.year, now.month, now.day, tzinfo=UTC)
     first_day = today - (DAYS - 1) * timedelta(days=1)
     stored = sorted(
@@ -226,7 +257,7 @@ def build_status_page(
     for env in stored:
         mine = incidents.get((env.service, env.environment), [])
         services.setdefault(env.service, []).append(
-            _environment(store, env, mine, now, first_day, internal)
+            _environment(store, env, mine, now, first_day, internal, public)
         )
     return StatusPage(
         title=_text(title),
@@ -243,16 +274,18 @@ def _environment(
     now: datetime,
     first_day: datetime,
     internal: bool,
+    public: frozenset[str] = frozenset(),
 ) -> EnvironmentState:
     service, environment = env.service, env.environment
     latest = source.latest_run(store, service, environment)
     points = source.timeline(store, service, environment, first_day, DAYS)
     judged = {v.slo: v for v in latest.verdicts} if latest is not None else {}
-    names = list(judged) + sorted(set(points) - set(judged))
+    slo_names = list(judged) + sorted(set(points) - set(judged))
     windows = [(now - span, now + _LATER) for _, span in WINDOWS]
-    totals = source.window_totals(store, service, environment, names, windows)
+    totals = source.window_totals(store, service, environment, slo_names, windows)
     open_slos = {i.slo for i in mine if i.resolved_at is None}
     where = source.latest_by_location(store, service, environment, now - LOCATIONS_SINCE)
+    names = _location_names({loc for seen in where.values() for loc in seen}, public, internal)
     slos = tuple(
         _with_locations(
             _slo(
@@ -267,8 +300,9 @@ def _environment(
                 internal,
             ),
             where.get(name, {}),
+            names,
         )
-        for name in names
+        for name in slo_names
     )
     resolved = [_incident(i, internal) for i in mine if i.resolved_at is not None]
     return EnvironmentState(
@@ -285,18 +319,94 @@ def _environment(
 
 
 LOCATIONS_SINCE = timedelta(days=1)  # a location that has not probed for a day is not shown
+# A location's latest verdict takes part in the fleet's when it is at most this older than
+# the newest: quorum's ``within`` is at most an hour, so an older one is of an earlier round.
+ROUND = timedelta(hours=1)
+UNNAMED = "a location without a name"  # runs that recorded no location
 
 
-def _with_locations(slo: SloState, seen: dict[str, tuple[str, datetime]]) -> SloState:
-    """Per-location state, when runs come from two locations or more (one tells nothing more)."""
-    if len(seen) < 2:
+def _location_names(
+    locations: Iterable[str | None], public: frozenset[str], internal: bool
+) -> dict[str | None, str]:
+    """How the page names each location: itself when public (or on an internal page),
+    else ``location 2 of 3``, numbered by name so the numbers stay put from page to page."""
+    named = sorted(loc for loc in locations if loc is not None)
+    names: dict[str | None, str] = {
+        loc: _text(loc) if internal or loc in public else f"location {index} of {len(named)}"
+        for index, loc in enumerate(named, 1)
+    }
+    names[None] = UNNAMED
+    return names
+
+
+def _location_order(shown: str) -> tuple[int, int, str]:
+    """Public names by name, then numbered locations by number (10 after 9), unnamed last."""
+    if shown == UNNAMED:
+        return (2, 0, shown)
+    numbered = re.fullmatch(r"location (\d+) of \d+", shown)
+    return (1, int(numbered[1]), shown) if numbered else (0, 0, shown)
+
+
+def _withheld(verdict: source.StoredVerdict, status: Status) -> bool:
+    """A breach that quorum did not count: seen from fewer locations than it asks."""
+    return status is Status.BREACH and verdict.counts_as_bad and not verdict.counted
+
+
+def _with_locations(
+    slo: SloState,
+    seen: Mapping[str | None, source.StoredVerdict],
+    names: Mapping[str | None, str],
+) -> SloState:
+    """The fleet's verdict, quorum applied, and the per-location table when runs come from
+    two named locations or more (one tells nothing more)."""
+    slo = _fleet(slo, seen, names)
+    named = {loc: v for loc, v in seen.items() if loc is not None}
+    if len(named) < 2:
         return slo
     states = tuple(
-        LocationState(_text(location), status, at)
-        for location, (value, at) in sorted(seen.items())
-        if (status := _status(value)) is not None
+        LocationState(names[location], status, verdict.at, _withheld(verdict, status))
+        for location, verdict in sorted(named.items())
+        if (status := _status(verdict.status)) is not None
     )
     return dataclasses.replace(slo, locations=states)
+
+
+def _fleet(
+    slo: SloState,
+    seen: Mapping[str | None, source.StoredVerdict],
+    names: Mapping[str | None, str],
+) -> SloState:
+    """The SLO's state across locations: each one's latest verdict of the round, as counted.
+
+    A breach quorum withheld is "degraded at" its location (warning); a good run that did
+    not count (enough other locations saw a breach) says nothing good; any other verdict
+    stands as it is. The worst of these is the fleet's. Without locations, or with one,
+    that is the latest run's verdict as before, unless quorum withheld it.
+    """
+    if not seen:
+        return slo
+    newest = max(v.at for v in seen.values())
+    statuses: list[Status] = []
+    degraded: list[str | None] = []
+    for location, verdict in seen.items():
+        status = _status(verdict.status)
+        if status is None or verdict.at < newest - ROUND:
+            continue
+        if _withheld(verdict, status):
+            degraded.append(location)
+        elif status is Status.OK and not verdict.counted:
+            continue  # a healthy location while enough others see a breach
+        else:
+            statuses.append(status)
+    fleet = worst([*statuses, Status.WARNING if degraded else None])
+    if fleet is None:  # only good runs that did not count: what the latest said stands
+        return slo
+    where = (
+        tuple(sorted((names[loc] for loc in degraded), key=_location_order))
+        if fleet is Status.WARNING
+        else ()
+    )
+    return dataclasses.replace(slo, status=fleet, degraded_at=where)
 
 
 def _slo(

@@ -40,7 +40,7 @@ from markupsafe import Markup
 from sloprobe.files import write_atomically
 from sloprobe.model.status import Status
 from sloprobe.model.units import format_duration, format_percent, plural
-from sloprobe.status_page.badges import Badge, environment_badge, slo_badge
+from sloprobe.status_page.badges import Badge, degraded_text, environment_badge, slo_badge
 from sloprobe.status_page.build import (
     BADGE_WINDOW,
     Day,
@@ -157,6 +157,7 @@ def _render(template: str, page: StatusPage, root: str, **more: object) -> str:
         env_anchor=env_anchor,
         slo_anchor=slo_anchor,
         env_label=env_label,
+        degraded=degraded_text,
         badge_window=BADGE_WINDOW,
         OK=Status.OK,
         **more,
@@ -173,7 +174,8 @@ def status_label(status: Status | None) -> str:
 
 
 def headline(page: StatusPage) -> str:
-    """``All 24 SLOs met``, ``1 breached, 2 warning, 1 no data; 20 of 24 SLOs met``."""
+    """``All 24 SLOs met``, ``1 breached, 1 degraded at one location, 2 warning, 1 no data;
+    19 of 24 SLOs met``."""
     slos = [s for e in page.environments for s in e.slos]
     if not slos:
         return "No runs in the history yet"
@@ -183,13 +185,19 @@ def headline(page: StatusPage) -> str:
     if met == len(slos):
         return f"All {plural(len(slos), 'SLO')} met{stale_text}"
     parts = []
+    degraded = [s for s in slos if s.degraded_at]
     for status, word in (
         (Status.BREACH, "breached"),
         (Status.WARNING, "warning"),
         (Status.NO_DATA, "no data"),
         (None, "no runs"),
     ):
-        count = sum(1 for s in slos if s.status is status)
+        if status is Status.WARNING and degraded:
+            single = all(len(s.degraded_at) == 1 for s in degraded)
+            where = "one location" if single else "some locations"
+            each = " each" if single and len(degraded) > 1 else ""
+            parts.append(f"{len(degraded)} degraded at {where}{each}")
+        count = sum(1 for s in slos if s.status is status and not s.degraded_at)
         if count:
             parts.append(f"{count} {word}")
     return f"{', '.join(parts)}; {met} of {plural(len(slos), 'SLO')} met{stale_text}"

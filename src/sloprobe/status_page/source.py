@@ -96,30 +96,47 @@ def incidents(store: HistoryStore, resolved_since: datetime) -> list[StoredIncid
     ]
 
 
+@dataclass(frozen=True)
+class StoredVerdict:
+    """One location's latest verdict of an SLO: its status, and how the run counted it.
+
+    ``counted`` and ``counts_as_bad`` are what quorum across locations left of it: a breach
+    seen from fewer locations than the quorum is bad but not counted
+    (:func:`sloprobe.judge.over_time.quorum_short`), a good run while enough other
+    locations saw a breach is neither bad nor counted.
+    """
+
+    status: str
+    at: datetime
+    counted: bool
+    counts_as_bad: bool
+
+
 def latest_by_location(
     store: HistoryStore, service: str, environment: str, since: datetime
-) -> dict[str, dict[str, tuple[str, datetime]]]:
-    """Each SLO's latest status per location since ``since``: slo → location → (status, at).
+) -> dict[str, dict[str | None, StoredVerdict]]:
+    """Each SLO's latest verdict per location since ``since``: slo → location → verdict.
 
-    Runs without a location (older sloprobe, a laptop) are left out; with one location or
-    none, the page shows no per-location table.
+    Runs without a location (older sloprobe, a laptop) are under ``None``: they take part
+    in the fleet's verdict, never in the per-location table.
     """
     r, v = schema.runs, schema.verdicts
     query = (
-        select(v.c.slo, r.c.location, v.c.status, v.c.at)
+        select(v.c.slo, r.c.location, v.c.status, v.c.at, v.c.counted, v.c.counts_as_bad)
         .join(r, r.c.id == v.c.run_pk)
         .where(
             v.c.service == service,
             v.c.environment == environment,
             v.c.at >= since,
-            r.c.location.is_not(None),
         )
-        .order_by(v.c.at)
+        .order_by(v.c.at, v.c.id)
     )
-    found: dict[str, dict[str, tuple[str, datetime]]] = {}
+    found: dict[str, dict[str | None, StoredVerdict]] = {}
     with store.snapshot() as conn:
-        for slo, location, status, at in conn.execute(query):
-            found.setdefault(slo, {})[location] = (status, _utc(at))
+        for slo, location, status, at, counted, bad in conn.execute(query):
+            found.setdefault(slo, {})[location] = StoredVerdict(
+                status, _utc(at), bool(counted), bool(bad)
+            )
     return found
 
 
