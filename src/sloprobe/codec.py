@@ -122,6 +122,7 @@ def verdict_to_dict(v: Verdict) -> dict[str, Any]:
         "runbook": v.runbook,
         "history": history_to_dict(v.history) if v.history else None,
         "uncounted": v.uncounted,
+        "pending": v.pending,
         "checks": [
             {
                 "expression": c.expression,
@@ -252,6 +253,7 @@ def verdict_from_dict(data: Mapping[str, Any]) -> Verdict:
         runbook=data["runbook"],
         history=history_from_dict(data["history"]) if data["history"] else None,
         uncounted=data.get("uncounted"),
+        pending=data.get("pending"),
     )
 
 

@@ -214,6 +214,13 @@ class SloSpec(StrictModel):
         None,
         description="Judge the threshold over samples pooled from this much history, e.g. 24h.",
     )
+    for_: Duration | None = Field(
+        None,
+        alias="for",
+        description="Breach only once the threshold has failed for this long (as an alert "
+        "rule's `for: 2m`): until then a failing run is a warning, `pending`, and history "
+        "keeps it as bad so the streak goes on.",
+    )
     incident: IncidentPolicy | None = Field(
         None, description="Overrides settings.incident for this SLO."
     )

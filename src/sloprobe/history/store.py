@@ -473,7 +473,9 @@ def _write(
                 slo=verdict.slo,
                 at=run.started_at,
                 status=verdict.status.value,
-                counts_as_bad=verdict.counts_as_bad,
+                # As history judges it: a `for:` breach still pending passed this run, but the
+                # service was bad (RunOutcome.bad), so the streak goes on next run.
+                counts_as_bad=outcome.bad,
                 counted=outcome.counted,
                 good_events=outcome.good_events,
                 total_events=outcome.total_events,

@@ -44,6 +44,8 @@ def outcome_of(
     """How this run counts: a bad or good slice, and its good and total events (samples)."""
     if verdict.uncounted is not None:  # quorum across locations: neither a good nor a bad slice
         return RunOutcome(at=at, bad=verdict.counts_as_bad, counted=False)
+    if verdict.pending is not None:  # the service was bad: a bad slice, though the run passes
+        return RunOutcome(at=at, bad=True, counted=True, good_events=0, total_events=1)
     counted = verdict.status is not Status.NO_DATA or verdict.counts_as_bad
     good, total = _events(verdict, spec, measurement)
     return RunOutcome(
@@ -193,7 +195,6 @@ def quorum_short(
     return verdict
 
 
-
 def lookback_s(spec: SloRule, settings: JudgeSettings) -> float:
     """How far back this SLO's run-by-run judgement looks: its burn-rate windows and flap control.
 
@@ -220,6 +221,7 @@ def judge_run(result: RunResult, slo_file: SuiteRules, reader: HistoryReader) ->
         past = [o for o in past if o.at < now]
         rule = spec.quorum or slo_file.settings.quorum
         verdict = quorum_short(verdict, rule, result.run.location, reader, now)
+        verdict = held_for(verdict, spec, reader, now)
         outcome = outcome_of(verdict, spec, result.measurements.get(verdict.probe), now)
         totals = None
         if spec.objective is not None:
@@ -237,6 +239,38 @@ def judge_run(result: RunResult, slo_file: SuiteRules, reader: HistoryReader) ->
             )
         )
     return dataclasses.replace(result, verdicts=tuple(judged))
+
+
+def held_for(verdict: Verdict, spec: SloRule, reader: HistoryReader, now: datetime) -> Verdict:
+    """A breach of an SLO with ``for:`` stands only once its failing runs span that long.
+
+    As Prometheus holds an alert pending until its expression has been true for ``for``:
+    the streak starts at the earliest of the bad runs that come one after another up to now
+    (counted runs only); shorter than ``for``, this run passes as a warning, ``pending``.
+    """
+    if spec.for_ is None or verdict.status is not Status.BREACH:
+        return verdict
+    since = now - timedelta(seconds=spec.for_ * 2 + 3600)
+    past = sorted(
+        (o for o in reader.outcomes(verdict.slo, since) if o.at < now and o.counted),
+        key=lambda o: o.at,
+    )
+    start = now
+    for outcome in reversed(past):
+        if not outcome.bad:
+            break
+        start = outcome.at
+    held = (now - start).total_seconds()
+    if held >= spec.for_:
+        return verdict
+    note = f"pending: failing for {format_duration(held)} of {format_duration(spec.for_)} (for:)"
+    return dataclasses.replace(
+        verdict,
+        status=Status.WARNING,
+        counts_as_bad=False,
+        pending=note,
+        reason=f"{verdict.reason} — {note}",
+    )
 
 
 def outcome_function(result: RunResult, slo_file: SuiteRules) -> Callable[[Verdict], RunOutcome]:

@@ -64,6 +64,9 @@ class Verdict:
     # a breach seen from fewer locations than the quorum (it stays this run's breach, here),
     # or a good run while enough other locations see a breach (the round is bad, not good).
     uncounted: str | None = None
+    # A breach not held long enough yet (`for:` of the SLO, as an alert rule's): this run
+    # passes with a warning, and history records it as bad so the streak goes on.
+    pending: str | None = None
 
     @property
     def passed(self) -> bool:
