@@ -162,7 +162,6 @@ def test_a_crash_between_sending_and_recording_sends_the_same_event_id(
         loaded = suite(sentry.dsn)
         one_run(loaded, history, 0, 500.0)
         from sloprobe.history.store import HistoryStore
-
         from sloprobe.notify import deliver
 
         monkeypatch.setattr(

@@ -7,6 +7,7 @@ import sqlite3
 
 import pytest
 
+from sloprobe.history.schema import SCHEMA_VERSION
 from sloprobe.plugin.location import run_location
 from tests.support.scripted_server import Answer, ScriptedServer
 
@@ -68,4 +69,4 @@ def test_the_location_is_in_results_and_history_and_an_old_history_gains_the_col
             "SELECT value FROM sloprobe_meta WHERE key = 'schema_version'"
         ).fetchone()
     assert rows == [(None,), ("us-east",)]
-    assert version == ("3",)
+    assert version == (str(SCHEMA_VERSION),)  # migrated in place to the current schema

@@ -232,6 +232,49 @@ class HistoryView:
         return OpenIncident(row.id, aware(row.opened_at), row.cause) if row else None
 
 
+def breaches(
+    conn: Connection,
+    service: str,
+    environment: str,
+    slo: str,
+    since: datetime,
+    before: datetime,
+    limit: int = 1000,
+) -> list[tuple[str | None, datetime, str]]:
+    """The bad runs of ``slo`` in (since, before], newest first: (location, at, observed).
+
+    Raw breaches, counted toward budgets or not (a location short of its quorum saw it
+    too): what a notice quotes of the runs that opened an incident (notify/where.py).
+    A bad run's verdict is kept in full when its day is rolled up, so rolled-up rows
+    are read too.
+    """
+    query = (
+        select(_r.c.location, _v.c.at, _v.c.observed)
+        .join(_r, _v.c.run_pk == _r.c.id)
+        .where(
+            _v.c.service == service,
+            _v.c.environment == environment,
+            _v.c.slo == slo,
+            _v.c.counts_as_bad.is_(True),
+            _v.c.at > since,
+            _v.c.at <= before,
+        )
+        .order_by(_v.c.at.desc(), _v.c.id.desc())
+        .limit(limit)
+    )
+    return [
+        (None if location is None else str(location), aware(at), str(observed))
+        for location, at, observed in conn.execute(query)
+    ]
+
+
+def incident_opened_at(conn: Connection, incident_id: int) -> datetime | None:
+    """When an incident opened (a notice of its recovery names where it was seen then)."""
+    i = schema.incidents
+    found = conn.execute(select(i.c.opened_at).where(i.c.id == incident_id)).scalar()
+    return aware(found) if found is not None else None
+
+
 def _plus(a: WindowTotals, b: WindowTotals) -> WindowTotals:
     firsts = [at for at in (a.first_at, b.first_at) if at is not None]
     return WindowTotals(

@@ -18,11 +18,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
+from sloprobe.model.notice import Notice
 from sloprobe.model.result import RunResult
+from sloprobe.model.verdict import Verdict
 from sloprobe.notify.messages import context, headline
 from sloprobe.notify.outgoing import Outgoing
 from sloprobe.notify.plan import ChannelPolicy
 from sloprobe.notify.slack import post_to_slack
+from sloprobe.notify.where import HistoryReads, Quorum, Seen, where_seen
 
 if TYPE_CHECKING:
     from sloprobe.history import HistoryStore
@@ -46,6 +49,11 @@ class Channels:
     policies: dict[str, ChannelPolicy] = field(default_factory=dict)
     before_close: Callable[[], None] | None = None  # e.g. the run's final check-in
     senders: dict[str, Sender] = field(default_factory=dict)  # PagerDuty and webhooks, by name
+    # Where a breach was seen (notify/where.py): each SLO's quorum, and what is read of
+    # history for it (bad runs, when an incident opened); without it a notice quotes the
+    # queuing run alone.
+    quorums: dict[str, Quorum] = field(default_factory=dict)
+    where: HistoryReads | None = None
 
 
 # How long a claim keeps other runs off a notice: longer than a run's whole delivery (each
@@ -83,6 +91,7 @@ def deliver(
     failures: dict[int, str] = {}  # PagerDuty and webhooks
     refused: dict[str, str] = {}  # channel → why: it is sent nothing more this run
     owner = f"{run.run_id}@{run.location or 'here'}"
+    seen_by: dict[tuple[int, str, str], Seen | None] = {}  # one read per incident and event
     for item in pending:
         result = (queued_by or {}).get(item.row_id, current)
         notice = item.notice
@@ -94,7 +103,8 @@ def deliver(
         if not store.claim_notice(item.row_id, owner, datetime.now(UTC), CLAIM_LEASE_S):
             continue  # another location's run is sending it, or has sent it
         verdict = next((v for v in result.verdicts if v.slo == notice.slo), None)
-        message = headline(notice, verdict)
+        seen = _seen(notice, verdict, result, channels, seen_by)
+        message = headline(notice, verdict, seen)
         if notice.channel == "sentry" and channels.sentry is not None:
             level = "info" if notice.kind == "resolved" else channels.sentry_level
             fingerprint = ["sloprobe", run.service, run.environment, notice.slo]
@@ -108,6 +118,7 @@ def deliver(
                 "probe_kind": result.measurements[verdict.probe].kind
                 if verdict and verdict.probe in result.measurements
                 else "unknown",
+                **(seen.tags() if seen is not None else {}),
             }
             sent_to_sentry[item.row_id] = channels.sentry.send(
                 notice,
@@ -116,7 +127,7 @@ def deliver(
                 level=level,
                 fingerprint=fingerprint,
                 tags=tags,
-                contexts=context(result, verdict, report_url),
+                contexts=context(result, verdict, report_url, notice, seen),
             )
         elif notice.channel == "slack" and channels.slack_webhook is not None:
             why = post_to_slack(
@@ -130,7 +141,7 @@ def deliver(
                 slack_failures[item.row_id] = why
                 store.mark_notice(item.row_id, None, why)
         elif (sender := channels.senders.get(notice.channel)) is not None:
-            why = sender.send(Outgoing(notice, result.run, verdict, message, report_url))
+            why = sender.send(Outgoing(notice, result.run, verdict, message, report_url, seen))
             if why is None:
                 store.mark_notice(item.row_id, datetime.now(UTC))
             else:
@@ -163,3 +174,25 @@ def deliver(
             f"{undelivered} notification(s) not delivered ({'; '.join(reasons)}); they will be sent again next run"
         )
     return warnings
+
+
+def _seen(
+    notice: Notice,
+    verdict: Verdict | None,
+    result: RunResult,
+    channels: Channels,
+    known: dict[tuple[int, str, str], Seen | None],
+) -> Seen | None:
+    """Where the breach of the notice's incident was seen (read once per incident and event)."""
+    if channels.where is None:
+        return None
+    key = (notice.incident_id, notice.kind, notice.key)
+    if key not in known:
+        known[key] = where_seen(
+            notice,
+            verdict,
+            result.run.started_at,
+            channels.quorums.get(notice.slo),
+            channels.where,
+        )
+    return known[key]

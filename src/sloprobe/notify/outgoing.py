@@ -16,6 +16,7 @@ from sloprobe.model.notice import Notice
 from sloprobe.model.result import RunInfo
 from sloprobe.model.units import format_duration
 from sloprobe.model.verdict import Verdict
+from sloprobe.notify.where import Seen
 
 Scrub = Callable[[str], str]
 
@@ -36,6 +37,7 @@ class Outgoing:
     verdict: Verdict | None
     headline: str
     report_url: str | None
+    seen: Seen | None = None  # where the breach was seen, and the quorum (notify/where.py)
 
     @property
     def event_id(self) -> str:
@@ -59,6 +61,9 @@ class Outgoing:
         history = verdict.history if verdict else None
         incident = history.incident if history else None
         duration = incident.duration_s if incident else None
+        observed = verdict.observed if verdict else None
+        if verdict is not None and notice.kind != "resolved" and self.seen is not None:
+            observed = self.seen.observed() or observed  # the bad runs', not a healthy run's
         data: dict[str, Any] = {
             "notice": {
                 "kind": notice.kind,
@@ -77,7 +82,7 @@ class Outgoing:
             "target": run.base_url,
             "slo": notice.slo,
             "status": verdict.status.value if verdict else "unknown",
-            "observed": verdict.observed if verdict else None,
+            "observed": observed,
             "threshold": verdict.threshold if verdict else None,
             "reason": verdict.reason if verdict else None,
             "description": verdict.description if verdict else None,
@@ -97,6 +102,8 @@ class Outgoing:
             },
             "report_url": http_link(self.report_url),
             "links": self.links(),
+            # Where the breach was seen: location names, each one's latest bad run, the quorum.
+            **(self.seen or Seen(())).context(),
         }
         cleaned: dict[str, Any] = clean(data, scrub)
         return cleaned

@@ -67,11 +67,14 @@ def event(outgoing: Outgoing, routing_key: str, severity: str, scrub: Scrub) -> 
             "budget",
             "burn_rates",
             "incident",
+            "locations",
+            "seen",
+            "quorum",
             "release",
             "run_id",
             "report_url",
         )
-        if context[key] not in (None, {}, "")
+        if context[key] not in (None, {}, "", [])
     }
     host = urlsplit(run.base_url).hostname if run.base_url else None
     body["payload"] = clean(

@@ -31,6 +31,7 @@ from sloprobe.model.status import Status
 from sloprobe.model.verdict import Verdict
 from sloprobe.notify import http
 from sloprobe.notify.outgoing import Outgoing, Scrub
+from sloprobe.notify.where import Quorum, Seen, Sighting
 
 MAX_BODY_BYTES = 256 * 1024
 PUBLIC_HEADERS = frozenset({"content-type", "accept", "user-agent"})  # not secrets
@@ -101,6 +102,9 @@ PRESETS = {
   "owner": {{ owner }},
   "runbook": {{ runbook_url }},
   "incident": {{ incident }},
+  "locations": {{ locations }},
+  "seen": {{ seen }},
+  "quorum": {{ quorum }},
   "report_url": {{ report_url }}
 }
 """,
@@ -197,7 +201,13 @@ def sample(kind: str) -> Outgoing:
     )
     run = RunInfo("sample", "service", "production", at, at, "0", "slo.yaml", None)
     notice = Notice(1, "sample-slo", "sample", kind, kind)
-    return Outgoing(notice, run, verdict, "SLO sample-slo breached", "https://ci.example/run/1")
+    seen = Seen(
+        (Sighting("eu-west", at, "p95 = 1.2s"), Sighting("us-east", at, "p95 = 900ms")),
+        Quorum(2, 600.0),
+    )
+    return Outgoing(
+        notice, run, verdict, "SLO sample-slo breached", "https://ci.example/run/1", seen
+    )
 
 
 def check(body: str, body_format: str, kinds: tuple[str, ...]) -> str | None:

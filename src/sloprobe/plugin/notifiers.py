@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from sloprobe.notify.deliver import Sender
     from sloprobe.notify.plan import ChannelPolicy
     from sloprobe.notify.sentry import SentryNotifier
+    from sloprobe.notify.where import Quorum, Sighting
     from sloprobe.redact import Redactor
 
 
@@ -190,6 +191,8 @@ class RunNotifiers:
             policies=policies,
             before_close=self._checkin_ok,
             senders=self.senders(),
+            quorums=self.quorums(),
+            where=WhereSeen(store, self.spec.service, self.spec.environment),
         )
         from sloprobe.history.replay import queued_by
 
@@ -200,6 +203,17 @@ class RunNotifiers:
             return deliver(judged, store, channels, report_url(), earlier)
         finally:
             self._sentry_closing = None
+
+    def quorums(self) -> dict[str, Quorum]:
+        """Each SLO's quorum across locations (its own, else ``settings.quorum``), if any."""
+        from sloprobe.notify.where import Quorum
+
+        found = {}
+        for name, slo in self.spec.slos.items():
+            rule = slo.quorum or self.spec.settings.quorum
+            if rule is not None:
+                found[name] = Quorum(rule.locations, rule.within)
+        return found
 
     def follow_incidents(self, judged: RunResult) -> None:
         """``incidents: monitors``: one Crons check-in per SLO, ``error`` while its incident is open.
@@ -253,6 +267,41 @@ class RunNotifiers:
                 self._monitor_slug(), status, self._checkin_id, duration, self._monitor_config()
             )
             self._checkin_id = None
+
+
+@dataclass
+class WhereSeen:
+    """What a notice reads of history to say where its breach was seen (notify/where.py).
+
+    History that cannot be read costs the notice its locations, never the notice:
+    it then quotes the run that queued it, as without locations.
+    """
+
+    store: HistoryStore
+    service: str
+    environment: str
+
+    def bad_runs(self, slo: str, since: datetime, before: datetime) -> list[Sighting]:
+        from sloprobe.history import HistoryError
+        from sloprobe.history.view import breaches
+        from sloprobe.notify.where import Sighting
+
+        try:
+            with self.store.snapshot() as conn:
+                rows = breaches(conn, self.service, self.environment, slo, since, before)
+        except HistoryError:
+            return []
+        return [Sighting(location, at, observed) for location, at, observed in rows]
+
+    def opened_at(self, incident_id: int) -> datetime | None:
+        from sloprobe.history import HistoryError
+        from sloprobe.history.view import incident_opened_at
+
+        try:
+            with self.store.snapshot() as conn:
+                return incident_opened_at(conn, incident_id)
+        except HistoryError:
+            return None
 
 
 def report_url() -> str | None:

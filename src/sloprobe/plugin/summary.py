@@ -50,6 +50,21 @@ def environment_label(config: pytest.Config, run: RunInfo) -> str:
     return run.environment
 
 
+def _said_in_failures(config: pytest.Config, verdict: Verdict) -> bool:
+    """Whether the SLO's test failed with ``verdict.uncounted`` in its reason already (the
+    monitoring stack's failure says so when judged); known where this process judged it."""
+    from sloprobe.plugin.state import state_of
+
+    suite = state_of(config).run
+    judged = suite.verdicts.get(verdict.slo) if suite is not None else None
+    return (
+        judged is not None
+        and judged.counts_as_bad
+        and verdict.uncounted is not None
+        and verdict.uncounted in judged.reason
+    )
+
+
 def write_summary(
     tr: pytest.TerminalReporter, result: RunResult, written: list[Path], warnings: list[str]
 ) -> None:
@@ -85,6 +100,11 @@ def write_summary(
         # A failing SLO's reason is in pytest's FAILURES section already: said once, not twice.
         if verdict.status is not Status.OK and not verdict.counts_as_bad:
             tr.write_line(f"{verdict.slo}: {verdict.reason}")
+        elif verdict.uncounted is not None and not _said_in_failures(tr.config, verdict):
+            # Quorum across locations (docs/at-scale.md): judged with history, after the
+            # SLO's test failed, so the FAILURES section cannot say it. `degraded at
+            # ap-south: seen from 1 of the 2 locations needed within 10 m, …`.
+            tr.write_line(f"{verdict.slo}: {verdict.uncounted}")
     counts = ", ".join(
         f"{result.count(s)} {s.value.replace('_', ' ')}" for s in Status if result.count(s)
     )
