@@ -208,6 +208,12 @@ def test_github_runner_names_stay_off_the_command_s_public_page(
     assert badge["message"] == "degraded at self-hosted/iad-build-box-3"
     assert "fra-prod-runner-07" not in (out / "services/shop.html").read_text()
 
+    monkeypatch.delenv("SLOPROBE_PUBLIC_LOCATIONS")
+    argv = ["status-page", "--history", str(history), "--out", str(out)]
+    assert main([*argv, "--public-locations", "self-hosted/iad-build-box-3"]) == 0
+    badge = json.loads((out / "badges/shop/production.json").read_text())
+    assert badge["message"] == "degraded at self-hosted/iad-build-box-3"
+
 
 def test_both_docs_say_the_per_location_table_is_shown_and_names_are_private() -> None:
     root = Path(__file__).resolve().parents[2]
