@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import ConfigDict, Field
 
 from sloprobe.fields.base import StrictModel
+from sloprobe.fields.target import Auth
 from sloprobe.fields.types import Duration, Name
 from sloprobe.model.units import Unit
 
@@ -45,6 +46,16 @@ class PromQLProbe(StrictModel):
 
     server: str
     timeout: Duration = 10.0
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Sent to the server with every query (e.g. `X-Scope-OrgID` for Mimir); "
+        "secret-named ones are redacted everywhere.",
+    )
+    auth: Auth | None = Field(
+        None,
+        description="The server's own auth (Grafana Cloud, Thanos or Mimir behind a proxy): "
+        "`bearer` or `basic`, as the target's; never the target's.",
+    )
     queries: dict[Name, PromQLQuery] = Field(min_length=1)
 
 
