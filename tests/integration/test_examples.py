@@ -43,13 +43,21 @@ REQUIRED = {
         "PROCESSING_TIME_MAX",
         "JOB_E2E_MAX",
     },
-    "celery-flower": {"FLOWER_URL", "FLOWER_BASIC_AUTH", "CELERY_BROKER_URL"},
-    "bullmq-node": {"ADMIN_JWT", "REDIS_URL"},
-    "prometheus": {"PROMETHEUS_URL"},
+    "celery-flower": {
+        "FLOWER_URL",
+        "CELERY_BROKER_URL",
+        "CELERY_QUEUE",
+        "CELERY_BACKLOG_MAX",
+        "CELERY_FAILED_TASKS_LIMIT",
+    },
+    "bullmq-node": {"ADMIN_JWT", "REDIS_URL", "BULLMQ_QUEUE"},
+    "prometheus": {"PROMETHEUS_URL", "HTTP_REQUESTS_METRIC", "HTTP_ERROR_MATCHER"},
 }
 SOME_VALUES = {
     "FLOWER_URL": "http://flower.example:5555",
     "CELERY_BROKER_URL": "redis://broker.example:6379/0",
+    "CELERY_BACKLOG_MAX": "100",
+    "CELERY_FAILED_TASKS_LIMIT": "10",
     "REDIS_URL": "redis://redis.example:6379/0",
     "PROMETHEUS_URL": "http://prometheus.example:9090",
     "SUCCESS_RATE_UNIT": "%",
@@ -129,7 +137,8 @@ def redis_url(request: pytest.FixtureRequest) -> str:
 
 # ---------------------------------------------------------------- shape 2: mARB, Celery, Flower
 
-FLOWER_AUTH = base64.b64encode(b"admin:secure_password_here").decode()
+# FLOWER_BASIC_AUTH is the header that opens a Flower run with --basic_auth=admin:….
+FLOWER_AUTH = "Basic " + base64.b64encode(b"admin:secure_password_here").decode()
 MARB_HEALTHY = {
     "status": "healthy",
     "version": "2.0.0",
@@ -191,22 +200,25 @@ def test_shape_two_runs_against_marb_and_flower(
     scripted.routes["/api/v1/health"] = Answer(200, '{"status": "healthy", "version": "2.0.0"}')
     scripted.routes["/api/v1/health/detailed"] = Answer(200, json.dumps(detailed))
     flower.routes["/api/workers"] = Answer(200, json.dumps({"celery@marb-worker-1": alive}))
+    flower.routes["/api/tasks"] = Answer(200, "{}")  # no failed task remembered
     publish_celery_tasks(redis_url, 3)
     monkeypatch.setenv("FLOWER_URL", flower.base_url)
     monkeypatch.setenv("FLOWER_BASIC_AUTH", FLOWER_AUTH)
     monkeypatch.setenv("CELERY_BROKER_URL", redis_url)
+    monkeypatch.setenv("CELERY_QUEUE", "celery")
+    monkeypatch.setenv("CELERY_BACKLOG_MAX", "100")
+    monkeypatch.setenv("CELERY_FAILED_TASKS_LIMIT", "10")
     result = run(pytester, "celery-flower", scripted.base_url)
     assert result.ret == (1 if expected_breach else 0), result.stdout.str()
     found = statuses(pytester)
     assert breached(found) == expected_breach
     assert {s for slo, s in found.items() if slo not in expected_breach} == {"ok"}
-    [(method, path, headers)] = flower.requests
-    assert (method, urlsplit(path).path, parse_qs(urlsplit(path).query)) == (
-        "GET",
-        "/api/workers",
-        {"status": ["1"]},
-    )
-    assert headers["Authorization"] == f"Basic {FLOWER_AUTH}"
+    asked = {urlsplit(path).path: (path, headers) for _, path, headers in flower.requests}
+    assert {route: parse_qs(urlsplit(path).query) for route, (path, _) in asked.items()} == {
+        "/api/workers": {"status": ["1"]},
+        "/api/tasks": {"state": ["FAILURE"], "limit": ["10"]},
+    }
+    assert {headers["Authorization"] for _, headers in asked.values()} == {FLOWER_AUTH}
     assert all("Authorization" not in sent for _, _, sent in scripted.requests)
 
 
@@ -247,13 +259,16 @@ POSE_METRICS = {
 }
 
 
+POSE_QUEUE = "pose-generation"  # this test's queue: the document names none (BULLMQ_QUEUE)
+
+
 def add_bullmq_jobs(redis_url: str, count: int, first_waited_s: float) -> None:
     """``count`` generation jobs in the real BullMQ layout; the first has waited ``first_waited_s``."""
     import redis
     from bullmq import Queue
 
     async def add() -> str:
-        queue = Queue("pose-generation", {"connection": redis_url})
+        queue = Queue(POSE_QUEUE, {"connection": redis_url})
         try:
             ids = [(await queue.add("generate", {"poses": 4})).id for _ in range(count)]
         finally:
@@ -264,15 +279,16 @@ def add_bullmq_jobs(redis_url: str, count: int, first_waited_s: float) -> None:
     if first_waited_s:
         with redis.Redis.from_url(redis_url) as client:
             since = int((time.time() - first_waited_s) * 1000)
-            client.hset(f"bull:pose-generation:{first}", "timestamp", since)
+            client.hset(f"bull:{POSE_QUEUE}:{first}", "timestamp", since)
 
 
 @pytest.mark.parametrize(
-    ("first_waited_s", "expected_breach"),
+    ("first_waited_s", "worker", "expected_breach"),
     [
-        pytest.param(5, set(), id="workers-taking-jobs"),
-        # No worker took a job for 11 minutes: the document's "Worker Downtime" alert.
-        pytest.param(11 * 60, {"worker-downtime"}, id="worker-down"),
+        pytest.param(5, True, set(), id="workers-taking-jobs"),
+        # No worker took a job for 11 minutes: the document's "Worker Downtime" alert, and
+        # no worker connected to the queue.
+        pytest.param(11 * 60, False, {"worker-downtime", "workers-live"}, id="worker-down"),
     ],
 )
 def test_shape_three_runs_against_the_pose_generator_and_bullmq(
@@ -281,14 +297,26 @@ def test_shape_three_runs_against_the_pose_generator_and_bullmq(
     scripted: ScriptedServer,
     redis_url: str,
     first_waited_s: float,
+    worker: bool,
     expected_breach: set[str],
 ) -> None:
+    import redis
+
     scripted.routes["/api/apps/pose-generator/health"] = Answer(200, json.dumps(POSE_HEALTH))
     scripted.routes["/api/apps/pose-generator/metrics"] = Answer(200, json.dumps(POSE_METRICS))
     add_bullmq_jobs(redis_url, 10, first_waited_s)
     monkeypatch.setenv("ADMIN_JWT", TOKEN)
     monkeypatch.setenv("REDIS_URL", redis_url)
-    result = run(pytester, "bullmq-node", scripted.base_url)
+    monkeypatch.setenv("BULLMQ_QUEUE", POSE_QUEUE)
+    # A Node worker names its blocking connection `bull:<base64 of the queue>` (CLIENT LIST).
+    connection = redis.Redis.from_url(redis_url, single_connection_client=True)
+    if worker:
+        name = base64.b64encode(POSE_QUEUE.encode()).decode()
+        connection.execute_command("CLIENT", "SETNAME", f"bull:{name}")
+    try:
+        result = run(pytester, "bullmq-node", scripted.base_url)
+    finally:
+        connection.close()
     assert result.ret == (1 if expected_breach else 0), result.stdout.str()
     found = statuses(pytester)
     assert breached(found) == expected_breach
@@ -302,11 +330,14 @@ def test_shape_three_runs_against_the_pose_generator_and_bullmq(
 
 
 # ---------------------------------------------------------------- shape 4: Luneo, Prometheus
+# The fast case: a scripted Prometheus API. tests/prometheus/test_prometheus_shape.py runs
+# the same example against a real Prometheus scraping a Luneo-shaped exporter.
 
 LUNEO_METRICS = """\
 # HELP luneo_worker_queue_wait_time_current_seconds Current wait of the oldest queued job.
 # TYPE luneo_worker_queue_wait_time_current_seconds gauge
-luneo_worker_queue_wait_time_current_seconds {wait}
+luneo_worker_queue_wait_time_current_seconds{{queue="render"}} {render}
+luneo_worker_queue_wait_time_current_seconds{{queue="video"}} {video}
 # HELP luneo_worker_queue_wait_time_seconds Time jobs waited in the worker queue.
 # TYPE luneo_worker_queue_wait_time_seconds histogram
 luneo_worker_queue_wait_time_seconds_bucket{{le="1"}} 40
@@ -323,7 +354,7 @@ luneo_embed_handshake_failures_total 3
 luneo_ai_cost_current_cents {cost}
 # HELP luneo_ai_cost_baseline_cents AI cost baseline.
 # TYPE luneo_ai_cost_baseline_cents gauge
-luneo_ai_cost_baseline_cents 1000
+luneo_ai_cost_baseline_cents {baseline}
 """
 
 
@@ -339,12 +370,13 @@ def prometheus_server() -> Iterator[ScriptedServer]:
 
 
 @pytest.mark.parametrize(
-    ("wait", "cost", "error_rate", "expected_breach"),
+    ("waits", "cost", "error_rate", "expected_breach", "named"),
     [
-        pytest.param(12.5, 1500, 0.004, set(), id="healthy"),
-        pytest.param(75, 1500, 0.004, {"queue-wait"}, id="queue-wait-high"),
-        pytest.param(12.5, 1500, 0.02, {"error-rate"}, id="error-rate-high"),
-        pytest.param(12.5, 2500, 0.004, {"cost-spike"}, id="cost-spike"),
+        pytest.param((12.5, 3), 1500, 0.004, set(), None, id="healthy"),
+        pytest.param((12.5, 94), 1500, 0.004, {"queue-wait"}, 'queue="video"', id="queue-wait"),
+        pytest.param((37, 42), 1500, 0.004, set(), None, id="two-queues-under-the-bound"),
+        pytest.param((12.5, 3), 1500, 0.02, {"error-rate"}, None, id="error-rate-high"),
+        pytest.param((12.5, 3), 2500, 0.004, {"cost-spike"}, None, id="cost-spike"),
     ],
 )
 def test_shape_four_runs_against_luneo_and_its_prometheus(
@@ -352,25 +384,52 @@ def test_shape_four_runs_against_luneo_and_its_prometheus(
     monkeypatch: pytest.MonkeyPatch,
     scripted: ScriptedServer,
     prometheus_server: ScriptedServer,
-    wait: float,
+    waits: tuple[float, float],
     cost: float,
     error_rate: float,
     expected_breach: set[str],
+    named: str | None,
 ) -> None:
     scripted.routes["/metrics"] = Answer(
         200,
-        LUNEO_METRICS.format(wait=wait, cost=cost),
+        LUNEO_METRICS.format(render=waits[0], video=waits[1], cost=cost, baseline=1000),
         {"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
     )
     prometheus_server.routes["/api/v1/query"] = Answer(200, vector(error_rate))
     monkeypatch.setenv("PROMETHEUS_URL", prometheus_server.base_url)
+    monkeypatch.setenv("HTTP_REQUESTS_METRIC", "http_requests_total")
+    monkeypatch.setenv("HTTP_ERROR_MATCHER", 'status=~"5.."')
     result = run(pytester, "prometheus", scripted.base_url)
     assert result.ret == (1 if expected_breach else 0), result.stdout.str()
     found = statuses(pytester)
     assert breached(found) == expected_breach
-    # The workers do not expose the OpenAI histogram yet (the seed's next step 4).
-    assert found.pop("openai-latency") == "no_data"
-    assert {s for slo, s in found.items() if slo not in expected_breach} == {"ok"}
-    [(_, path, _)] = prometheus_server.requests
-    [query] = parse_qs(urlsplit(path).query)["query"]
-    assert query.startswith("sum(rate(") and "[5m]" in query
+    assert set(found.values()) <= {"ok", "breach"}
+    if named is not None:
+        result.stdout.fnmatch_lines([f"*queue-wait*max = 94s at {{{named}}}*"])
+    queries = [
+        parse_qs(urlsplit(path).query)["query"][0] for _, path, _ in prometheus_server.requests
+    ]
+    [error_query] = [q for q in queries if "http_requests_total" in q]
+    assert "or vector(0)" in error_query and '{status=~"5.."}[5m]' in error_query
+
+
+def test_shape_four_zero_baseline_is_no_data_said_as_a_gauge(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    scripted: ScriptedServer,
+    prometheus_server: ScriptedServer,
+) -> None:
+    """A baseline of 0 (not computed yet) is "the denominator is 0", not counter wording."""
+    scripted.routes["/metrics"] = Answer(
+        200, LUNEO_METRICS.format(render=1, video=2, cost=1500, baseline=0)
+    )
+    prometheus_server.routes["/api/v1/query"] = Answer(200, vector(0.0))
+    monkeypatch.setenv("PROMETHEUS_URL", prometheus_server.base_url)
+    monkeypatch.setenv("HTTP_REQUESTS_METRIC", "http_requests_total")
+    monkeypatch.setenv("HTTP_ERROR_MATCHER", 'status=~"5.."')
+    result = run(pytester, "prometheus", scripted.base_url)
+    assert result.ret == 1
+    verdicts = json.loads((pytester.path / "reports" / "results.json").read_text())["verdicts"]
+    [cost] = [v for v in verdicts if v["slo"] == "cost-spike"]
+    assert cost["status"] == "no_data"
+    assert cost["reason"] == "the denominator `luneo_ai_cost_baseline_cents` is 0"

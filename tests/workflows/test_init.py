@@ -116,6 +116,7 @@ def test_the_suite_loads_when_its_variables_are_set_and_names_each_missing_one(
     values |= {"FLOWER_URL": "http://127.0.0.1:5555", "PROMETHEUS_URL": "http://127.0.0.1:9090"}
     values |= {"SUCCESS_RATE_UNIT": "%", "PROCESSING_TIME_UNIT": "s"}
     values |= {"PROCESSING_TIME_MAX": "60s", "JOB_E2E_MAX": "2m"}
+    values |= {"CELERY_BACKLOG_MAX": "100", "CELERY_FAILED_TASKS_LIMIT": "10"}
     environ = {v.name: values.get(v.name, "x") for v in suite.variables if v.required}
     loaded = load_slo_file(tmp_path / "slo.yaml", environ=environ)
     assert "example-fast" in loaded.spec.slos and loaded.spec.service == "svc"

@@ -150,11 +150,16 @@ def _stand_in(exc: ValidationError, source: YamlSource, path: Path_, attempt: in
 
 
 def _unset_at(source: YamlSource, path: Path_) -> Path_ | None:
-    """The unset-variable value at or above ``path``, if the problem is there."""
+    """The unset-variable value at or above ``path``, if the problem is there; or one inside
+    it, for a check of a whole list (``queues: ["${QUEUE}"]``: "a queue name cannot be empty")."""
     for end in range(len(path), 0, -1):
         if tuple(path[:end]) in source.unset:
             return tuple(path[:end])
-    return None
+    inside = sorted(
+        (p for p in source.unset if path and len(p) > len(path) and p[: len(path)] == path),
+        key=str,
+    )
+    return inside[0] if inside else None
 
 
 def _set(data: Any, path: Path_, value: str) -> None:
