@@ -93,6 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "init": _init,
         "action-facts": _action_facts,
         "status-page": _status_page,
+        "discover": _discover,
     }[args.command]
     return int(handler(args, rest))
 
@@ -245,6 +246,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     status_page.set_defaults(internal=False)
     status_page.add_argument("--title", default="Status", help="the pages' title (default Status)")
+    status_page.add_argument(
+        "--public-locations",
+        metavar="A,B",
+        help="locations the public page may name (default $SLOPROBE_PUBLIC_LOCATIONS; "
+        "others read 'location N of M')",
+    )
+    discover = commands.add_parser(
+        "discover",
+        help="propose an slo.yaml from what a service says (OpenAPI, health paths, /metrics)",
+        description="Ask the service at URL (GET only, bounded: docs/discover.md) and write the "
+        "slo.yaml it proposes, each probe saying where it came from.",
+    )
+    discover.add_argument("url", metavar="URL", help="the service's base URL")
+    discover.add_argument(
+        "--out", default=".", metavar="DIR", help="where slo.yaml goes (default: .)"
+    )
+    discover.add_argument("--force", action="store_true", help="overwrite an existing slo.yaml")
+    discover.add_argument("--print", dest="print_only", action="store_true", help="to stdout")
+    for source in ("openapi", "metrics", "redis", "flower"):
+        discover.add_argument(f"--{source}", metavar="URL", help=f"the {source} URL to read")
+    discover.add_argument("--bearer-env", metavar="NAME", help="bearer token from $NAME")
+    discover.add_argument("--basic-user", metavar="USER", help="HTTP Basic user")
+    discover.add_argument("--basic-password-env", metavar="NAME", help="its password from $NAME")
+    discover.add_argument("--timeout", default="5s", help="per request (default 5s)")
+    discover.add_argument("--max-requests", type=int, default=20, help="per source (default 20)")
     from sloprobe.history_cli import add_commands
 
     add_commands(commands)
@@ -578,7 +604,14 @@ def _status_page(args: argparse.Namespace, rest: list[str]) -> int:
         print(f"sloprobe status-page: {exc}", file=sys.stderr)
         return USAGE_ERROR
     try:
-        written = write_status_page(store, Path(args.out), internal=args.internal, title=args.title)
+        public = (
+            [name.strip() for name in args.public_locations.split(",") if name.strip()]
+            if args.public_locations is not None
+            else None
+        )
+        written = write_status_page(
+            store, Path(args.out), internal=args.internal, title=args.title, public_locations=public
+        )
     except (HistoryError, StatusPageError, OSError) as exc:
         print(f"sloprobe status-page: {exc}", file=sys.stderr)
         return USAGE_ERROR
@@ -596,6 +629,12 @@ def _status_page(args: argparse.Namespace, rest: list[str]) -> int:
     if not page.services:
         print("sloprobe status-page: the history holds no run yet", file=sys.stderr)
     return 0
+
+
+def _discover(args: argparse.Namespace, rest: list[str]) -> int:
+    from sloprobe.discover.command import run_discover
+
+    return run_discover(args)
 
 
 def _schema(args: argparse.Namespace, rest: list[str]) -> int:
