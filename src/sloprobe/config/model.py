@@ -35,6 +35,7 @@ from sloprobe.model.percentiles import PercentileMethod
 from sloprobe.model.thresholds import Threshold, parse_threshold
 from sloprobe.model.units import Dimension, Unit
 from sloprobe.probes.registry import KINDS
+from sloprobe.probes.tracing import link_template_problem
 
 
 class _ProbeBase(StrictModel):
@@ -441,6 +442,28 @@ class WebhookSettings(StrictModel):
         return self
 
 
+class Traces(StrictModel):
+    """Where a probe's trace is opened: a failed check links to the backend's own trace."""
+
+    url: str | None = Field(
+        None,
+        description="A link template with `{trace_id}`: Sentry, Grafana Tempo, Jaeger, "
+        "Honeycomb, Datadog (presets in docs/traces.md); also `{trace_id_64}`, `{start}`, "
+        "`{end}`, `{start_ms}`, `{end_ms}`. Shown, never sent; a secret in it is masked. "
+        "None or empty: trace ids are shown as text.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _template(cls, url: str | None) -> str | None:
+        if url is None or not url.strip():
+            return None
+        problem = link_template_problem(url.strip())
+        if problem is not None:
+            raise ValueError(problem)
+        return url.strip()
+
+
 class Settings(StrictModel):
     concurrency: int = Field(8, ge=1, le=256, description="YAML probes run at once.")
     probe_deadline: Duration = Field(60.0, description="Default deadline of each probe.")
@@ -465,6 +488,7 @@ class Settings(StrictModel):
         default_factory=dict,
         description="Named webhooks (Teams, Discord, Opsgenie, …); the name is the channel's.",
     )
+    traces: Traces = Field(default_factory=Traces)
     routes: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Channels by SLO `owner` (`*`: any owner not listed): sentry, slack, "

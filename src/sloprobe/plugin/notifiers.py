@@ -77,6 +77,9 @@ class RunNotifiers:
         """
         dsn = self.sentry_dsn
         self.redactor.add(dsn, self.slack_webhook, self.pagerduty_key)
+        from sloprobe.probes.tracing import template_secrets
+
+        self.redactor.add(*template_secrets(self.spec.settings.traces.url))  # a trace link's
         if dsn:
             self.redactor.add(*_dsn_parts(dsn))
         for hook in self.spec.settings.webhooks.values():

@@ -60,11 +60,15 @@ def finish_run(session: pytest.Session, run: SuiteRun, state: PluginState, exits
     state.history_lost = run.history_lost is not None
     state.partial = run.partial if run.local_only else None
     folder = run.report_dir / PARTIAL_DIR if run.local_only else run.report_dir
-    state.written, state.sink_warnings = publish(result, folder)
+    from sloprobe.probes.tracing import TraceLinks
+
+    # Each failed check links to its trace (settings.traces.url), masked by the run's redactor.
+    traces = TraceLinks(run.loaded.spec.settings.traces.url, run.context.redactor)
+    state.written, state.sink_warnings = publish(result, folder, traces=traces)
     report = next((p for p in state.written if p.suffix == ".html"), None)
     annotations = io.StringIO()
     try:
-        write_github_outputs(result, report, stream=annotations)
+        write_github_outputs(result, report, stream=annotations, traces=traces)
     except OSError as exc:
         state.sink_warnings.append(f"GitHub summary/outputs: {exc.strerror or exc}")
     state.annotations = annotations.getvalue().splitlines()

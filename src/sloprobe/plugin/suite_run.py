@@ -130,6 +130,7 @@ class SuiteRun:
             spec.settings.concurrency,
             spec.settings.probe_deadline,
             deferred=self._not_due(probes),
+            sentry_dsn=self.notifiers.sentry_dsn,
         )
         self.measurements.update(outcome.measurements)
         self.warnings.extend(outcome.warnings)

@@ -30,7 +30,7 @@ from sloprobe.probes.context import ProbeContext
 from sloprobe.probes.login import log_in
 from sloprobe.probes.registry import KINDS
 from sloprobe.probes.sanitize import register_spec_secrets, safe_measurement
-from sloprobe.probes.tracing import Trace
+from sloprobe.probes.tracing import Trace, sentry_org_id
 
 if TYPE_CHECKING:  # the runner reads the specs' shape; it imports no config at run time
     from sloprobe.config.model import ProbeSpec
@@ -57,8 +57,12 @@ def run_probes(
     concurrency: int,
     default_deadline: float,
     deferred: Mapping[str, str] | None = None,
+    sentry_dsn: str | None = None,
 ) -> ProbeRun:
-    """Measure every probe in ``probes`` (``deferred`` ones are not due: name → why); never raises."""
+    """Measure every probe in ``probes`` (``deferred`` ones are not due: name → why); never raises.
+
+    ``sentry_dsn``: the run reports to Sentry, so its requests also carry Sentry's trace
+    headers (a backend with sentry-sdk joins them to its own trace)."""
     outcome = ProbeRun()
     if not probes:
         return outcome
@@ -76,7 +80,15 @@ def run_probes(
             unloadable[spec.kind] = _missing_extra(spec.kind, exc)
     asyncio.run(
         _run_all(
-            probes, context, concurrency, default_deadline, deferred, measurers, unloadable, outcome
+            probes,
+            context,
+            concurrency,
+            default_deadline,
+            deferred,
+            measurers,
+            unloadable,
+            outcome,
+            Trace(sentry=bool(sentry_dsn), sentry_org=sentry_org_id(sentry_dsn)),
         )
     )
     for name, measurement in outcome.measurements.items():
@@ -111,6 +123,7 @@ async def _run_all(
     measurers: Mapping[str, Measurer],
     unloadable: Mapping[str, str],
     outcome: ProbeRun,
+    tracing: Trace,
 ) -> None:
     gate = asyncio.Semaphore(concurrency)
     running = [n for n in probes if n not in deferred]
@@ -150,7 +163,7 @@ async def _run_all(
                 return Measurement(name, spec.kind, started, 0.0, failure=unloadable[spec.kind])
             kind = KINDS[spec.kind]
             deadline = spec.deadline or kind.default_deadline(spec.body, default_deadline)
-            trace = Trace()
+            trace = Trace(sentry=tracing.sentry, sentry_org=tracing.sentry_org)
             call = ProbeCall(name, spec.body, context, client, trace)
             async with gate:
                 # The probe's time starts with its slot: the wait for one is the runner's.

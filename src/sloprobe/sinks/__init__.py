@@ -7,19 +7,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sloprobe.model.result import RunResult
+
+if TYPE_CHECKING:
+    from sloprobe.probes.tracing import TraceLinks
 
 Sink = Callable[[RunResult, Path], Path]
 
 
-def default_sinks() -> tuple[tuple[str, Sink], ...]:
+def default_sinks(traces: TraceLinks | None = None) -> tuple[tuple[str, Sink], ...]:
+    """Every output of a run; ``traces``: the run's trace links, for the report's checks."""
+    from functools import partial
+
     from sloprobe.sinks.html_report import write_html_report
     from sloprobe.sinks.json_results import write_json_results
 
     sinks: list[tuple[str, Sink]] = [
         ("JSON results", write_json_results),
-        ("HTML report", write_html_report),
+        ("HTML report", partial(write_html_report, traces=traces)),
     ]
     try:
         import prometheus_client  # noqa: F401
@@ -36,7 +43,10 @@ def default_sinks() -> tuple[tuple[str, Sink], ...]:
 
 
 def publish(
-    result: RunResult, directory: Path, sinks: Sequence[tuple[str, Sink]] | None = None
+    result: RunResult,
+    directory: Path,
+    sinks: Sequence[tuple[str, Sink]] | None = None,
+    traces: TraceLinks | None = None,
 ) -> tuple[list[Path], list[str]]:
     """Run every sink; returns the files written and a warning for each sink that failed.
 
@@ -51,7 +61,7 @@ def publish(
             return _archive(result, directory, newer)
     written: list[Path] = []
     warnings: list[str] = []
-    for name, sink in sinks if sinks is not None else default_sinks():
+    for name, sink in sinks if sinks is not None else default_sinks(traces):
         try:
             written.append(sink(result, directory))
         except Exception as exc:  # a sink must never take the verdicts down with it

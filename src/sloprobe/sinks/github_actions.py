@@ -8,7 +8,9 @@ with a random delimiter, as @actions/core's file commands do.
 Links come from the runner's environment (``GITHUB_SERVER_URL``,
 ``GITHUB_REPOSITORY``, ``GITHUB_RUN_ID``, ``GITHUB_RUN_ATTEMPT``): the run,
 the report artifact on the run page (named when ``SLOPROBE_ARTIFACT_NAME``
-says what the workflow uploads it as) and each SLO's runbook. Only http(s)
+says what the workflow uploads it as) and each SLO's runbook; from the run's
+``settings.traces.url`` (:class:`~sloprobe.probes.tracing.TraceLinks`), the
+trace of each SLO that failed, beside its job's id. Only http(s)
 URLs become links, percent-encoded so no character of theirs can end the
 link; every other text in the summary is Markdown-escaped and stays inert.
 """
@@ -29,6 +31,7 @@ from sloprobe.model.describe import budget_text, incident_text
 from sloprobe.model.result import RunResult
 from sloprobe.model.status import Status
 from sloprobe.model.verdict import Verdict
+from sloprobe.probes.tracing import TRACE_ID, TraceLinks, TraceRef
 from sloprobe.redact import redact_url
 
 SUMMARY_LIMIT = 1024 * 1024 - 4096  # GitHub refuses a step summary over 1 MiB
@@ -120,8 +123,12 @@ def write_github_outputs(
     report_path: Path | None,
     environ: Mapping[str, str] | None = None,
     stream: TextIO | None = None,
+    traces: TraceLinks | None = None,
 ) -> list[str]:
     """Summary, annotations and outputs when running in Actions; returns what was written.
+
+    ``traces``: the run's ``settings.traces.url`` and redactor, so the trace of each SLO
+    that is not ok is linked (without it, its id is said as text).
 
     Outputs:
 
@@ -143,17 +150,20 @@ def write_github_outputs(
     stream = stream or sys.stdout
     done = []
     for verdict in _ordered(result):
+        trace = verdict_trace(result, verdict, traces)
         if verdict.counts_as_bad:
             title = escape_property(f"SLO breach: {verdict.slo}")
-            stream.write(f"::error title={title}::{escape_data(annotation(verdict, links))}\n")
+            said = annotation(verdict, links, trace)
+            stream.write(f"::error title={title}::{escape_data(said)}\n")
         elif verdict.status is Status.WARNING:
             title = escape_property(f"SLO warning: {verdict.slo}")
-            stream.write(f"::warning title={title}::{escape_data(annotation(verdict, links))}\n")
+            said = annotation(verdict, links, trace)
+            stream.write(f"::warning title={title}::{escape_data(said)}\n")
     stream.flush()
     summary_file = environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
         with open(summary_file, "a", encoding="utf-8") as summary:
-            summary.write(job_summary(result, links))
+            summary.write(job_summary(result, links, traces))
         done.append("job summary")
     output_file = environ.get("GITHUB_OUTPUT")
     if output_file:
@@ -178,9 +188,25 @@ def _output(name: str, value: str) -> str:
     return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
 
 
-def annotation(verdict: Verdict, links: Links | None = None) -> str:
+def verdict_trace(
+    result: RunResult, verdict: Verdict, traces: TraceLinks | None = None
+) -> TraceRef | None:
+    """The trace of an SLO that is not ok (its probe's), linked when ``traces`` has a template."""
+    if verdict.status is Status.OK:
+        return None
+    return (traces or TraceLinks()).ref(result.measurements.get(verdict.probe))
+
+
+def trace_words(trace: TraceRef) -> str:
+    """``job 42, trace 4bf9…4736: https://…`` (the link when there is one)."""
+    job = f"job {' '.join(trace.job.split())[:100]}, " if trace.job else ""
+    url = link_url(trace.url)
+    return f"{job}trace {trace.trace_id}" + (f": {url}" if url else "")
+
+
+def annotation(verdict: Verdict, links: Links | None = None, trace: TraceRef | None = None) -> str:
     """One line that says each thing once: ``SLO queue-depth breach: value = 150, expected
-    value < 100 (runbook: https://…; report: https://…#artifacts)``.
+    value < 100 (runbook: https://…; job 42, trace 4bf9…: https://…; report: https://…#artifacts)``.
 
     The reason is said once; the observed value and the threshold go before it
     only when the reason does not already state them (a failed job's final
@@ -196,6 +222,8 @@ def annotation(verdict: Verdict, links: Links | None = None) -> str:
     runbook = link_url(verdict.runbook)
     if runbook:
         refs.append(f"runbook: {runbook}")
+    if trace is not None:
+        refs.append(trace_words(trace))
     if links is not None and links.artifacts:
         refs.append(f"report: {links.artifacts}")
     tail = f" ({'; '.join(refs)})" if refs else ""
@@ -230,11 +258,15 @@ def _slo_cell(verdict: Verdict) -> str:
     return f"{name} ({_link('runbook', runbook)})" if runbook else name
 
 
-def job_summary(result: RunResult, links: Links | None = None) -> str:
+def job_summary(
+    result: RunResult, links: Links | None = None, traces: TraceLinks | None = None
+) -> str:
     """A Markdown table of every SLO, breaches first, under GitHub's 1 MiB cap.
 
     With ``links`` (from the runner's environment) it links the run and the
     report artifact under the heading, and the runbook of each SLO that is not ok.
+    Under it, the trace of each SLO that is not ok, with its job's id: linked through
+    ``traces`` (``settings.traces.url``), else said as text.
     """
     run = result.run
     head = (
@@ -260,6 +292,7 @@ def job_summary(result: RunResult, links: Links | None = None) -> str:
             break
         rows.append(row)
         size += len(row.encode())
+    rows.append(_traces_table(result, verdicts, traces, size))
     warnings = "".join(f"\n> {markdown_cell(w)}\n" for w in result.warnings)
     facts = [f"partial run: {run.partial}"] if run.partial else []
     if result.schedule is not None:
@@ -271,3 +304,35 @@ def job_summary(result: RunResult, links: Links | None = None) -> str:
     facts.extend(result.notes)
     tail = "".join(f"\n{markdown_cell(f)}\n" for f in facts)
     return head + "".join(rows) + warnings + tail + "\n"
+
+
+def _trace_cell(trace: TraceRef) -> str:
+    """The trace id (ours: 32 hex), as a link when the template makes one."""
+    assert TRACE_ID.fullmatch(trace.trace_id)
+    url = link_url(trace.url)
+    return f"[`{trace.trace_id}`]({url.replace('&', '&amp;')})" if url else f"`{trace.trace_id}`"
+
+
+def _traces_table(
+    result: RunResult, verdicts: list[Verdict], traces: TraceLinks | None, size: int
+) -> str:
+    """The trace of each SLO that is not ok, its job's id beside it; empty when none has one."""
+    found = [(v, t) for v in verdicts if (t := verdict_trace(result, v, traces)) is not None]
+    if not found:
+        return ""
+    linked = any(t.url for _, t in found)
+    text = (
+        "\n**Traces** of what failed, as the service's tracing saw them"
+        + ("" if linked else " (set `settings.traces.url` in slo.yaml to link them)")
+        + "\n\n| SLO | job | trace |\n|---|---|---|\n"
+    )
+    size += len(text.encode())
+    for index, (verdict, trace) in enumerate(found):
+        job = markdown_cell(trace.job) if trace.job else "—"
+        row = f"| {markdown_cell(verdict.slo)} | {job} | {_trace_cell(trace)} |\n"
+        if size + len(row.encode()) > SUMMARY_LIMIT - 400:
+            text += f"\n{len(found) - index} more traces not shown; see the report.\n"
+            break
+        text += row
+        size += len(row.encode())
+    return text

@@ -27,6 +27,7 @@ from sloprobe.model.result import RunResult
 from sloprobe.model.status import Status
 from sloprobe.model.thresholds import format_observed
 from sloprobe.model.units import Dimension, format_base, format_duration, plural
+from sloprobe.probes.tracing import TraceLinks, TraceRef
 from sloprobe.sinks.report_charts import time_tag
 from sloprobe.sinks.report_links import (
     NEXT_MARKER,
@@ -59,14 +60,18 @@ class SeriesView:
     summary: str
 
 
-def write_html_report(result: RunResult, directory: Path) -> Path:
-    """Write report.html and runs/<stem>.html; link the previous archived report to this one."""
+def write_html_report(result: RunResult, directory: Path, traces: TraceLinks | None = None) -> Path:
+    """Write report.html and runs/<stem>.html; link the previous archived report to this one.
+
+    ``traces``: the run's ``settings.traces.url`` and redactor, so each failed check and
+    each probe links its trace; without it, trace ids are shown as text.
+    """
     runs = directory / RUNS
     stem = run_stem(result.run)
     kept = _kept_runs(runs)
     previous, following = neighbours(stem, kept.items())
     ci = ci_run_url(os.environ)
-    page = _Page(result)
+    page = _Page(result, traces)
     written = write_atomically(
         directory / FILE_NAME, page.render(links_for(stem, False, previous, following, ci))
     )
@@ -78,9 +83,11 @@ def write_html_report(result: RunResult, directory: Path) -> Path:
     return written
 
 
-def render_html_report(result: RunResult, links: ReportLinks | None = None) -> str:
+def render_html_report(
+    result: RunResult, links: ReportLinks | None = None, traces: TraceLinks | None = None
+) -> str:
     """The page as text; ``links`` None: a report with no neighbours (a preview, a test)."""
-    return _Page(result).render(links or ReportLinks(ci=ci_run_url(os.environ)))
+    return _Page(result, traces).render(links or ReportLinks(ci=ci_run_url(os.environ)))
 
 
 def _kept_runs(runs: Path) -> dict[str, bool]:
@@ -109,9 +116,13 @@ def _link_next(previous: Path, stem: str) -> None:
 class _Page:
     """The parts of a report that do not depend on where it lies, worked out once."""
 
-    def __init__(self, result: RunResult) -> None:
+    def __init__(self, result: RunResult, traces: TraceLinks | None = None) -> None:
         self.result = result
-        self.views = slo_views(result)
+        self.traces = traces or TraceLinks()
+        self.views = slo_views(result, self.traces)
+        # A probe's card shows its trace (with its job's id) when it failed or an SLO on it is
+        # not ok: what someone opens the backend's trace for.
+        self.traced = {v.verdict.probe for v in self.views if v.trace is not None}
         self.changes = changes(result, self.views)
 
     def render(self, links: ReportLinks) -> str:
@@ -134,12 +145,18 @@ class _Page:
             measurements=sorted(result.measurements.values(), key=lambda m: m.probe),
             series_views=_series_views,
             probe_title=lambda m: probe_title(m.probe, m, result.run.base_url),
+            trace_of=self._trace,
             time=time_tag,
             seconds=_seconds,
             duration=format_duration,
             plural=plural,
             link=safe_link,
         )
+
+    def _trace(self, measurement: Measurement) -> TraceRef | None:
+        if measurement.failed or measurement.probe in self.traced:
+            return self.traces.ref(measurement)
+        return None
 
 
 def _seconds(value: float) -> str:

@@ -35,7 +35,8 @@ from sloprobe.model.result import RunResult
 from sloprobe.model.status import Level, Status
 from sloprobe.model.thresholds import ThresholdError, parse_threshold
 from sloprobe.model.units import format_duration, format_rate, plural
-from sloprobe.model.verdict import Verdict
+from sloprobe.model.verdict import ThresholdCheck, Verdict
+from sloprobe.probes.tracing import TraceLinks, TraceRef
 from sloprobe.sinks.report_charts import SloCharts, slo_charts
 from sloprobe.sinks.report_links import safe_link
 
@@ -54,6 +55,7 @@ class CheckView:
     level: str
     observed: str
     outcome: str  # held | failed | not computed
+    trace: TraceRef | None = None  # a failed check (or any of a breached SLO's): its probe's trace
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,12 @@ class SloView:
     percentiles: tuple[str, ...]  # the checks' percentile aggregates: p95, med
     method: str | None  # the percentile method; None when no check takes a percentile
     charts: SloCharts | None
+    trace: TraceRef | None = None  # the probe's trace, for an SLO that is not ok
+
+    @property
+    def traced_checks(self) -> bool:
+        """Whether the checks table has a trace column: some check shows a trace."""
+        return any(c.trace is not None for c in self.checks)
 
     @property
     def over_time(self) -> bool:
@@ -116,9 +124,19 @@ def status_label(verdict: Verdict) -> str:
     return label
 
 
-def slo_views(result: RunResult) -> list[SloView]:
-    """Every SLO, most urgent first: breach, bad no data, warning, ok."""
-    return [_view(result, v) for v in sorted(result.verdicts, key=lambda v: v.rank)]
+def slo_views(result: RunResult, traces: TraceLinks | None = None) -> list[SloView]:
+    """Every SLO, most urgent first: breach, bad no data, warning, ok. ``traces``: how a
+    trace id is linked (``settings.traces.url``); without it, ids are shown as text."""
+    links = traces or TraceLinks()
+    return [_view(result, v, links) for v in sorted(result.verdicts, key=lambda v: v.rank)]
+
+
+def check_trace(verdict: Verdict, check: ThresholdCheck, trace: TraceRef | None) -> TraceRef | None:
+    """The trace a check row shows: a failed check's, and a check's not computed in an SLO
+    that counts as bad (a failed probe, a job that never finished, leaves its checks so)."""
+    if trace is None:
+        return None
+    return trace if check.held is False or (check.held is None and verdict.counts_as_bad) else None
 
 
 def _previous(result: RunResult, verdict: Verdict) -> tuple[datetime, str] | None:
@@ -128,7 +146,7 @@ def _previous(result: RunResult, verdict: Verdict) -> tuple[datetime, str] | Non
     return (points[before - 1].at, points[before - 1].status) if before else None
 
 
-def _view(result: RunResult, verdict: Verdict) -> SloView:
+def _view(result: RunResult, verdict: Verdict, traces: TraceLinks) -> SloView:
     previous = _previous(result, verdict)
     before = Status(previous[1]).label if previous and previous[1] in set(Status) else None
     now = verdict.status.label
@@ -138,6 +156,7 @@ def _view(result: RunResult, verdict: Verdict) -> SloView:
     measurement = result.measurements.get(verdict.probe)
     percentiles = percentile_aggregates(verdict)
     open_now = incident is not None and incident.open
+    trace = traces.ref(measurement) if verdict.status is not Status.OK else None
     return SloView(
         verdict=verdict,
         status=verdict.status.value,
@@ -171,12 +190,14 @@ def _view(result: RunResult, verdict: Verdict) -> SloView:
                 LEVELS[c.level],
                 c.observed_text,
                 "held" if c.held else ("failed" if c.held is False else "not computed"),
+                check_trace(verdict, c, trace),
             )
             for c in verdict.checks
         ),
         percentiles=percentiles,
         method=METHODS[verdict.percentile_method] if percentiles else None,
         charts=slo_charts(result, verdict),
+        trace=trace,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import threading
 
@@ -26,6 +27,9 @@ def main() -> None:
         help="require `Authorization: Bearer TOKEN` on /admin routes (default: $ADMIN_TOKEN)",
     )
     args = parser.parse_args()
+    # Each job its worker ends, with the trace id of the request that submitted it.
+    logging.basicConfig(format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("sloprobe.demo.service").setLevel(logging.INFO)
     faults = Faults(
         api_latency_ms=args.api_latency_ms,
         processing_ms=args.processing_ms,

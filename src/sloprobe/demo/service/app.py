@@ -5,12 +5,18 @@ Paths and field names are those of Luster's deployment guide and admin API
 jobs with ``job_id``, ``status``, ``error_message``), so ``sloprobe demo``
 teaches the shape a real service of this kind answers in.
 
+Like a service instrumented for tracing, it reads the W3C ``traceparent`` of
+each request: the request log keeps its trace id, a job keeps the trace id of
+the request that submitted it (its worker logs it), and the job's status
+answer returns it as ``trace_id``, so a probe's job can be found by its trace.
+
 Annotations are evaluated at import (no ``from __future__ import annotations``)
 because FastAPI reads them at run time to build the routes.
 """
 
 import asyncio
 import hmac
+import re
 import threading
 import time
 from collections import deque
@@ -29,6 +35,16 @@ from sloprobe.demo.service.worker import Worker
 
 MAX_RECENT = 100
 UNLOGGED = ("/admin/faults", "/admin/requests")
+# W3C trace context: version-trace_id-parent_id-flags; an all-zero id is invalid.
+_TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
+
+
+def trace_id_of(traceparent: str | None) -> str | None:
+    """The trace id of a W3C ``traceparent`` header, or None when there is none valid."""
+    found = _TRACEPARENT.fullmatch((traceparent or "").strip().lower())
+    if found is None or found[1] == "ff" or not found[2].strip("0") or not found[3].strip("0"):
+        return None
+    return found[2]
 
 
 @dataclass(frozen=True)
@@ -39,6 +55,7 @@ class LoggedRequest:
     status: int
     synthetic: bool
     handled_s: float = 0.0  # the service's own time for the request: middleware in → response out
+    trace_id: str | None = None  # from the request's traceparent
 
 
 class RequestLog:
@@ -107,7 +124,13 @@ def create_app(
         synthetic = request.headers.get("x-synthetic", "").lower() == "true"
         log.add(
             LoggedRequest(
-                request.method, path, request.url.query, response.status_code, synthetic, handled
+                request.method,
+                path,
+                request.url.query,
+                response.status_code,
+                synthetic,
+                handled,
+                trace_id_of(request.headers.get("traceparent")),
             )
         )
         return response
@@ -188,8 +211,15 @@ def create_app(
         prompt: Annotated[str, Form(min_length=1, max_length=10_000)],
         tier: Annotated[str, Form(max_length=50)] = "standard",
         x_synthetic: Annotated[str | None, Header()] = None,
+        traceparent: Annotated[str | None, Header()] = None,
     ) -> dict[str, Any]:
-        job = store.submit(asset_id, prompt, tier, synthetic=(x_synthetic or "").lower() == "true")
+        job = store.submit(
+            asset_id,
+            prompt,
+            tier,
+            synthetic=(x_synthetic or "").lower() == "true",
+            trace_id=trace_id_of(traceparent),
+        )
         metrics.submitted.inc()
         return {
             "job_id": job.id,
@@ -197,6 +227,7 @@ def create_app(
             "asset_id": job.asset_id,
             "prompt": job.prompt,
             "tier": job.tier,
+            "trace_id": job.trace_id,
         }
 
     @app.get("/jobs/{job_id}")
@@ -226,7 +257,13 @@ def create_app(
     def requests() -> dict[str, Any]:
         return {
             "requests": [
-                {"method": e.method, "path": e.path, "query": e.query, "status": e.status}
+                {
+                    "method": e.method,
+                    "path": e.path,
+                    "query": e.query,
+                    "status": e.status,
+                    "trace_id": e.trace_id,
+                }
                 for e in log.entries()
             ]
         }

@@ -4,6 +4,9 @@ SQLite by default (a file, so API and worker threads share it), any
 SQLAlchemy URL (``DATABASE_URL``, e.g. PostgreSQL) otherwise. A worker
 claims a job with a conditional UPDATE, so two workers never take the same job.
 
+A job keeps the W3C trace id of the request that submitted it (``trace_id``),
+as a traced service does: its worker logs it, its status answer returns it.
+
 Columns and answers carry the names Luster's service uses (``completed_at``,
 ``error_message``, ``success_rate_percent``, ``avg_processing_time_seconds``),
 so a suite written against this service fits a real one of its shape.
@@ -30,6 +33,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
     text,
     update,
@@ -52,6 +56,7 @@ jobs = Table(
     Column("started_at", DateTime(timezone=True)),
     Column("completed_at", DateTime(timezone=True), index=True),
     Column("error_message", Text),
+    Column("trace_id", String(32)),  # the submitting request's W3C trace id, if it had one
 )
 
 
@@ -78,6 +83,7 @@ class Job:
     started_at: datetime | None
     completed_at: datetime | None
     error_message: str | None
+    trace_id: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         def iso(value: datetime | None) -> str | None:
@@ -94,6 +100,7 @@ class Job:
             "started_at": iso(self.started_at),
             "completed_at": iso(self.completed_at),
             "error_message": self.error_message,
+            "trace_id": self.trace_id,
         }
 
 
@@ -109,6 +116,7 @@ def _job(row: Any) -> Job:
         started_at=_aware(row.started_at),
         completed_at=_aware(row.completed_at),
         error_message=row.error_message,
+        trace_id=row.trace_id,
     )
 
 
@@ -125,6 +133,14 @@ class JobStore:
         if sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         metadata.create_all(self.engine)
+        self._add_trace_column()
+
+    def _add_trace_column(self) -> None:
+        """A jobs table made before jobs kept their trace id (a kept DATABASE_URL) gets it."""
+        if "trace_id" in {c["name"] for c in inspect(self.engine).get_columns("jobs")}:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE jobs ADD COLUMN trace_id VARCHAR(32)"))
 
     def ping(self) -> bool:
         try:
@@ -134,7 +150,9 @@ class JobStore:
         except Exception:
             return False
 
-    def submit(self, asset_id: str, prompt: str, tier: str, synthetic: bool) -> Job:
+    def submit(
+        self, asset_id: str, prompt: str, tier: str, synthetic: bool, trace_id: str | None = None
+    ) -> Job:
         with self.engine.begin() as conn:
             row = conn.execute(
                 insert(jobs)
@@ -145,6 +163,7 @@ class JobStore:
                     tier=tier,
                     synthetic=synthetic,
                     created_at=_now(),
+                    trace_id=trace_id,
                 )
                 .returning(*jobs.c)
             ).one()

@@ -1,7 +1,12 @@
-"""Worker threads: poll the jobs table, run each job, record how it ended."""
+"""Worker threads: poll the jobs table, run each job, record how it ended.
+
+Each job is logged (logger ``sloprobe.demo.service``) with the trace id of the
+request that submitted it, as a traced worker's log line carries it.
+"""
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -13,6 +18,7 @@ from sloprobe.demo.service.metrics import ServiceMetrics
 from sloprobe.demo.service.store import JobStore
 
 POLL_INTERVAL_S = 0.05
+log = logging.getLogger("sloprobe.demo.service")
 
 
 @dataclass
@@ -71,5 +77,14 @@ class Worker(threading.Thread):
             try:
                 finished = self._store.finish(job.id, error)
                 self._metrics.job_finished(finished.status, time.perf_counter() - clock)
+                log.info(
+                    "%s: job %s %s in %.3fs (trace_id=%s)",
+                    self.name,
+                    job.id,
+                    finished.status,
+                    time.perf_counter() - clock,
+                    job.trace_id or "-",
+                    extra={"job_id": job.id, "trace_id": job.trace_id},
+                )
             finally:
                 self.state.busy = False

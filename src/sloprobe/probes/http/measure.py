@@ -67,7 +67,7 @@ async def run_http_probe(
     collected = _Collected(samples={series: [] for series in (*HTTP_SERIES, *spec.values)})
     for _ in range(spec.samples):
         try:
-            answer = await _send(spec, context, client, collected, trace.headers() if trace else {})
+            answer = await _send(spec, context, client, collected, trace)
         except httpx.HTTPError as exc:
             sent = sending(exc)  # what was really sent, not what the retries allowed
             attempts = sent.attempts if sent is not None else spec.retries + 1
@@ -109,14 +109,16 @@ async def _send(
     context: ProbeContext,
     client: httpx.AsyncClient,
     collected: _Collected,
-    trace_headers: dict[str, str],
+    trace: Trace | None,
 ) -> Answer:
     timeout = httpx.Timeout(spec.timeout) if spec.timeout is not None else None
+    # Each request (sample) a span of the probe's one trace: trace.apply says what is sent.
+    headers = trace.apply(spec.headers, client.headers) if trace is not None else spec.headers
     request = client.build_request(
         spec.method,
         spec.path,
         params={k: _text(v) for k, v in spec.query.items()} or None,
-        headers={**spec.headers, **trace_headers} or None,
+        headers=headers or None,
         json=spec.json_body,
         data={k: _text(v) for k, v in spec.form.items()} if spec.form is not None else None,
         timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,

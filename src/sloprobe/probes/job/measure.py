@@ -38,6 +38,7 @@ from sloprobe.probes.network import (
     parse_json,
     status_problem,
 )
+from sloprobe.probes.tracing import Trace
 from sloprobe.redact import excerpt_of
 
 ERROR_CHARS = 300
@@ -93,9 +94,7 @@ def fill_path(path: str, variables: dict[str, str]) -> str:
 
 
 async def measure(call: ProbeCall[JobProbe]) -> Measurement:
-    return await run_job_probe(
-        call.name, call.spec, call.context, call.client, call.trace.headers()
-    )
+    return await run_job_probe(call.name, call.spec, call.context, call.client, call.trace)
 
 
 async def run_job_probe(
@@ -103,10 +102,10 @@ async def run_job_probe(
     spec: JobProbe,
     context: ProbeContext,
     client: httpx.AsyncClient,
-    trace_headers: dict[str, str],
+    trace: Trace | None = None,
 ) -> Measurement:
     started, clock = datetime.now(UTC), time.perf_counter()
-    steps = _Steps(client, context, trace_headers, spec.redirects)
+    steps = _Steps(client, context, trace, spec.redirects)
     timeline = _Timeline()
     failure = None
     details: dict[str, str] = {}
@@ -151,18 +150,21 @@ async def run_job_probe(
 
 
 class _Steps:
-    """Sends the job probe's requests: saved values filled in everywhere, bounded reads, one vocabulary."""
+    """Sends the job probe's requests: saved values filled in everywhere, bounded reads, one vocabulary.
+
+    Every request (set-up, submit, each poll, clean-up) is a span of the probe's one trace.
+    """
 
     def __init__(
         self,
         client: httpx.AsyncClient,
         context: ProbeContext,
-        trace_headers: dict[str, str],
+        trace: Trace | None,
         redirects: RedirectMode = "same_origin",
     ) -> None:
         self.client = client
         self.context = context
-        self.trace_headers = trace_headers
+        self.trace = trace
         self.policy = context.redirects(redirects)
         self.variables: dict[str, str] = {}
         self.excerpt: str | None = None
@@ -187,11 +189,12 @@ class _Steps:
         """Send one step; (answer, JSON document or None). Raises JobFailure with the reason."""
         label = self.label(step, method, path)
         filled_form = fill(form, self.variables)
+        own: dict[str, str] = fill(headers or {}, self.variables)
         request = self.client.build_request(
             method,
             fill_path(path, self.variables),
             params={k: _text(v) for k, v in fill(query or {}, self.variables).items()} or None,
-            headers={**self.trace_headers, **fill(headers or {}, self.variables)},
+            headers=self.trace.apply(own, self.client.headers) if self.trace else own,
             json=fill(json_body, self.variables),
             data={k: _text(v) for k, v in filled_form.items()} if filled_form is not None else None,
         )
