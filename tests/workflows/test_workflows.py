@@ -168,10 +168,18 @@ def test_init_scaffolds_a_valid_suite_and_never_overwrites(tmp_path: Path, shape
     assert main(["init", "--shape", shape, str(tmp_path)]) == 0
     assert (tmp_path / ".gitignore").read_text() == "mine\n"  # kept
     assert (tmp_path / REQUIREMENTS).is_file()  # what setup-python's pip cache keys on
+    # A value of each variable's kind: a store URL, a unit, a bound, else a URL.
+    kinds = {
+        "SUCCESS_RATE_UNIT": "%",
+        "_UNIT": "s",
+        "BACKLOG_MAX": "100",
+        "_MAX": "60s",
+        "_LIMIT": "10",
+    }
     required = {
         v.name: "redis://127.0.0.1:6379/0"
         if "REDIS" in v.name or "BROKER" in v.name
-        else "http://x"
+        else next((value for end, value in kinds.items() if v.name.endswith(end)), "http://x")
         for v in plan_suite(shape, "svc", default_source()).variables
         if v.required
     }
