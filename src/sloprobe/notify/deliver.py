@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sloprobe.model.notice import Notice
 from sloprobe.model.result import RunResult
@@ -24,8 +24,9 @@ from sloprobe.model.verdict import Verdict
 from sloprobe.notify.messages import context, headline
 from sloprobe.notify.outgoing import Outgoing
 from sloprobe.notify.plan import ChannelPolicy
-from sloprobe.notify.slack import post_to_slack
+from sloprobe.notify.slack import post_to_slack, slack_text
 from sloprobe.notify.where import HistoryReads, Quorum, Seen, where_seen
+from sloprobe.probes.tracing import TraceLinks, TraceRef, new_span_id
 
 if TYPE_CHECKING:
     from sloprobe.history import HistoryStore
@@ -49,6 +50,7 @@ class Channels:
     policies: dict[str, ChannelPolicy] = field(default_factory=dict)
     before_close: Callable[[], None] | None = None  # e.g. the run's final check-in
     senders: dict[str, Sender] = field(default_factory=dict)  # PagerDuty and webhooks, by name
+    traces: TraceLinks = field(default_factory=TraceLinks)  # settings.traces.url, redacted
     # Where a breach was seen (notify/where.py): each SLO's quorum, and what is read of
     # history for it (bad runs, when an incident opened); without it a notice quotes the
     # queuing run alone.
@@ -59,6 +61,25 @@ class Channels:
 # How long a claim keeps other runs off a notice: longer than a run's whole delivery (each
 # channel is bounded by its timeout); a run that died while sending leaves it to a run after.
 CLAIM_LEASE_S = 120.0
+
+
+def sentry_trace(trace: TraceRef) -> dict[str, Any]:
+    """Sentry's ``trace`` context: the breach event sits in the backend's own trace."""
+    return {
+        "trace_id": trace.trace_id,
+        "span_id": new_span_id(),
+        "op": "sloprobe.probe",
+        "type": "trace",
+    }
+
+
+def trace_line(trace: TraceRef | None) -> str:
+    """Slack's line for the trace: a link when there is a URL, else the id; the job beside it."""
+    if trace is None:
+        return ""
+    shown = f"<{trace.url}|{trace.trace_id}>" if trace.url else trace.trace_id
+    job = f" (job {slack_text(trace.job)})" if trace.job else ""
+    return f"\nTrace: {shown}{job}"
 
 
 def _can_send(channel: str, channels: Channels) -> bool:
@@ -105,6 +126,12 @@ def deliver(
         verdict = next((v for v in result.verdicts if v.slo == notice.slo), None)
         seen = _seen(notice, verdict, result, channels, seen_by)
         message = headline(notice, verdict, seen)
+        # The failing probe's trace (settings.traces.url): where the backend's own spans are.
+        trace = (
+            channels.traces.ref(result.measurements.get(verdict.probe))
+            if verdict is not None and notice.kind != "resolved"
+            else None
+        )
         if notice.channel == "sentry" and channels.sentry is not None:
             level = "info" if notice.kind == "resolved" else channels.sentry_level
             fingerprint = ["sloprobe", run.service, run.environment, notice.slo]
@@ -127,13 +154,18 @@ def deliver(
                 level=level,
                 fingerprint=fingerprint,
                 tags=tags,
-                contexts=context(result, verdict, report_url, notice, seen),
+                contexts={
+                    **context(result, verdict, report_url, notice, seen),
+                    **({"trace_url": trace.url, "job": trace.job} if trace is not None else {}),
+                },
+                trace=sentry_trace(trace) if trace is not None else None,
             )
         elif notice.channel == "slack" and channels.slack_webhook is not None:
             why = post_to_slack(
                 channels.slack_webhook,
                 f"{run.service} ({run.environment}): {message}",
                 channels.slack_timeout,
+                markup=trace_line(trace),
             )
             if why is None:
                 store.mark_notice(item.row_id, datetime.now(UTC))
@@ -141,7 +173,9 @@ def deliver(
                 slack_failures[item.row_id] = why
                 store.mark_notice(item.row_id, None, why)
         elif (sender := channels.senders.get(notice.channel)) is not None:
-            why = sender.send(Outgoing(notice, result.run, verdict, message, report_url, seen))
+            why = sender.send(
+                Outgoing(notice, result.run, verdict, message, report_url, seen, trace)
+            )
             if why is None:
                 store.mark_notice(item.row_id, datetime.now(UTC))
             else:

@@ -17,6 +17,7 @@ from sloprobe.model.result import RunInfo
 from sloprobe.model.units import format_duration
 from sloprobe.model.verdict import Verdict
 from sloprobe.notify.where import Seen
+from sloprobe.probes.tracing import TraceRef
 
 Scrub = Callable[[str], str]
 
@@ -38,6 +39,7 @@ class Outgoing:
     headline: str
     report_url: str | None
     seen: Seen | None = None  # where the breach was seen, and the quorum (notify/where.py)
+    trace: TraceRef | None = None  # the failing probe's trace (settings.traces.url)
 
     @property
     def event_id(self) -> str:
@@ -52,7 +54,8 @@ class Outgoing:
     def links(self) -> list[dict[str, str]]:
         """The runbook and the run, each only when it is an http(s) URL."""
         runbook = http_link(self.verdict.runbook if self.verdict else None)
-        found = [("Runbook", runbook), ("Run", http_link(self.report_url))]
+        trace = http_link(self.trace.url if self.trace else None)
+        found = [("Runbook", runbook), ("Run", http_link(self.report_url)), ("Trace", trace)]
         return [{"title": title, "url": url} for title, url in found if url]
 
     def context(self, scrub: Scrub) -> dict[str, Any]:
@@ -102,6 +105,11 @@ class Outgoing:
             },
             "report_url": http_link(self.report_url),
             "links": self.links(),
+            "trace": (
+                {"id": self.trace.trace_id, "url": self.trace.url, "job": self.trace.job}
+                if self.trace is not None
+                else None
+            ),
             # Where the breach was seen: location names, each one's latest bad run, the quorum.
             **(self.seen or Seen(())).context(),
         }

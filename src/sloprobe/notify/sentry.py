@@ -93,7 +93,10 @@ class SentryNotifier:
         fingerprint: list[str],
         tags: dict[str, str],
         contexts: dict[str, Any],
+        trace: dict[str, Any] | None = None,
     ) -> str:
+        """``trace``: Sentry's ``trace`` context of the failing probe, so the event sits in the
+        backend's own trace (sentry-sdk keeps one an event brings)."""
         event = {
             "event_id": event_id,
             "level": level,
@@ -101,7 +104,7 @@ class SentryNotifier:
             "message": message,
             "fingerprint": fingerprint,
             "tags": tags,
-            "contexts": {"slo": contexts},
+            "contexts": {"slo": contexts, **({"trace": trace} if trace else {})},
         }
         self._capture(event)
         return event_id

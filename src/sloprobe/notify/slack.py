@@ -13,8 +13,11 @@ def slack_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def post_to_slack(webhook: str, text: str, timeout: float) -> str | None:
+def post_to_slack(webhook: str, text: str, timeout: float, markup: str = "") -> str | None:
     """Post one message; returns why it failed (secret-free), or None when Slack took it.
+
+    ``text`` is escaped (target content forms no link or mention); ``markup`` is sloprobe's
+    own, already safe (a trace link built from a checked id), and is sent as it is.
 
     Through the notifiers' one bounded path: a total deadline, a capped read of
     the answer, no redirect followed, the webhook URL (a secret) never shown.
@@ -23,7 +26,7 @@ def post_to_slack(webhook: str, text: str, timeout: float) -> str | None:
     return send(
         "POST",
         webhook,
-        content=json.dumps({"text": slack_text(text)}).encode(),
+        content=json.dumps({"text": slack_text(text) + markup}).encode(),
         headers={"Content-Type": "application/json"},
         timeout=timeout,
         what="Slack webhook",

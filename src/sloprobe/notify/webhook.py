@@ -105,6 +105,8 @@ PRESETS = {
   "locations": {{ locations }},
   "seen": {{ seen }},
   "quorum": {{ quorum }},
+  "trace": {{ trace }},
+  "links": {{ links }},
   "report_url": {{ report_url }}
 }
 """,

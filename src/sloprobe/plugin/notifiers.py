@@ -184,6 +184,7 @@ class RunNotifiers:
     ) -> list[str]:
         """Send what the run owes (and what earlier runs could not send); returns warnings."""
         from sloprobe.notify.deliver import Channels, deliver
+        from sloprobe.probes.tracing import TraceLinks
 
         settings = self.spec.settings
         channels = Channels(
@@ -196,6 +197,7 @@ class RunNotifiers:
             senders=self.senders(),
             quorums=self.quorums(),
             where=WhereSeen(store, self.spec.service, self.spec.environment),
+            traces=TraceLinks(settings.traces.url, self.redactor),
         )
         from sloprobe.history.replay import queued_by
 
