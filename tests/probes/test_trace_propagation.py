@@ -329,3 +329,45 @@ def test_without_sentry_headers_the_sentry_backend_starts_its_own_trace(
     sentry_sdk.flush(5)
     [(_, transaction)] = _transactions(sentry)
     assert transaction["contexts"]["trace"]["trace_id"] != trace.trace_id
+
+
+PY_SUITE = """\
+version: 1
+service: shop
+probes:
+  mine:
+    python:
+      values:
+        ok: {unit: bool}
+slos:
+  mine-ok: {probe: mine, measure: ok, threshold: value == true}
+"""
+
+PY_PROBE = """
+import pytest
+
+
+@pytest.mark.probe("mine")
+def test_mine(recorder, target):
+    target.post("/jobs")
+    target.get("/jobs/7")
+    recorder.record("ok", False)
+"""
+
+
+def test_a_python_probes_requests_are_one_trace_kept_in_its_measurement(
+    pytester: pytest.Pytester, scripted: ScriptedServer
+) -> None:
+    import json as _json
+
+    scripted.routes["/jobs"] = Answer(202, '{"id": "7"}')
+    scripted.routes["/jobs/7"] = Answer(200, '{"status": "failed"}')
+    pytester.makefile(".yaml", slo=PY_SUITE)
+    pytester.mkdir("probes")
+    (pytester.path / "probes" / "test_mine.py").write_text(PY_PROBE)
+    assert pytester.runpytest("--base-url", scripted.base_url, "slo.yaml", "probes").ret == 1
+    parents = [h["traceparent"].split("-") for _, _, h in scripted.requests]
+    assert len({p[1] for p in parents}) == 1 and len({p[2] for p in parents}) == 2
+    data = _json.loads((pytester.path / "reports" / "results.json").read_text())
+    assert data["measurements"]["mine"]["trace_id"] == parents[0][1]
+    assert parents[0][1] in (pytester.path / "reports" / "report.html").read_text()

@@ -25,7 +25,14 @@ from sloprobe.plugin.options import (
     exit_on,
     option,
 )
-from sloprobe.plugin.state import PROBE_DONE, RECORDER, probe_name, state_of, usage_error
+from sloprobe.plugin.state import (
+    PROBE_DONE,
+    RECORDER,
+    TRACE_ID,
+    probe_name,
+    state_of,
+    usage_error,
+)
 from sloprobe.plugin.xdist import (
     GROUP,
     configure_controller,
@@ -260,6 +267,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
     from sloprobe.probes.python.client import TargetClient
 
     with TargetClient(context) as client:
+        request.node.stash[TRACE_ID] = client.trace.trace_id
         yield client
 
 
@@ -331,7 +339,12 @@ def pytest_runtest_makereport(
         from sloprobe.plugin.recorder import Recorder
 
         rec = item.stash.get(RECORDER, None) or Recorder(name, None, _redactor(run))
-        run.measurements[name] = rec.finish(failure=failure, skipped=skipped)
+        measured = rec.finish(failure=failure, skipped=skipped)
+        if TRACE_ID in item.stash:  # the probe's own requests to the target, one trace
+            import dataclasses
+
+            measured = dataclasses.replace(measured, trace_id=item.stash[TRACE_ID])
+        run.measurements[name] = measured
     return report
 
 

@@ -41,6 +41,8 @@ class PluginState:
 STATE = pytest.StashKey[PluginState]()
 PROBE_DONE = pytest.StashKey[bool]()
 RECORDER: pytest.StashKey[Recorder] = pytest.StashKey()
+# The trace of a Python probe's `target` requests, for its measurement (and the report's link).
+TRACE_ID: pytest.StashKey[str] = pytest.StashKey()
 
 
 def state_of(config: pytest.Config) -> PluginState:

@@ -22,6 +22,7 @@ import httpx
 from sloprobe.probes.login import log_in
 from sloprobe.probes.network import MAX_REDIRECTS, Answer, origin, redirect_target
 from sloprobe.probes.network.deadline import fetch_within
+from sloprobe.probes.tracing import Trace
 
 if TYPE_CHECKING:
     from sloprobe.probes.context import ProbeContext
@@ -58,6 +59,8 @@ class TargetClient(httpx.Client):
         )
         self._thread.start()
         self._logged_in = context.target.login is None
+        # One trace for the probe test's requests, a span each (a job's submit and its polls).
+        self.trace = Trace()
 
     def send(
         self,
@@ -70,6 +73,9 @@ class TargetClient(httpx.Client):
         follow = follow_redirects if isinstance(follow_redirects, bool) else self.follow_redirects
         self._log_in_once(request)
         request = self._authenticated(request, auth)
+        for name, value in self.trace.apply(dict(request.headers)).items():
+            if name.lower() in ("traceparent", "sentry-trace", "baggage"):
+                request.headers[name] = value
         policy = self._context.redirects("same_origin" if follow else "none")
         answer = self._run(
             fetch_within(
