@@ -1,6 +1,7 @@
 """History size: 30 days of five-minute runs × 20 SLOs in SQLite, and the time to record a run on it.
 
-``python bench/bench_history_size.py [--days N] [--update-results]``
+``python bench/bench_history_size.py [--days N] [--quick | --small] [--update-results]``;
+``bench/run.py`` runs it too.
 
 A month is recorded as production records it — each run judged, stored, then
 pruned (which rolls old runs up, docs/history.md) — with runs shaped like the
@@ -30,16 +31,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, table, update_results
+from common import FULL, ROOT, Mode, add_mode_options, mode_of, on_path, table, update_results
 
-sys.path.insert(0, str(ROOT / "src"))
+on_path(ROOT / "src")
 
 SLOS = 20
 PROBES = 10
 STEP = timedelta(minutes=5)
 GOAL_BYTES = 10 * 1024 * 1024
 TITLE = "History size: 30 days of five-minute runs × 20 SLOs"
-HEADING = f"### {TITLE}"
+HEADING = "### History size:"
 
 
 def suite_text() -> str:
@@ -282,10 +283,13 @@ def record_once(store: Any, month: Month, index: int, retention: float) -> tuple
     return recorded, time.perf_counter() - start - recorded
 
 
-def section(days: int = 30, progress: bool = False, repeats: int = 7) -> str:
+def section(mode: Mode = FULL, days: int | None = None, progress: bool = False) -> str:
+    """The month recorded run by run, its file's size, and the time to record one more run."""
     from sloprobe.config import load_slo_text
     from sloprobe.history import HistoryStore
 
+    days = mode.size(30, small=1) if days is None else days
+    repeats = mode.size(7, quick=4, small=2)  # the first of each is a warm-up
     loaded = load_slo_text(suite_text(), "slo.yaml", {})
     retention = loaded.spec.settings.history.retention
     runs = days * 288
@@ -317,9 +321,11 @@ def section(days: int = 30, progress: bool = False, repeats: int = 7) -> str:
             opened.dispose()
     baseline, ours = statistics.median(base), statistics.median(on_month)
     in_full = statistics.median(on_full)
-    verdict = "met" if size <= GOAL_BYTES else "missed"
+    verdict = mode.goal(
+        f"history file ≤ 10 MiB after {days} days", size <= GOAL_BYTES, f"{size / 2**20:.2f} MiB"
+    )
     return table(
-        TITLE.replace("30 days", f"{days} days"),
+        TITLE.replace("30 days", f"{days} day{'s' if days != 1 else ''}"),
         ["measure", "value", "ratio"],
         [
             [
@@ -353,8 +359,8 @@ def section(days: int = 30, progress: bool = False, repeats: int = 7) -> str:
         "judged, stored and pruned one by one, as production does; the month took "
         f"{filled:.0f} s to record. Record times are medians of {repeats - 1} runs after one warm-up, "
         "interleaved between the histories. The full-history comparison holds the same runs' "
-        "outcomes, written in bulk without roll-ups. Run alone with `python "
-        "bench/bench_history_size.py --update-results` (bench/run.py does not run it).",
+        "outcomes, written in bulk without roll-ups. bench/run.py runs it; alone, `python "
+        "bench/bench_history_size.py --update-results` puts this section into RESULTS.md.",
     )
 
 
@@ -383,13 +389,14 @@ def _counts(store: Any) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--days", type=int, default=30, help="days of five-minute runs (default 30)"
+        "--days", type=int, help="days of five-minute runs (default 30; 1 with --small)"
     )
     parser.add_argument(
         "--update-results", action="store_true", help="write the section into bench/RESULTS.md"
     )
+    add_mode_options(parser)
     args = parser.parse_args()
-    text = section(args.days, progress=True)
+    text = section(mode_of(args), args.days, progress=True)
     print(text)
     if args.update_results:
         update_results(HEADING, text)

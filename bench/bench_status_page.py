@@ -1,7 +1,7 @@
 """Status page: build time and output size for 200 services × 10 SLOs × 90 days of history.
 
 ``python bench/bench_status_page.py [--services 200] [--slos 10] [--days 90] [--step 60]
-[--compact] [--update-results]``
+[--compact] [--quick | --small] [--update-results]``; ``bench/run.py`` runs it too, compacted.
 
 The history is filled in bulk, straight into the store's tables as bench_scale.py
 does (runs and verdict rows, a few incidents), with **hourly** runs: 90 days of
@@ -17,6 +17,7 @@ production history looks like. ``--step 5`` fills five-minute runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import resource
 import sys
 import tempfile
@@ -24,10 +25,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from common import ROOT, table, update_results
+from common import FULL, ROOT, Mode, add_mode_options, mode_of, on_path, table, update_results
 
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "src"))
+on_path(ROOT, ROOT / "src")
 
 HEADING = "### Status page:"
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -204,7 +204,33 @@ def _rows(figures: dict[str, float], what: str) -> list[list[str]]:
     ]
 
 
-def section(services: int, slos: int, days: int, step_min: int, compacted: bool) -> str:
+def _peak_rss_mib(reset: bool = False) -> float:
+    """The process's peak resident memory; ``reset`` starts it again from now where Linux lets
+    it (/proc/self/clear_refs), so that the peaks of benches run before this one in the
+    process (run.py) do not count; what they left resident still does."""
+    if reset:
+        with contextlib.suppress(OSError):
+            Path("/proc/self/clear_refs").write_text("5")
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def section(
+    mode: Mode = FULL,
+    services: int | None = None,
+    slos: int | None = None,
+    days: int | None = None,
+    step_min: int = 60,
+    compacted: bool = True,
+) -> str:
+    """Fill the history, build the page from it, and (``compacted``) again from its roll-ups."""
+    services = mode.size(200, quick=50, small=4) if services is None else services
+    slos = mode.size(10, small=3) if slos is None else slos
+    days = mode.size(90, small=3) if days is None else days
+    resident = _peak_rss_mib(reset=True)
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/history.db"
         started = time.perf_counter()
@@ -225,7 +251,7 @@ def section(services: int, slos: int, days: int, step_min: int, compacted: bool)
                 f"up into a row per SLO per day) took {took:.0f} s; the second group of rows "
                 f"builds the page again from that, over the first page's files."
             )
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak = _peak_rss_mib()
     cadence = "hourly" if step_min == 60 else f"{step_min}-minute"
     return table(
         f"Status page: {services} services × {slos} SLOs × {days} days of {cadence} runs",
@@ -237,29 +263,31 @@ def section(services: int, slos: int, days: int, step_min: int, compacted: bool)
         f"page reads the same database sums either way).{note_compact} Output: "
         f"{full['files']:,.0f} files — index.html {full['index'] / 1024:.0f} KiB, a service "
         f"page {full['page'] / 1024:.0f} KiB on average ({full['largest'] / 1024:.0f} KiB the "
-        f"largest; 10 SLOs × 90 day bars with their dates), HTML {full['html'] / 2**20:.1f} MiB, "
+        f"largest; {slos} SLOs × 90 day bars with their dates), HTML {full['html'] / 2**20:.1f} MiB, "
         f"SVG badges {full['svg'] / 2**20:.1f} MiB, endpoint JSON {full['json'] / 1024:.0f} KiB. "
         f"{full['environments']:.0f} environments, {full['slos']:,.0f} SLOs; peak RSS of the "
-        f"bench process {peak:.0f} MiB. Reading is most of the time: per environment its "
+        f"bench process while it ran {peak:.0f} MiB ({resident:.0f} MiB when it began). Reading is most of the time: per environment its "
         f"latest run, its 90-day timeline (days of run rows bucketed by the database; rolled-up "
         f"days come as a point per hour, decoded in Python) and four window sums per SLO; the "
-        f"incidents once. Run alone with `python bench/bench_status_page.py --compact "
-        f"--update-results` (bench/run.py does not run it).",
+        f"incidents once. No goal: the figures are for scale. bench/run.py runs it; alone, "
+        f"`python bench/bench_status_page.py --compact --update-results` puts this section into "
+        f"RESULTS.md.",
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--services", type=int, default=200)
-    parser.add_argument("--slos", type=int, default=10)
-    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--services", type=int, help="default 200 (4 with --small)")
+    parser.add_argument("--slos", type=int, help="default 10 (3 with --small)")
+    parser.add_argument("--days", type=int, help="default 90 (3 with --small)")
     parser.add_argument("--step", type=int, default=60, help="minutes between runs (default 60)")
     parser.add_argument("--compact", action="store_true", help="also build from a compacted copy")
     parser.add_argument(
         "--update-results", action="store_true", help="write the section into bench/RESULTS.md"
     )
+    add_mode_options(parser)
     args = parser.parse_args()
-    text = section(args.services, args.slos, args.days, args.step, args.compact)
+    text = section(mode_of(args), args.services, args.slos, args.days, args.step, args.compact)
     print(text)
     if args.update_results:
         update_results(HEADING, text)

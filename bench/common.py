@@ -1,7 +1,9 @@
-"""Shared bench helpers: median timing, subprocess timing, a slow loopback server, Markdown tables."""
+"""Shared bench helpers: the run modes, median timing, subprocess timing, a slow loopback server,
+Markdown tables."""
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import subprocess
 import sys
@@ -9,11 +11,90 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
+T = TypeVar("T")
+
+
+def on_path(*folders: Path) -> None:
+    """Put each folder on sys.path (first), unless it is there already: the repository's root
+    for ``tests.support``, its ``src`` for a sloprobe that is not installed."""
+    for folder in folders:
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
+
+
+class Unavailable(RuntimeError):
+    """A bench cannot run on this machine (a tool or package is missing); the message says why."""
+
+
+@dataclass(frozen=True)
+class Mode:
+    """How big a bench run is.
+
+    ``full`` is what bench/RESULTS.md holds; ``quick`` fewer repeats and rows, for a look;
+    ``small`` one round at small sizes, in seconds, for the test suite (tests/bench): it
+    proves the bench still runs and produces its figures, and judges no goal.
+    """
+
+    name: str
+
+    @property
+    def small(self) -> bool:
+        return self.name == "small"
+
+    @property
+    def repeats(self) -> int:
+        return {"full": 5, "quick": 3, "small": 1}[self.name]
+
+    def size(self, full: T, quick: T | None = None, small: T | None = None) -> T:
+        """The size for this mode: ``quick`` and ``small`` default to the one before them."""
+        quick = full if quick is None else quick
+        if self.name == "full":
+            return full
+        if self.name == "quick":
+            return quick
+        return quick if small is None else small
+
+    def goal(self, goal: str, met: bool, figure: str) -> str:
+        """A goal's verdict, recorded in JUDGED; a small run reports its figures but judges nothing."""
+        verdict = "not judged (small mode)" if self.small else "met" if met else "missed"
+        JUDGED.append(Judged(goal, verdict, figure))
+        return verdict
+
+
+@dataclass(frozen=True)
+class Judged:
+    goal: str
+    verdict: str  # met, missed, or not judged (small mode)
+    figure: str
+
+
+JUDGED: list[Judged] = []  # every goal judged in this process, in turn: run.py's summary
+FULL, QUICK, SMALL = Mode("full"), Mode("quick"), Mode("small")
+
+
+def add_mode_options(parser: argparse.ArgumentParser) -> None:
+    sizes = parser.add_mutually_exclusive_group()
+    sizes.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer repeats and smaller sizes (a look, not a result)",
+    )
+    sizes.add_argument(
+        "--small",
+        action="store_true",
+        help="one round at small sizes, in seconds, as tests/bench runs it; judges no goal",
+    )
+
+
+def mode_of(args: argparse.Namespace) -> Mode:
+    return SMALL if args.small else QUICK if args.quick else FULL
 
 
 def median_time(action: Callable[[], object], repeats: int) -> float:
@@ -26,10 +107,17 @@ def median_time(action: Callable[[], object], repeats: int) -> float:
 
 
 def run_seconds(command: Sequence[str], cwd: Path | None = None, repeats: int = 5) -> float:
+    """Median wall time of a command; RuntimeError if it fails (a failing command is no figure)."""
+
     def once() -> None:
-        subprocess.run(
-            command, cwd=cwd, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        done = subprocess.run(
+            command, cwd=cwd, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"`{' '.join(command)}` exited {done.returncode}: "
+                f"{done.stderr.decode(errors='replace')[-2000:]}"
+            )
 
     return median_time(once, repeats)
 
@@ -92,11 +180,14 @@ def table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]], note
 
 
 def update_results(heading: str, text: str) -> None:
-    """Put a section into bench/RESULTS.md, in place of an earlier one that starts with ``heading``."""
+    """Put a section into bench/RESULTS.md in place of an earlier one that starts with
+    ``heading`` (a bench run alone), or at the end if there is none."""
     path = Path(__file__).resolve().parent / "RESULTS.md"
     current = path.read_text()
     start = current.find(heading)
-    if start >= 0:
-        end = current.find("\n### ", start + 1)
-        current = current[:start] + current[end + 1 if end >= 0 else len(current) :]
-    path.write_text(current.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n")
+    if start < 0:
+        path.write_text(current.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n")
+        return
+    end = current.find("\n### ", start + 1)
+    after = current[end + 1 :] if end >= 0 else ""
+    path.write_text(current[:start] + text.rstrip("\n") + "\n" + ("\n" + after if after else ""))

@@ -13,8 +13,12 @@ OPERATORS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operat
 
 
 def threshold(response: Any, field: str, op: str, limit: float) -> None:
-    value = response.json()[field]
-    assert value is not None and OPERATORS[op](value, limit), (
+    """``field`` is a dotted path into the JSON body, as slo.yaml's ``json:`` reads it."""
+    value = response.json()
+    for key in field.split("."):
+        assert isinstance(value, dict) and key in value, f"{field}: no {key!r} in {value!r}"
+        value = value[key]
+    assert isinstance(value, int | float) and OPERATORS[op](value, limit), (
         f"{field} = {value!r}, wanted {op} {limit}"
     )
 
