@@ -176,6 +176,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     init.add_argument("--service", help="the service's name (default: the directory's name)")
     init.add_argument(
+        "--from",
+        dest="from_url",
+        metavar="URL",
+        help="scaffold around the slo.yaml `sloprobe discover URL` proposes (GET only), "
+        "instead of a shape's example",
+    )
+    init.add_argument(
         "--action",
         metavar="OWNER/REPO@REF",
         help="where the workflows take sloprobe from (default: this release's repository and tag)",
@@ -410,8 +417,10 @@ def _validate(args: argparse.Namespace, rest: list[str]) -> int:
 
 
 def _init(args: argparse.Namespace, rest: list[str]) -> int:
+    from sloprobe.redact import redact_url
     from sloprobe.scaffold import (
         DEFAULT_SHAPE,
+        DISCOVERED,
         SHAPES,
         ActionSource,
         default_source,
@@ -423,7 +432,16 @@ def _init(args: argparse.Namespace, rest: list[str]) -> int:
     directory = Path(args.directory)
     named_like_a_shape = directory.resolve().name in SHAPES
     shape = args.shape or (directory.resolve().name if named_like_a_shape else DEFAULT_SHAPE)
-    if shape not in SHAPES:
+    discovered = None
+    if args.from_url:
+        if args.shape:
+            print("sloprobe init: --from and --shape exclude each other", file=sys.stderr)
+            return USAGE_ERROR
+        discovered = _discovered(args.from_url)
+        if discovered is None:
+            return 1
+        shape = DISCOVERED
+    elif shape not in SHAPES:
         print(
             f"sloprobe init: unknown shape `{shape}`; one of {', '.join(SHAPES)}", file=sys.stderr
         )
@@ -440,10 +458,12 @@ def _init(args: argparse.Namespace, rest: list[str]) -> int:
             file=sys.stderr,
         )
         return USAGE_ERROR
-    done = scaffold(directory, plan_suite(shape, service, source), args.force)
+    done = scaffold(directory, plan_suite(shape, service, source, discovered), args.force)
     why = "--shape" if args.shape else ("the folder's name" if named_like_a_shape else "default")
+    if discovered is not None:
+        why = f"--from {redact_url(args.from_url)}"
     named = "--service" if args.service else "the folder's name; --service to change"
-    print(f"shape   {shape} ({SHAPES[shape]}; {why})")
+    print(f"shape   {shape} ({SHAPES.get(shape, 'what the service said')}; {why})")
     print(f"service {service} ({named})")
     for path in done.created:
         print(f"created {path}")
@@ -452,6 +472,23 @@ def _init(args: argparse.Namespace, rest: list[str]) -> int:
     print(f"sloprobe from {source.action} (--action to change)")
     print(_init_next_steps(done.suite.variables))
     return 0
+
+
+def _discovered(url: str) -> str | None:
+    """The slo.yaml `sloprobe discover` proposes for ``url`` (its report on stderr), or None."""
+    from sloprobe.config.model import Target
+    from sloprobe.discover.command import report
+    from sloprobe.discover.run import DiscoverOptions, discover
+
+    if not url.startswith(("http://", "https://")):
+        print(f"sloprobe init: --from needs an http(s) URL, not `{url}`", file=sys.stderr)
+        return None
+    found = discover(DiscoverOptions(base_url=url, target=Target()))
+    report(found, sys.stderr)
+    if found.text is None or found.problem is not None:
+        print(f"sloprobe init: {found.problem}; nothing written", file=sys.stderr)
+        return None
+    return found.text
 
 
 def _valid_name(name: str) -> bool:

@@ -30,6 +30,7 @@ SCHEDULED_EXTRAS = ("sentry",)
 
 __all__ = [
     "DEFAULT_SHAPE",
+    "DISCOVERED",
     "REQUIREMENTS",
     "SHAPES",
     "ActionSource",
@@ -73,8 +74,16 @@ def cache_scope(service: str, environment: str) -> str:
     return scope.strip("-") or "suite"
 
 
-def plan_suite(shape: str, service: str, source: ActionSource) -> Suite:
-    slo_yaml = suite_slo_yaml(shape, SHAPES[shape], service)
+DISCOVERED = "discovered"
+
+
+def plan_suite(
+    shape: str, service: str, source: ActionSource, slo_text: str | None = None
+) -> Suite:
+    """The files of a suite for ``shape``; ``slo_text``: the slo.yaml `sloprobe discover`
+    proposed for the service (``init --from URL``), in place of the shape's example."""
+    description = SHAPES.get(shape, "discovered from the service")
+    slo_yaml = suite_slo_yaml(shape, description, service, slo_text)
     # Read with every variable unset, as on a fresh repository (tests load it as a run does).
     parsed = parse_yaml(slo_yaml, "slo.yaml", environ={}, env=EnvPolicy(lenient=True))
     facts = suite_facts(parsed.data, environ={})

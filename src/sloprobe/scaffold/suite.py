@@ -105,9 +105,10 @@ def example_text(shape: str) -> str:
     return checkout.read_text(encoding="utf-8")
 
 
-def suite_slo_yaml(shape: str, description: str, service: str) -> str:
-    """The example of ``shape`` for ``service``, with the example Python probe and its SLO."""
-    text = example_text(shape)
+def suite_slo_yaml(shape: str, description: str, service: str, text: str | None = None) -> str:
+    """The example of ``shape`` (or ``text``: a file `sloprobe discover` proposed) for
+    ``service``, with the example Python probe and its SLO."""
+    text = example_text(shape) if text is None else text
     lines = text.splitlines()
     while lines and lines[0].startswith("#"):
         lines.pop(0)  # the example's own header; ours says where the file came from
