@@ -24,7 +24,7 @@ from sloprobe.probes.context import ProbeContext, make_context
 from sloprobe.probes.http.measure import ABSENT, dig
 from sloprobe.probes.login import log_in
 from sloprobe.probes.network import Answer, BodyError, describe_error, parse_json
-from sloprobe.probes.network.deadline import DeadlineExceeded, fetch_within
+from sloprobe.probes.network.deadline import fetch_within
 
 if TYPE_CHECKING:
     from sloprobe.config.model import Target
@@ -146,8 +146,6 @@ async def _get(
         answer = await fetch_within(
             client, request, bound_s, max_bytes=max_bytes, redirects=context.redirects()
         )
-    except DeadlineExceeded as exc:
-        return f"{step}: {exc}", None
     except httpx.HTTPError as exc:
         return describe_error(exc, context.redactor, step=step), None
     return f"{step} answered {answer.status}", answer

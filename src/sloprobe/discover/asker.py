@@ -19,7 +19,7 @@ import httpx
 from sloprobe.probes.context import ProbeContext
 from sloprobe.probes.http.measure import ABSENT
 from sloprobe.probes.network import Answer, BodyError, describe_error, parse_json
-from sloprobe.probes.network.deadline import DeadlineExceeded, fetch_within
+from sloprobe.probes.network.deadline import fetch_within
 from sloprobe.redact import neutralise
 
 MAX_REQUESTS = 20  # per source
@@ -139,8 +139,6 @@ class Asker:
             )
             seen = Seen(path, shown, answer, answer.not_followed)
             self.answered = True
-        except DeadlineExceeded as exc:
-            seen = Seen(path, shown, None, f"timeout ({exc})")
         except httpx.HTTPError as exc:
             said = describe_error(exc, self.context.redactor, step=shown)
             seen = Seen(path, shown, None, said.removeprefix(f"{shown}: "))

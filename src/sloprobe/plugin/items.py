@@ -213,13 +213,10 @@ def target_error_line(exc: BaseException, redactor: Redactor) -> str | None:
         step = f"{request.method} {request.url}"
     except RuntimeError:  # an error raised without its request
         step = "request to the target"
-    from sloprobe.probes.network.deadline import DeadlineExceeded
     from sloprobe.probes.python.client import BodyTooLarge
 
     if isinstance(exc, BodyTooLarge):  # its message names the request already
         return neutralise(redactor(str(exc)))[:300]
-    if isinstance(exc, DeadlineExceeded):
-        return neutralise(redactor(f"{step}: {exc}"))[:300]
     return neutralise(describe_error(exc, redactor, step=step))
 
 

@@ -27,7 +27,7 @@ from sloprobe.probes.sanitize import register_spec_secrets
 from sloprobe.redact import Redactor, redact_url
 
 if TYPE_CHECKING:  # probes read the target's shape; they import no config at run time
-    from sloprobe.fields.target import Target
+    from sloprobe.fields.target import Auth, Target
 
 
 @dataclass(frozen=True)
@@ -49,13 +49,7 @@ class ProbeContext:
         headers = {"User-Agent": f"sloprobe/{__version__}", **self.target.headers}
         if self.target.synthetic_header:
             headers[self.target.synthetic_header] = "true"
-        auth = self.target.auth
-        if auth is not None and auth.bearer is not None:
-            headers["Authorization"] = f"Bearer {auth.bearer.get_secret_value()}"
-        elif auth is not None and auth.basic is not None:
-            pair = f"{auth.basic.username}:{auth.basic.password.get_secret_value()}"
-            headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
-        return {**headers, **self.login_headers}
+        return {**headers, **authorization(self.target.auth), **self.login_headers}
 
     def offsite_headers(self) -> dict[str, str]:
         """What a request may carry to another origin: the User-Agent and the synthetic marker."""
@@ -84,14 +78,29 @@ class ProbeContext:
         )
 
 
-def make_context(base_url: str, target: Target) -> ProbeContext:
-    """A context whose redactor knows every secret the config holds."""
-    redactor = Redactor()
-    auth = target.auth
+def authorization(auth: Auth | None) -> dict[str, str]:
+    """The ``Authorization`` header of a bearer or basic ``auth`` (none without one): the
+    target's, or a probe's own server's (a managed Prometheus)."""
+    if auth is not None and auth.bearer is not None:
+        return {"Authorization": f"Bearer {auth.bearer.get_secret_value()}"}
+    if auth is not None and auth.basic is not None:
+        pair = f"{auth.basic.username}:{auth.basic.password.get_secret_value()}"
+        return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
+    return {}
+
+
+def learn_auth(auth: Auth | None, redactor: Redactor) -> None:
+    """Teach ``redactor`` the secrets of ``auth`` (the basic pair in base64 too)."""
     if auth is not None and auth.bearer is not None:
         redactor.add(auth.bearer.get_secret_value())
     if auth is not None and auth.basic is not None:
         redactor.add_basic(auth.basic.username, auth.basic.password.get_secret_value())
+
+
+def make_context(base_url: str, target: Target) -> ProbeContext:
+    """A context whose redactor knows every secret the config holds."""
+    redactor = Redactor()
+    learn_auth(target.auth, redactor)
     for name, value in target.headers.items():
         redactor.add_header(name, value)
     if target.login is not None:  # the login request's own credentials

@@ -8,18 +8,16 @@ when its deadline passes, and the failure says so in words a user can act on.
 
 from __future__ import annotations
 
+__all__ = ["DeadlineExceeded", "fetch_within"]
+
 import asyncio
 
 import httpx
 
 from sloprobe.model.units import Dimension, format_base
-from sloprobe.probes.network.errors import MAX_JSON_BYTES
+from sloprobe.probes.network.errors import MAX_JSON_BYTES, DeadlineExceeded
 from sloprobe.probes.network.fetch import Answer, fetch
 from sloprobe.probes.network.redirects import Redirects
-
-
-class DeadlineExceeded(httpx.TimeoutException):
-    """The whole request (every hop and the body) took longer than its deadline."""
 
 
 async def fetch_within(

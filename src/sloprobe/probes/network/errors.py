@@ -39,6 +39,11 @@ _AUTH = (
 )
 
 
+class DeadlineExceeded(httpx.TimeoutException):
+    """The whole request (every hop and the body) took longer than its deadline
+    (:func:`~sloprobe.probes.network.deadline.fetch_within`); its message says so."""
+
+
 def describe_error(exc: BaseException, redactor: Redactor, step: str) -> str:
     """``<step>: <class> (<detail>)`` for any error of any client library; secrets redacted.
 
@@ -86,6 +91,8 @@ def classify(exc: BaseException) -> str:
         return f"DNS lookup failed ({detail})" if detail else "DNS lookup failed"
     if any(isinstance(e, ssl.SSLError) for e in chain) or "certificate" in text or "ssl" in text:
         return f"TLS error ({detail})"
+    if isinstance(exc, DeadlineExceeded):
+        return str(exc)  # "no complete answer within 2s (the request's total deadline)"
     if isinstance(exc, httpx.ConnectTimeout):
         return "connect timeout"
     if isinstance(exc, httpx.TimeoutException):

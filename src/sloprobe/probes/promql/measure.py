@@ -16,7 +16,6 @@ redirects followed on the server's origin only.
 
 from __future__ import annotations
 
-import base64
 import math
 import time
 from collections.abc import Mapping
@@ -27,7 +26,7 @@ import httpx
 
 from sloprobe.model.measurement import Measurement, Sample, Series
 from sloprobe.probes.base import ProbeCall
-from sloprobe.probes.context import ProbeContext
+from sloprobe.probes.context import ProbeContext, authorization, learn_auth
 from sloprobe.probes.network import (
     ACCEPT_ENCODING,
     MAX_JSON_BYTES,
@@ -41,7 +40,7 @@ from sloprobe.probes.network import (
 from sloprobe.probes.prometheus.nan import finite_elements, series_text
 from sloprobe.probes.promql.explain import metric_names, no_samples_reason, windows
 from sloprobe.probes.promql.spec import PromQLProbe, promql_series_units
-from sloprobe.redact import Redactor, redact_url
+from sloprobe.redact import redact_url
 
 REASON_CHARS = 300  # a measure's reason stays one readable line
 ERROR_CHARS = 200  # of Prometheus's own error text (a parse error can quote a whole query)
@@ -62,12 +61,13 @@ async def run_promql_probe(name: str, spec: PromQLProbe, context: ProbeContext) 
         if (found := windows(q.query))
     }
     failure = None
+    learn_auth(spec.auth, context.redactor)  # the server's own secrets, masked everywhere
     redirects = context.redirects()
     headers = {
         "Accept-Encoding": ACCEPT_ENCODING,
         **redirects.offsite_headers,
         **spec.headers,
-        **server_auth(spec, context.redactor),
+        **authorization(spec.auth),
     }
     step = f"PromQL GET {redact_url(spec.server)}/api/v1/query"
     try:
@@ -183,18 +183,3 @@ def _vector(data: Mapping[str, object], query: str) -> list[tuple[str, float]]:
             shown = series_text(labels.get("__name__", ""), labels) if labels else query
             elements.append((shown, float(item["value"][1])))
     return elements
-
-
-def server_auth(spec: PromQLProbe, redactor: Redactor) -> dict[str, str]:
-    """The Prometheus server's own ``Authorization`` (its secret known to the redactor)."""
-    auth = spec.auth
-    if auth is not None and auth.bearer is not None:
-        token = auth.bearer.get_secret_value()
-        redactor.add(token)
-        return {"Authorization": f"Bearer {token}"}
-    if auth is not None and auth.basic is not None:
-        password = auth.basic.password.get_secret_value()
-        redactor.add_basic(auth.basic.username, password)
-        pair = base64.b64encode(f"{auth.basic.username}:{password}".encode()).decode()
-        return {"Authorization": f"Basic {pair}"}
-    return {}

@@ -73,9 +73,8 @@ class TargetClient(httpx.Client):
         follow = follow_redirects if isinstance(follow_redirects, bool) else self.follow_redirects
         self._log_in_once(request)
         request = self._authenticated(request, auth)
-        for name, value in self.trace.apply(dict(request.headers)).items():
-            if name.lower() in ("traceparent", "sentry-trace", "baggage"):
-                request.headers[name] = value
+        # A new span of the probe's trace (httpx headers: any letter case is replaced).
+        request.headers.update(self.trace.headers(request.headers.get("baggage")))
         policy = self._context.redirects("same_origin" if follow else "none")
         answer = self._run(
             fetch_within(
