@@ -68,3 +68,32 @@ def test_it_never_overwrites_without_force(service: RunningService, tmp_path: Pa
     status, out, err = discover(service.base_url, "--print")
     assert status == 0
     assert out.startswith("# Proposed by `sloprobe discover`") and "openapi" in err
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        ({"workers_stopped": True}, {"workers-live", "workers-active"}),
+        ({"api_latency_ms": 500.0}, {"health-latency"}),
+    ],
+    ids=["workers-stopped", "api-latency-500ms"],
+)
+def test_the_discovered_suite_catches_each_fault(
+    fault: dict[str, object],
+    expected: set[str],
+    service: RunningService,
+    pytester: pytest.Pytester,
+    tmp_path: Path,
+) -> None:
+    """Discovered on a healthy service, the file names exactly the SLOs a fault breaks."""
+    status, out, err = discover(service.base_url, "--out", str(tmp_path))
+    assert status == 0, out + err
+    healthy = service.faults
+    service.set_faults(**fault)
+    try:
+        ret, verdicts = run_suite(pytester, tmp_path / "slo.yaml", service.base_url)
+    finally:
+        service.set_faults(**healthy.as_dict())
+    breached = {s for s, v in verdicts.items() if v["status"] == "breach"}
+    assert ret == 1
+    assert breached == expected, {s: (v["status"], v["reason"]) for s, v in verdicts.items()}
