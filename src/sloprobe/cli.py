@@ -278,6 +278,12 @@ def _parser() -> argparse.ArgumentParser:
     discover.add_argument("--basic-password-env", metavar="NAME", help="its password from $NAME")
     discover.add_argument("--timeout", default="5s", help="per request (default 5s)")
     discover.add_argument("--max-requests", type=int, default=20, help="per source (default 20)")
+    discover.add_argument(
+        "--submit-job",
+        action="store_true",
+        help="submit one job through the submit operation found (the only non-GET it sends) "
+        "and read the id and status fields from its real answers",
+    )
     from sloprobe.history_cli import add_commands
 
     add_commands(commands)
