@@ -1,6 +1,7 @@
 """Discovery's only way out: GET requests through the probes' network layer, bounded.
 
-Every request is a ``GET`` sent by :func:`~sloprobe.probes.network.deadline.fetch_within`
+Every request is a ``GET`` (the one exception: the job ``--submit-job`` asks
+for, :meth:`Asker.submit`, a ``POST`` never retried) sent by :func:`~sloprobe.probes.network.deadline.fetch_within`
 with the run's :class:`~sloprobe.probes.context.ProbeContext`: the same auth,
 headers, User-Agent and synthetic marker, same-origin redirects only, a cap on
 the decompressed body, and one total deadline per request. Each source has a
@@ -101,6 +102,7 @@ class Asker:
         self._cache: dict[str, Seen] = {}
         self._sent: dict[str, int] = {}
         self.answered = False  # whether the target answered anything at all
+        self.posts = 0  # POSTs sent: the job of --submit-job, or none
 
     def sent(self, source: str) -> int:
         return self._sent.get(source, 0)
@@ -121,9 +123,21 @@ class Asker:
         """``GET path`` (or the answer it already had); ``fresh``: always a new request."""
         if not fresh and path in self._cache:
             return self._cache[path]
-        request = self.client.build_request("GET", path)
+        seen = await self._send(source, path, self.client.build_request("GET", path))
+        if not fresh:
+            self._cache[path] = seen
+        return seen
+
+    async def submit(
+        self, source: str, path: str, *, form: dict[str, str] | None = None, json_body: Any = None
+    ) -> Seen:
+        """The one ``POST`` discovery may send (``--submit-job``): once, never retried."""
+        request = self.client.build_request("POST", path, data=form, json=json_body)
+        return await self._send(source, path, request)
+
+    async def _send(self, source: str, path: str, request: httpx.Request) -> Seen:
         redirects = self.context.redirects()
-        shown = f"GET {redirects.show(request.url)}"
+        shown = f"{request.method} {redirects.show(request.url)}"
         remaining = self._end - time.monotonic()
         if self.sent(source) >= self.max_requests:
             return Seen(
@@ -132,16 +146,14 @@ class Asker:
         if remaining <= 0:
             return Seen(path, shown, None, "not sent: discovery's deadline passed")
         self._sent[source] = self.sent(source) + 1
+        self.posts += request.method == "POST"
         bound = min(self.context.target.timeout, remaining)
         try:
             answer = await fetch_within(
                 self.client, request, bound, max_bytes=MAX_BYTES, retries=0, redirects=redirects
             )
-            seen = Seen(path, shown, answer, answer.not_followed)
             self.answered = True
+            return Seen(path, shown, answer, answer.not_followed)
         except httpx.HTTPError as exc:
             said = describe_error(exc, self.context.redactor, step=shown)
-            seen = Seen(path, shown, None, said.removeprefix(f"{shown}: "))
-        if not fresh:
-            self._cache[path] = seen
-        return seen
+            return Seen(path, shown, None, said.removeprefix(f"{shown}: "))

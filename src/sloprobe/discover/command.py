@@ -85,6 +85,7 @@ def options_from(args: argparse.Namespace) -> DiscoverOptions:
         redis=args.redis,
         flower=args.flower,
         max_requests=args.max_requests,
+        submit_job=args.submit_job,
     )
 
 
@@ -136,7 +137,8 @@ def report(found: Discovery, out: TextIO) -> None:
 def _summary(proposal: Proposal, found: Discovery) -> str:
     live = [p for p in proposal.probes if not p.disabled]
     slos = proposal.live_slos()
+    methods = "GET only" if not found.posts else "GETs and the one POST of --submit-job"
     return (
         f"proposed {len(live)} probes and {len(slos)} SLOs in {found.seconds:.1f} s, "
-        f"{found.requests} requests sent (GET only)"
+        f"{found.requests} requests sent ({methods})"
     )

@@ -89,7 +89,7 @@ def _field_value(schema: dict[str, Any]) -> tuple[Any, str] | None:
     return None
 
 
-def _pick(leaves: list[Leaf], *names: str) -> Leaf | None:
+def pick(leaves: list[Leaf], *names: str) -> Leaf | None:
     for name in names:
         for leaf in sorted(leaves, key=lambda leaf: len(leaf.parts)):
             if leaf.key == name and len(leaf.parts) <= 2:
@@ -121,6 +121,7 @@ def job_proposal(
     post, get = pairs[0]
     draft = _Draft(resolver(document), variables)
     options = {"submit": _submit(post, get, draft), "status": _status(get, draft)}
+    param = re.search(r"\{([^/{}]+)\}$", get.path)
     name = unique("job", taken)
     origin = [
         f"From operations {post.name} (POST {post.path}) and {get.name} (GET {get.path}).",
@@ -136,6 +137,7 @@ def job_proposal(
         origin,
         draft.notes,
         disabled,
+        hints={"id_names": id_names(param.group(1) if param else "id")},
     )
     total = rules.seconds_text(rules.JOB_TOTAL_S)
     slos = [
@@ -199,7 +201,7 @@ def _submit(post: Operation, get: Operation, draft: _Draft) -> dict[str, Any]:
         if synthetic and schema_type(flatten(properties[synthetic], resolve)) == "boolean":
             submit["synthetic_field"] = synthetic
     answer = schema_leaves(response_schema(post), resolve)
-    id_leaf = _pick(answer, param_name, "id", "job_id", "jobId", "task_id", "taskId")
+    id_leaf = pick(answer, *id_names(param_name))
     if id_leaf is not None:
         submit["id"] = id_leaf.path
         notes[("submit", "id")] = f"the POST answer's schema has `{id_leaf.path}`"
@@ -212,13 +214,19 @@ def _submit(post: Operation, get: Operation, draft: _Draft) -> dict[str, Any]:
     return submit
 
 
+def id_names(param_name: str) -> tuple[str, ...]:
+    """The names a new job's id goes by: the status path's parameter's first."""
+    names = (param_name, "id", "job_id", "jobId", "task_id", "taskId", "uuid")
+    return tuple(dict.fromkeys(names))
+
+
 def _status(get: Operation, draft: _Draft) -> dict[str, Any]:
     """The ``status`` options: path, the state's field and its states, timestamps."""
     resolve, notes = draft.resolve, draft.notes
     status_path = re.sub(r"\{[^/{}]+\}$", "{id}", get.path)
     status: dict[str, Any] = {"path": status_path}
     leaves = schema_leaves(response_schema(get), resolve)
-    state = _pick(leaves, "status", "state")
+    state = pick(leaves, "status", "state")
     if state is not None:
         status["field"] = state.path
         notes[("status", "field")] = f"`{state.path}` in the schema of GET {get.path}"
@@ -242,7 +250,7 @@ def _status(get: Operation, draft: _Draft) -> dict[str, Any]:
         ("finished_at", ("completed_at", "ended_at")),
         ("error", ("error_message", "failure_reason")),
     ):
-        leaf = _pick(leaves, *names)
-        if leaf is not None and _pick(leaves, option) is None:
+        leaf = pick(leaves, *names)
+        if leaf is not None and pick(leaves, option) is None:
             status[option] = leaf.path
     return status

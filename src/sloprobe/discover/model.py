@@ -85,6 +85,8 @@ class Probe:
     notes: dict[tuple[str, ...], str] = field(default_factory=dict)  # option path -> comment
     disabled: list[str] = field(default_factory=list)  # non-empty: written commented out, why
     after: list[str] = field(default_factory=list)
+    # What discovery knows but does not write (the id's likely names, for --submit-job).
+    hints: dict[str, Any] = field(default_factory=dict)
 
     def variables(self) -> list[str]:
         """The ``${NAME}``s its options hold, in order."""

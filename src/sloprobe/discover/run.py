@@ -28,7 +28,9 @@ from sloprobe.discover.model import (
     NOT_ASKED,
     NOT_FOUND,
     REFUSED,
+    Probe,
     Proposal,
+    Slo,
     SourceReport,
     slug,
 )
@@ -36,6 +38,8 @@ from sloprobe.discover.openapi import find_document, read_operations
 from sloprobe.discover.prometheus_metrics import metrics_proposal
 from sloprobe.discover.queues import queue_sources
 from sloprobe.discover.render import render
+from sloprobe.discover.submit import SOURCE as JOB_SOURCE
+from sloprobe.discover.submit import submit_job
 from sloprobe.discover.wellknown import read_well_known
 from sloprobe.probes.context import make_context
 from sloprobe.redact import redact_url
@@ -56,6 +60,7 @@ class DiscoverOptions:
     flower: str | None = None
     max_requests: int = MAX_REQUESTS
     deadline_s: float = DEADLINE_S
+    submit_job: bool = False  # send one job (the only POST) to read its answers
 
 
 @dataclass
@@ -65,18 +70,19 @@ class Discovery:
     requests: int
     seconds: float
     problem: str | None = None
+    posts: int = 0  # the job of --submit-job, if it was sent
 
 
 def discover(options: DiscoverOptions) -> Discovery:
     clock = time.monotonic()
-    proposal, requests = asyncio.run(_discover(options))
+    proposal, requests, posts = asyncio.run(_discover(options))
     text, problem = None, None
     if not proposal.live_slos():
         problem = "nothing to propose: no source gave a probe that can run as it is"
     else:
         text = render(proposal, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
         problem = check(text)
-    return Discovery(proposal, text, requests, time.monotonic() - clock, problem)
+    return Discovery(proposal, text, requests, time.monotonic() - clock, problem, posts)
 
 
 def check(text: str) -> str | None:
@@ -93,7 +99,7 @@ def check(text: str) -> str | None:
     return None
 
 
-async def _discover(options: DiscoverOptions) -> tuple[Proposal, int]:
+async def _discover(options: DiscoverOptions) -> tuple[Proposal, int, int]:
     context = make_context(options.base_url, options.target)
     proposal = Proposal(slug(httpx.URL(options.base_url).host, "service"), context.shown_base_url)
     proposal.auth = options.auth
@@ -109,7 +115,7 @@ async def _discover(options: DiscoverOptions) -> tuple[Proposal, int]:
         proposal.probes[:0], proposal.slos[:0] = probes, slos
         await _prometheus(asker, options, proposal, taken)
         await queue_sources(asker, options.redis, options.flower, proposal, taken)
-        return proposal, asker.total
+        return proposal, asker.total, asker.posts
 
 
 async def _http_sources(
@@ -127,6 +133,8 @@ async def _http_sources(
         proposal.probes += probes
         proposal.slos += slos
         report.requests = asker.sent("openapi")
+        if options.submit_job:
+            await _submit(asker, probes, slos, proposal)
         skipped = SourceReport("well-known paths", NOT_ASKED, "the OpenAPI document was found")
         proposal.reports.append(skipped)
         return endpoints
@@ -139,6 +147,16 @@ async def _http_sources(
     endpoints = await read_well_known(asker, known)
     known.requests = asker.sent("well-known paths")
     return endpoints
+
+
+async def _submit(asker: Asker, probes: list[Probe], slos: list[Slo], proposal: Proposal) -> None:
+    report = SourceReport(JOB_SOURCE)
+    proposal.reports.append(report)
+    if not probes:
+        report.detail = "no submit and status operations in the OpenAPI document: nothing sent"
+        return
+    report.state, report.detail = await submit_job(asker, probes[0], slos, proposal, asker.show)
+    report.requests = asker.sent(JOB_SOURCE)
 
 
 async def _latency(asker: Asker, endpoints: list[Endpoint], proposal: Proposal) -> None:
