@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sloprobe.cli.common import USAGE_ERROR, Subparsers
 from sloprobe.model.units import plural
 
-USAGE_ERROR = 4
 
-
-def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(commands: Subparsers) -> None:
+    """Both commands: ``history`` and ``report``."""
     history = commands.add_parser("history", help="show, prune, export or import run history")
     actions = history.add_subparsers(dest="action", metavar="ACTION", required=True)
     for name, text in (
@@ -71,6 +71,10 @@ def _resolve(args: argparse.Namespace) -> tuple[str, str | None, str | None, Pat
         environment,
         report_dir,
     )
+
+
+def handle(args: argparse.Namespace, rest: list[str]) -> int:
+    return run_history(args) if args.command == "history" else run_report(args)
 
 
 def run_history(args: argparse.Namespace) -> int:
