@@ -3,19 +3,33 @@
 The SDK runs with its own client in an isolated scope — never the global
 one, which may belong to the project whose tests pytest is running — with no
 default integrations, no PII, and every string passed through the run's
-redactor. A transport that notes which envelopes Sentry accepted tells us
-what was delivered, so an opening refused with 429 is sent again next run.
+redactor. Only sentry-sdk's public API is used: check-ins go through
+``sentry_sdk.crons.capture_checkin``, and the client's transport is sloprobe's
+own (on the public ``Transport`` base), which POSTs each envelope through
+:mod:`sloprobe.notify.http` and notes which ones Sentry accepted (a 2xx). That
+tells us what was delivered, so an opening refused with 429 is sent again next run.
 """
 
 from __future__ import annotations
 
+import gzip
 import threading
-from collections.abc import Callable
-from typing import Any
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, cast
 
 from sloprobe.model.notice import Notice
+from sloprobe.notify.http import send as send_http
+
+if TYPE_CHECKING:
+    from sentry_sdk.envelope import Envelope
+    from sentry_sdk.scope import Scope
+    from sentry_sdk.transport import Transport
 
 Scrub = Callable[[str], str]
+QUEUE_SIZE = 100  # sentry-sdk's own default queue; a run sends a handful of envelopes
 
 
 def scrub_event(event: Any, scrub: Scrub) -> Any:
@@ -29,6 +43,122 @@ def scrub_event(event: Any, scrub: Scrub) -> Any:
     return event
 
 
+class Outbox:
+    """Envelopes on their way to Sentry, sent in order by one daemon thread, each within
+    ``timeout`` (notify/http.py: a total deadline, a capped read, no redirects).
+
+    Notes the ids (event id, check-in id) of every envelope Sentry answered with a 2xx;
+    anything else — refused, 429, 5xx, no answer in time, dropped when full or closed —
+    is simply not accepted, and the notice stays pending for the next run.
+    """
+
+    def __init__(self, url: str, headers: dict[str, str], scrub: Scrub, timeout: float) -> None:
+        self.url = url
+        self.headers = headers
+        self.scrub = scrub
+        self.timeout = timeout
+        self.accepted: set[str] = set()
+        self.waiting: deque[tuple[bytes, list[str]]] = deque()
+        self.unsettled = 0  # waiting or being sent
+        self.closed = False
+        self.changed = threading.Condition()
+        self.worker: threading.Thread | None = None
+
+    def put(self, body: bytes, ids: list[str]) -> None:
+        with self.changed:
+            if self.closed or len(self.waiting) >= QUEUE_SIZE:
+                return
+            self.waiting.append((body, ids))
+            self.unsettled += 1
+            if self.worker is None:
+                self.worker = threading.Thread(
+                    target=self.run, name="sloprobe-notify-sentry", daemon=True
+                )
+                self.worker.start()
+            self.changed.notify_all()
+
+    def run(self) -> None:
+        while True:
+            with self.changed:
+                self.changed.wait_for(lambda: self.closed or bool(self.waiting))
+                if self.closed:
+                    return
+                body, ids = self.waiting.popleft()
+            refused = send_http(
+                "POST",
+                self.url,
+                content=body,
+                headers=self.headers,
+                timeout=self.timeout,
+                what="Sentry",
+                scrub=self.scrub,
+            )
+            with self.changed:
+                if refused is None:
+                    self.accepted.update(ids)
+                self.unsettled -= 1
+                self.changed.notify_all()
+
+    def flush(self, timeout: float) -> None:
+        """Wait, at most ``timeout`` seconds, until every envelope put has had its answer."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.unsettled == 0, timeout)
+
+    def close(self) -> None:
+        """Send nothing more; an envelope in flight ends within its own deadline, unnoted."""
+        with self.changed:
+            self.closed = True
+            self.unsettled -= len(self.waiting)
+            self.waiting.clear()
+            self.changed.notify_all()
+
+    def delivered(self) -> set[str]:
+        with self.changed:
+            return set(self.accepted)
+
+
+def envelope_ids(envelope: Envelope) -> list[str]:
+    """The ids whose delivery the envelope decides: its event id and any check-in's id."""
+    ids = [str(envelope.headers["event_id"])] if envelope.headers.get("event_id") else []
+    for item in envelope.items:
+        payload = item.payload.json if item.payload else None
+        if isinstance(payload, dict) and payload.get("check_in_id"):
+            ids.append(str(payload["check_in_id"]))
+    return ids
+
+
+def confirming_transport(dsn: str, scrub: Scrub, timeout: float) -> tuple[Transport, Outbox]:
+    """A transport for the client (sentry-sdk's public ``Transport`` base) and its outbox."""
+    from sentry_sdk.consts import VERSION
+    from sentry_sdk.transport import Transport
+    from sentry_sdk.utils import Dsn
+
+    class ConfirmingTransport(Transport):
+        def __init__(self, outbox: Outbox) -> None:
+            super().__init__({"dsn": dsn})  # parsed_dsn, which the client reads
+            self.sloprobe_outbox = outbox
+
+        def capture_envelope(self, envelope: Envelope) -> None:
+            body = gzip.compress(envelope.serialize())
+            self.sloprobe_outbox.put(body, envelope_ids(envelope))
+
+        def flush(self, timeout: float, callback: Any | None = None) -> None:
+            self.sloprobe_outbox.flush(timeout)
+
+        def kill(self) -> None:
+            self.sloprobe_outbox.close()
+
+    auth = Dsn(dsn).to_auth(f"sentry.python/{VERSION}")  # BadDsn (a ValueError) if malformed
+    headers = {
+        "Content-Type": "application/x-sentry-envelope",
+        "Content-Encoding": "gzip",
+        "User-Agent": f"sentry.python/{VERSION}",
+        "X-Sentry-Auth": auth.to_header(),
+    }
+    outbox = Outbox(auth.get_api_url(), headers, scrub, timeout)
+    return ConfirmingTransport(outbox), outbox
+
+
 class SentryNotifier:
     """One client for one run; ``close()`` flushes within the bound and tells what got through."""
 
@@ -36,27 +166,8 @@ class SentryNotifier:
         self, dsn: str, environment: str, release: str | None, scrub: Scrub, flush_timeout: float
     ) -> None:
         import sentry_sdk
-        from sentry_sdk.transport import HttpTransport
 
-        accepted: set[str] = set()
-        lock = threading.Lock()
-
-        class ConfirmingTransport(HttpTransport):
-            def _handle_response(self, response: Any, envelope: Any) -> None:
-                status = getattr(response, "status", 0)
-                if envelope is not None and 200 <= status < 300:
-                    event_id = envelope.headers.get("event_id")
-                    with lock:
-                        if event_id:
-                            accepted.add(event_id)
-                        for item in envelope.items:
-                            payload = item.payload.json if item.payload else None
-                            if isinstance(payload, dict) and payload.get("check_in_id"):
-                                accepted.add(payload["check_in_id"])
-                super()._handle_response(response, envelope)
-
-        self._accepted = accepted
-        self._lock = lock
+        transport, self._outbox = confirming_transport(dsn, scrub, flush_timeout)
         self._flush_timeout = flush_timeout
         self._scrub = scrub
         self._client = sentry_sdk.Client(
@@ -67,7 +178,7 @@ class SentryNotifier:
             auto_enabling_integrations=False,
             max_breadcrumbs=0,
             shutdown_timeout=flush_timeout,
-            transport=ConfirmingTransport,
+            transport=transport,
             before_send=lambda event, hint: scrub_event(event, scrub),
             before_breadcrumb=lambda crumb, hint: scrub_event(crumb, scrub),
         )
@@ -76,11 +187,22 @@ class SentryNotifier:
         # the service. The release is only ever the one under test (--release, $SLOPROBE_RELEASE).
         self._client.options["release"] = release
 
-    def _capture(self, event: dict[str, Any]) -> str | None:
+    @contextmanager
+    def _own_scope(self) -> Iterator[Scope]:
+        """Forked isolation and current scopes, both bound to our client, restored on exit.
+
+        sentry-sdk looks for a client in the current scope first: a client another project
+        set there would otherwise take what is ours.
+        """
         import sentry_sdk
 
         with sentry_sdk.isolation_scope() as scope:
             scope.set_client(self._client)
+            sentry_sdk.get_current_scope().set_client(self._client)  # the fork, not the outer one
+            yield scope
+
+    def _capture(self, event: dict[str, Any]) -> str | None:
+        with self._own_scope() as scope:
             return scope.capture_event(scrub_event(event, self._scrub))
 
     def send(
@@ -117,21 +239,26 @@ class SentryNotifier:
         duration: float | None,
         config: dict[str, Any],
     ) -> str:
-        from sentry_sdk.crons.api import _create_check_in_event
+        """One Crons check-in; its id (a new one unless given), whether or not Sentry takes it.
 
-        event = _create_check_in_event(
-            monitor_slug=slug,
-            check_in_id=check_in_id,
-            status=status,
-            duration_s=duration,
-            monitor_config=config,  # type: ignore[arg-type]
-        )
-        self._capture(dict(event))
-        return str(event["check_in_id"])
+        Environment and release are our client's: the check-in is built inside our scope.
+        """
+        from sentry_sdk.crons import capture_checkin
+
+        check_in_id = check_in_id or uuid.uuid4().hex
+        scrub = self._scrub
+        with self._own_scope():
+            capture_checkin(
+                monitor_slug=scrub(slug),
+                check_in_id=scrub(check_in_id),
+                status=scrub(status),
+                duration=duration,
+                monitor_config=cast(Any, scrub_event(config, scrub)),
+            )
+        return check_in_id
 
     def close(self) -> set[str]:
         """Flush (bounded) and return the ids Sentry accepted."""
         self._client.flush(timeout=self._flush_timeout)
         self._client.close(timeout=0.1)
-        with self._lock:
-            return set(self._accepted)
+        return self._outbox.delivered()
