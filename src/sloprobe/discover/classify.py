@@ -80,9 +80,11 @@ _NOT_QUEUE = frozenset(
         "active",
     ]
 )
-_RATE = frozenset(["rate", "ratio", "percent", "pct", "percentage"])
+_RATE = frozenset(["rate", "rates", "ratio", "ratios", "percent", "pct", "percentage"])
 _PERCENT = frozenset(["percent", "pct", "percentage"])
 _TIME = frozenset(["time", "duration", "latency", "elapsed", "wait"])
+# The same words naming the object a field sits in: `rates.success`, `durations.avg_ms`.
+_TIME_AROUND = _TIME | {"times", "durations", "latencies", "timings"}
 _NOT_TIME = frozenset(["uptime", "timestamp", "timeout", "date", "epoch"])
 _RESPONSE = frozenset(["response", "latency", "ping"])
 _TIME_UNITS = {
@@ -150,9 +152,9 @@ def classify(leaf: Leaf) -> Pick | Unclear | None:
     if every & _QUEUE_WORDS and set(key) & _QUEUE_KEY and not every & _NOT_QUEUE:
         score = 2 * bool(set(around) & _QUEUE_WORDS) + 2 * bool(set(key) - {"length", "size"})
         return Pick("queue", leaf, "count", score=score + ("current" in every))
-    if set(key) & _RATE:
+    if set(key) & _RATE or (set(around[-1:]) & _RATE and _rate_category(key)):
         return _rate(leaf, key)
-    if set(key) & _TIME:
+    if set(key) & _TIME or (set(around[-1:]) & _TIME_AROUND and set(key) & set(_TIME_UNITS)):
         return _duration(leaf, key)
     return None
 
@@ -169,12 +171,17 @@ def _state(leaf: Leaf, key: list[str]) -> Pick | Unclear | None:
     return Pick("status", leaf, score=1, expected=healthy[0]) if healthy and statusy else None
 
 
-def _rate(leaf: Leaf, key: list[str]) -> Pick | Unclear | None:
+def _rate_category(key: list[str]) -> str | None:
     if {"success", "successful", "succeeded"} & set(key):
-        category = "success_rate"
-    elif {"fail", "failure", "failed", "error", "errors"} & set(key):
-        category = "failure_rate"
-    else:
+        return "success_rate"
+    if {"fail", "failure", "failed", "error", "errors"} & set(key):
+        return "failure_rate"
+    return None
+
+
+def _rate(leaf: Leaf, key: list[str]) -> Pick | Unclear | None:
+    category = _rate_category(key)
+    if category is None:
         return None
     value = leaf.value if isinstance(leaf.value, int | float) else None
     if set(key) & _PERCENT:
