@@ -50,7 +50,7 @@ from sloprobe.history import HistoryStore, schema
 from sloprobe.history.compact import TRIMMED, RollupPolicy
 from sloprobe.history.replay import export_lines, import_lines, load_run
 from sloprobe.history.rollup import unpacked
-from sloprobe.history.store import _write
+from sloprobe.history.write import write_run
 from sloprobe.judge.evaluate import evaluate_slo
 from sloprobe.judge.over_time import judge_run, outcome_function, pooled_verdict
 from sloprobe.model.history import Transition
@@ -567,7 +567,7 @@ def test_a_version_1_history_is_migrated_and_judges_on_exactly(history_url: str)
         with old.begin() as conn:  # what sloprobe 1 left: every run in full
             conn.execute(insert(schema.meta).values(key="schema_version", value="1"))
             for judged in reference:
-                _write(conn, judged, outcome_function(judged, loaded.spec))
+                write_run(conn, judged, outcome_function(judged, loaded.spec))
         old.dispose()
         migrated = HistoryStore.open(history_url)
         with migrated.snapshot() as conn:

@@ -21,29 +21,21 @@ history is started, which :attr:`HistoryStore.notes` reports.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import (
     Connection,
     Engine,
     delete,
-    insert,
-    or_,
-    select,
     text,
-    update,
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from sloprobe.codec import measurement_to_dict, verdict_to_dict
 from sloprobe.extras import missing_driver
-from sloprobe.history import compact, schema
+from sloprobe.history import compact, notices, schema
 from sloprobe.history.compact import RollupPolicy
 from sloprobe.history.engine import (
     bound_transaction,
@@ -73,24 +65,16 @@ from sloprobe.history.files import (
     sqlite_file,
 )
 from sloprobe.history.migrate import migrate
+from sloprobe.history.notices import PendingNotice
 from sloprobe.history.timeline import read_timeline
 from sloprobe.history.view import HistoryView
-from sloprobe.model.history import RunOutcome, Transition
-from sloprobe.model.measurement import Sample
+from sloprobe.history.write import write_run
+from sloprobe.model.history import RunOutcome
 from sloprobe.model.notice import Notice
 from sloprobe.model.result import RunResult
 from sloprobe.model.timeline import Point
 from sloprobe.model.verdict import Verdict
 from sloprobe.redact import redact_url
-
-
-@dataclasses.dataclass(frozen=True)
-class PendingNotice:
-    """A notice queued in history and not yet delivered."""
-
-    row_id: int
-    notice: Notice
-    attempts: int
 
 
 class HistoryStore:
@@ -272,78 +256,32 @@ class HistoryStore:
         result: RunResult,
         judge: Callable[[HistoryView], RunResult],
         outcomes: Callable[[Verdict], RunOutcome],
-        notices: Callable[[RunResult, HistoryView], list[Notice]],
+        owed: Callable[[RunResult, HistoryView], list[Notice]],
     ) -> RunResult:
         """As :meth:`record`, and queue the notices the run owes in the same transaction."""
         run = result.run
         with self._transaction(f"{run.service}/{run.environment}") as conn:
             view = HistoryView(conn, run.service, run.environment)
-            judged = _write(conn, judge(view), outcomes)
-            for notice in notices(judged, view):
-                _queue(conn, run.service, run.environment, notice, run.started_at)
+            judged = write_run(conn, judge(view), outcomes)
+            for notice in owed(judged, view):
+                notices.queue(conn, run.service, run.environment, notice, run.started_at)
         return judged
 
     def pending_notices(self, service: str, environment: str) -> list[PendingNotice]:
-        n = schema.notifications
         with self._transaction("sloprobe-read") as conn:
-            rows = conn.execute(
-                select(
-                    n.c.id,
-                    n.c.incident_id,
-                    n.c.slo,
-                    n.c.channel,
-                    n.c.kind,
-                    n.c.notice_key,
-                    n.c.attempts,
-                )
-                .where(
-                    n.c.service == service,
-                    n.c.environment == environment,
-                    n.c.delivered_at.is_(None),
-                )
-                .order_by(n.c.id)
-            ).all()
-        return [
-            PendingNotice(
-                r.id, Notice(r.incident_id, r.slo, r.channel, r.kind, r.notice_key), r.attempts
-            )
-            for r in rows
-        ]
+            return notices.pending(conn, service, environment)
 
     def claim_notice(self, row_id: int, owner: str, now: datetime, lease_s: float) -> bool:
-        """Whether this run may send the notice: one UPDATE that only one writer can win.
-
-        Locations running at once each find the same pending notice; the one whose
-        claim lands sends it, the others leave it. A claim lasts ``lease_s``: a run that
-        died while sending leaves the notice to a later run, never to nobody.
-        """
-        n = schema.notifications
+        """Whether this run may send the notice (:func:`.notices.claim`)."""
         with self._transaction("sloprobe-notices") as conn:
-            claimed = conn.execute(
-                update(n)
-                .where(
-                    n.c.id == row_id,
-                    n.c.delivered_at.is_(None),
-                    or_(n.c.claimed_until.is_(None), n.c.claimed_until < now),
-                )
-                .values(claimed_by=owner[:64], claimed_until=now + timedelta(seconds=lease_s))
-            )
-            return claimed.rowcount == 1
+            return notices.claim(conn, row_id, owner, now, lease_s)
 
     def mark_notice(
         self, row_id: int, delivered_at: datetime | None, detail: str | None = None
     ) -> None:
         """Delivered, or not (then its claim is let go: the next run sends it again)."""
-        n = schema.notifications
         with self._transaction("sloprobe-notices") as conn:
-            values: dict[str, Any] = {
-                "delivered_at": delivered_at,
-                "detail": detail,
-                "attempts": n.c.attempts + 1,
-            }
-            if delivered_at is None:
-                values["claimed_until"] = None
-            conn.execute(update(n).where(n.c.id == row_id).values(**values))
+            notices.mark(conn, row_id, delivered_at, detail)
 
     def record(
         self,
@@ -354,7 +292,9 @@ class HistoryStore:
         """Judge ``result`` against history and store it, atomically; returns the judged result."""
         run = result.run
         with self._transaction(f"{run.service}/{run.environment}") as conn:
-            judged = _write(conn, judge(HistoryView(conn, run.service, run.environment)), outcomes)
+            judged = write_run(
+                conn, judge(HistoryView(conn, run.service, run.environment)), outcomes
+            )
         return judged
 
     def timeline(
@@ -418,151 +358,6 @@ class HistoryStore:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def _write(
-    conn: Connection, result: RunResult, outcome_of: Callable[[Verdict], RunOutcome]
-) -> RunResult:
-    run = result.run
-    run_pk = _inserted(
-        conn.execute(
-            insert(schema.runs).values(
-                run_id=run.run_id,
-                service=run.service,
-                environment=run.environment,
-                started_at=run.started_at,
-                finished_at=run.finished_at,
-                trigger=run.trigger,
-                release=run.release,
-                location=run.location,
-                sloprobe_version=run.sloprobe_version,
-                status=result.status.value,
-                base_url=run.base_url,
-                slo_file=run.slo_file,
-                warnings=json.dumps(list(result.warnings)),
-            )
-        )
-    )
-    for name, m in result.measurements.items():
-        conn.execute(
-            insert(schema.measurements).values(
-                run_pk=run_pk,
-                probe=name,
-                kind=m.kind,
-                failure=m.failure,
-                data=json.dumps(measurement_to_dict(m), allow_nan=False),
-            )
-        )
-    stored = []
-    for verdict in result.verdicts:
-        incident_id = _incident(conn, run.service, run.environment, verdict, run.started_at)
-        if verdict.history is not None and incident_id is not None:
-            incident = dataclasses.replace(verdict.history.incident, incident_id=incident_id)
-            verdict = dataclasses.replace(
-                verdict, history=dataclasses.replace(verdict.history, incident=incident)
-            )
-        stored.append(verdict)
-        outcome = outcome_of(verdict)
-        measurement = result.measurements.get(verdict.probe)
-        series = measurement.series.get(verdict.measure) if measurement else None
-        conn.execute(
-            insert(schema.verdicts).values(
-                run_pk=run_pk,
-                service=run.service,
-                environment=run.environment,
-                slo=verdict.slo,
-                at=run.started_at,
-                status=verdict.status.value,
-                # As history judges it: a `for:` breach still pending passed this run, but the
-                # service was bad (RunOutcome.bad), so the streak goes on next run.
-                counts_as_bad=outcome.bad,
-                counted=outcome.counted,
-                good_events=outcome.good_events,
-                total_events=outcome.total_events,
-                observed=verdict.observed,
-                observed_value=_number(verdict),
-                budget_remaining=_finite(verdict.history.budget.remaining_fraction)
-                if verdict.history
-                and verdict.history.budget
-                and verdict.history.budget.remaining_fraction is not None
-                else None,
-                threshold=verdict.threshold,
-                reason=verdict.reason,
-                transition=verdict.history.incident.transition.value
-                if verdict.history and verdict.history.incident.transition
-                else None,
-                incident_id=incident_id,
-                samples=json.dumps([_finite(s) for s in series.samples] if series else []),
-                summary=json.dumps(verdict_to_dict(verdict), allow_nan=False),
-            )
-        )
-    return dataclasses.replace(result, verdicts=tuple(stored))
-
-
-def _queue(conn: Connection, service: str, environment: str, notice: Notice, at: datetime) -> None:
-    n = schema.notifications
-    exists = conn.execute(
-        select(n.c.id).where(
-            n.c.incident_id == notice.incident_id,
-            n.c.channel == notice.channel,
-            n.c.notice_key == notice.key,
-        )
-    ).first()
-    if exists is None:
-        conn.execute(
-            insert(n).values(
-                incident_id=notice.incident_id,
-                service=service,
-                environment=environment,
-                slo=notice.slo,
-                channel=notice.channel,
-                kind=notice.kind,
-                notice_key=notice.key,
-                at=at,
-                attempts=0,
-            )
-        )
-
-
-def _incident(
-    conn: Connection, service: str, environment: str, verdict: Verdict, at: datetime
-) -> int | None:
-    if verdict.history is None:
-        return None
-    state = verdict.history.incident
-    i = schema.incidents
-    if state.transition is Transition.OPENED:
-        values = {
-            "service": service,
-            "environment": environment,
-            "slo": verdict.slo,
-            "opened_at": at,
-        }
-        return _inserted(
-            conn.execute(insert(i).values(**values, since=state.since, cause=state.cause or ""))
-        )
-    if state.transition is Transition.RESOLVED and state.incident_id is not None:
-        conn.execute(update(i).where(i.c.id == state.incident_id).values(resolved_at=at))
-    return state.incident_id
-
-
-def _inserted(result: Any) -> int:
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
-
-
-def _number(verdict: Verdict) -> float | None:
-    for check in verdict.checks:
-        if isinstance(check.observed, int | float) and not isinstance(check.observed, bool):
-            return _finite(float(check.observed))  # type: ignore[return-value]
-    return None
-
-
-def _finite(value: Sample) -> Sample | None:
-    if (isinstance(value, float) and value != value) or value in (float("inf"), float("-inf")):
-        return None
-    return value
 
 
 __all__ = [
