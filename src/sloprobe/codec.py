@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sloprobe.errors import InputError
 from sloprobe.model.history import (
     AlertState,
     Budget,
@@ -35,7 +36,7 @@ from sloprobe.model.verdict import ThresholdCheck, Verdict
 SCHEMA = "sloprobe.results/1"
 
 
-class CodecError(ValueError):
+class CodecError(InputError, ValueError):
     """A dict that is not a run of this format (a corrupt row, a foreign file)."""
 
 

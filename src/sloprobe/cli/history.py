@@ -78,7 +78,7 @@ def handle(args: argparse.Namespace, rest: list[str]) -> int:
 
 
 def run_history(args: argparse.Namespace) -> int:
-    from sloprobe.config import ConfigError
+    from sloprobe.errors import SloprobeError
     from sloprobe.fields.types import parse_duration
     from sloprobe.history import HistoryError, HistoryStore
     from sloprobe.history.engine import check_sqlite_url
@@ -93,7 +93,7 @@ def run_history(args: argparse.Namespace) -> int:
                 print(f"sloprobe: no history at {path}", file=sys.stderr)
                 return USAGE_ERROR
         store = HistoryStore.open(url)
-    except (ConfigError, HistoryError) as exc:
+    except SloprobeError as exc:  # slo.yaml or the store cannot be used: say why
         print(f"sloprobe: {exc}", file=sys.stderr)
         return USAGE_ERROR
     try:
@@ -233,15 +233,15 @@ class _nullcontext:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from sloprobe.config import ConfigError
-    from sloprobe.history import HistoryError, HistoryStore
+    from sloprobe.errors import SloprobeError
+    from sloprobe.history import HistoryStore
     from sloprobe.history.replay import latest_run_id, load_run
     from sloprobe.sinks import publish
 
     try:
         url, service, environment, report_dir = _resolve(args)
         store = HistoryStore.open(url)
-    except (ConfigError, HistoryError) as exc:
+    except SloprobeError as exc:  # slo.yaml or the store cannot be used: say why
         print(f"sloprobe: {exc}", file=sys.stderr)
         return USAGE_ERROR
     try:

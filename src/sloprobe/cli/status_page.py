@@ -55,9 +55,10 @@ def add_parser(commands: Subparsers) -> None:
 def handle(args: argparse.Namespace, rest: list[str]) -> int:
     import os
 
+    from sloprobe.errors import SloprobeError
     from sloprobe.history import HistoryError, HistoryStore
     from sloprobe.model.units import plural
-    from sloprobe.status_page import StatusPageError, write_status_page
+    from sloprobe.status_page import write_status_page
 
     url = args.history or os.environ.get("SLOPROBE_HISTORY_URL")
     if not url:
@@ -88,7 +89,7 @@ def handle(args: argparse.Namespace, rest: list[str]) -> int:
         written = write_status_page(
             store, Path(args.out), internal=args.internal, title=args.title, public_locations=public
         )
-    except (HistoryError, StatusPageError, OSError) as exc:
+    except (SloprobeError, OSError) as exc:  # the store, or where the page was asked to go
         print(f"sloprobe status-page: {exc}", file=sys.stderr)
         return USAGE_ERROR
     finally:

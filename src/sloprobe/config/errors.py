@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sloprobe.errors import InputError
+
 
 @dataclass(frozen=True)
 class ConfigProblem:
@@ -27,7 +29,7 @@ class ConfigProblem:
         return text
 
 
-class ConfigError(Exception):
+class ConfigError(InputError):
     """slo.yaml could not be loaded; ``problems`` lists every error found."""
 
     def __init__(self, problems: Sequence[ConfigProblem]) -> None:

@@ -6,6 +6,7 @@ import os
 import zlib
 from datetime import UTC, datetime
 
+from sloprobe.errors import SloprobeError
 from sloprobe.redact import Redactor
 
 
@@ -30,7 +31,7 @@ SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CORRUPT, SQLITE_NOTADB = 5, 6, 11, 26
 PG_LOCK_NOT_AVAILABLE, PG_QUERY_CANCELED = "55P03", "57014"
 
 
-class HistoryError(Exception):
+class HistoryError(SloprobeError):
     """The history store cannot be used (unreachable, locked, corrupt, from a newer sloprobe).
 
     ``reason`` is the message without its prefix; ``corrupt`` is true when SQLite

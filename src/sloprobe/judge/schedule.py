@@ -15,13 +15,14 @@ from zoneinfo import ZoneInfo
 
 from cronsim import CronSim, CronSimError
 
+from sloprobe.errors import InputError
 from sloprobe.model.schedule import Gap, ScheduleHealth
 
 DAY_S = 86400.0
 _MAX_FIRES = 100_000  # a cron firing every minute for 24 h is 1,440
 
 
-class BadCron(ValueError):
+class BadCron(InputError, ValueError):
     """The cron expression cannot be read."""
 
 

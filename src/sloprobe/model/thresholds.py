@@ -14,11 +14,12 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sloprobe.errors import InputError
 from sloprobe.model.measurement import Sample
 from sloprobe.model.units import TIME_SUFFIXES, Dimension, Unit, format_base
 
 
-class ThresholdError(ValueError):
+class ThresholdError(InputError, ValueError):
     """A threshold expression that cannot be parsed or does not fit its series."""
 
 

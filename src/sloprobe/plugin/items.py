@@ -13,6 +13,7 @@ from _pytest._code.code import TerminalRepr
 from _pytest._io import TerminalWriter
 
 from sloprobe.config import ConfigError, EnvPolicy, LoadedSloFile, load_slo_file
+from sloprobe.errors import SloprobeError
 from sloprobe.model.status import Status
 from sloprobe.model.verdict import Verdict
 from sloprobe.plugin.names import is_slo_file
@@ -98,7 +99,7 @@ def _shown(path: Path, cwd: Path) -> Path:
         return path
 
 
-class SloFailure(Exception):
+class SloFailure(SloprobeError):
     """Raised by an SLO item whose verdict counts as bad."""
 
     def __init__(self, verdict: Verdict) -> None:

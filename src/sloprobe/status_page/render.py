@@ -37,6 +37,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from sloprobe.errors import InputError
 from sloprobe.files import write_atomically
 from sloprobe.model.status import Status
 from sloprobe.model.units import format_duration, format_percent, plural
@@ -64,7 +65,7 @@ _environment = Environment(
 )
 
 
-class StatusPageError(Exception):
+class StatusPageError(InputError):
     """The status page cannot be written where it was asked to be."""
 
 

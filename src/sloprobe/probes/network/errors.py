@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from sloprobe.errors import TargetError
 from sloprobe.redact import Redactor
 
 REASON_CHARS = 300
@@ -39,7 +40,7 @@ _AUTH = (
 )
 
 
-class DeadlineExceeded(httpx.TimeoutException):
+class DeadlineExceeded(httpx.TimeoutException, TargetError):
     """The whole request (every hop and the body) took longer than its deadline
     (:func:`~sloprobe.probes.network.deadline.fetch_within`); its message says so."""
 

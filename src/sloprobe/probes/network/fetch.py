@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from sloprobe.errors import TargetError
 from sloprobe.probes.network.decoding import close_stream, read_capped
 from sloprobe.probes.network.errors import MAX_JSON_BYTES, Sending, note_sending, retry_policy
 from sloprobe.probes.network.redirects import (
@@ -215,7 +216,7 @@ class _TransportTiming:
         return self.last - self.first
 
 
-class BodyError(ValueError):
+class BodyError(TargetError, ValueError):
     """A body that cannot be read as JSON: the reason says why (not JSON, too deep, too large)."""
 
 

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sloprobe.errors import TargetError
+
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
@@ -78,7 +80,7 @@ class Reading:
     """For the measurement's details: what was seen but not counted, and why."""
 
 
-class LayoutError(Exception):
+class LayoutError(TargetError):
     """Redis refused a command on a key: another type, no permission, or no authentication."""
 
 
