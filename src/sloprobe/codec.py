@@ -61,6 +61,7 @@ def result_to_dict(result: RunResult) -> dict[str, Any]:
             "release": run.release,
             "partial": run.partial,
             "location": run.location,
+            "ci_url": run.ci_url,
         },
         "status": result.status.value,
         "counts": {status.value: result.count(status) for status in Status},
@@ -212,6 +213,7 @@ def result_from_dict(data: Mapping[str, Any]) -> RunResult:
             release=run["release"],
             partial=run.get("partial"),
             location=run.get("location"),
+            ci_url=run.get("ci_url"),
         )
         measurements = {
             name: measurement_from_dict(m, name) for name, m in data["measurements"].items()

@@ -37,6 +37,7 @@ from sloprobe.judge.schedule import schedule_health
 from sloprobe.model.measurement import Measurement, Series
 from sloprobe.model.result import RunInfo, RunResult
 from sloprobe.model.units import Unit
+from sloprobe.settings import ci_run_url
 from sloprobe.sinks import publish
 from tests.sinks.test_reports import CHROMIUM
 
@@ -188,18 +189,11 @@ def judged_history(database: Path) -> list[RunResult]:
 def write_scenario(reports: Path, database: Path) -> Path:
     """The scenario's report directory: two earlier runs' pages, then this run's. Returns report.html."""
     results = judged_history(database)
-    saved = {k: os.environ.get(k) for k in CI}
-    os.environ.update(CI)
-    try:
-        for result in results[-3:]:
-            _, warnings = publish(result, reports)
-            assert not warnings, warnings
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    ci_url = ci_run_url(CI)  # each run made by a GitHub Actions run, as a scheduled one is
+    for result in results[-3:]:
+        made = dataclasses.replace(result, run=dataclasses.replace(result.run, ci_url=ci_url))
+        _, warnings = publish(made, reports)
+        assert not warnings, warnings
     return reports / "report.html"
 
 

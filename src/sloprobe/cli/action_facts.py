@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from sloprobe.cli.common import USAGE_ERROR, Subparsers
+from sloprobe.settings import environ
 
 
 def add_parser(commands: Subparsers) -> None:
@@ -20,7 +21,6 @@ def add_parser(commands: Subparsers) -> None:
 
 
 def handle(args: argparse.Namespace, rest: list[str]) -> int:
-    import os
 
     from sloprobe.config import ConfigError
     from sloprobe.config.yaml_source import EnvPolicy, load_yaml
@@ -34,7 +34,7 @@ def handle(args: argparse.Namespace, rest: list[str]) -> int:
     if not isinstance(data, dict):
         print(f"sloprobe action-facts: {args.slo_file} is not a mapping", file=sys.stderr)
         return USAGE_ERROR
-    facts = suite_facts(data, os.environ)
+    facts = suite_facts(data, environ())
     print(f"extras={','.join(facts.extras)}")
     print(f"ready_path={facts.ready_path}")
     print(f"service={facts.service}")

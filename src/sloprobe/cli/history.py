@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sloprobe.cli.common import USAGE_ERROR, Subparsers
 from sloprobe.model.units import plural
+from sloprobe.settings import history_url
 
 
 def add_parser(commands: Subparsers) -> None:
@@ -54,7 +55,7 @@ def _store_options(parser: argparse.ArgumentParser) -> None:
 def _resolve(args: argparse.Namespace) -> tuple[str, str | None, str | None, Path]:
     """(history URL, service, environment, report dir) as a run with these options would use."""
     service = environment = None
-    url = args.history or os.environ.get("SLOPROBE_HISTORY_URL")
+    url = history_url(args.history)
     report_dir = Path(args.report_dir or "reports")
     if Path(args.slo_file).is_file():
         from sloprobe.config import load_slo_file

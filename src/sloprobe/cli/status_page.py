@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from sloprobe.cli.common import USAGE_ERROR, Subparsers
+from sloprobe.settings import history_url
 
 
 def add_parser(commands: Subparsers) -> None:
@@ -53,14 +54,13 @@ def add_parser(commands: Subparsers) -> None:
 
 
 def handle(args: argparse.Namespace, rest: list[str]) -> int:
-    import os
 
     from sloprobe.errors import SloprobeError
     from sloprobe.history import HistoryError, HistoryStore
     from sloprobe.model.units import plural
     from sloprobe.status_page import write_status_page
 
-    url = args.history or os.environ.get("SLOPROBE_HISTORY_URL")
+    url = history_url(args.history)
     if not url:
         print(
             "sloprobe status-page: no history; pass --history URL|PATH or set SLOPROBE_HISTORY_URL",

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from sloprobe.cli.common import USAGE_ERROR, Subparsers
+from sloprobe.settings import environ
 
 
 def add_parser(commands: Subparsers) -> None:
@@ -21,7 +22,6 @@ def add_parser(commands: Subparsers) -> None:
 
 
 def handle(args: argparse.Namespace, rest: list[str]) -> int:
-    import os
 
     from sloprobe.config import ConfigError, EnvPolicy, file_variables, load_slo_file
 
@@ -53,9 +53,9 @@ def handle(args: argparse.Namespace, rest: list[str]) -> int:
             print(f"  a run needs {', '.join(named)}")
             unset = [
                 f"${{{v.name}}}"
-                + (" (empty, which a run treats as unset)" if v.name in os.environ else "")
+                + (" (empty, which a run treats as unset)" if v.name in environ() else "")
                 for v in needed
-                if not os.environ.get(v.name)
+                if not environ().get(v.name)
             ]
             print(f"  unset now: {', '.join(unset) or 'none'}")
         optional = [f"${{{v.name}}}" for v in found if v.has_default]

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from sloprobe.cli.common import USAGE_ERROR, Subparsers
+from sloprobe.settings import base_url as settings_base_url
 
 
 def add_parser(commands: Subparsers) -> None:
@@ -31,7 +32,6 @@ def add_parser(commands: Subparsers) -> None:
 
 
 def handle(args: argparse.Namespace, rest: list[str]) -> int:
-    import os
     from pathlib import Path
 
     from sloprobe.config import ConfigError, EnvPolicy, load_slo_file
@@ -54,9 +54,7 @@ def handle(args: argparse.Namespace, rest: list[str]) -> int:
         except ConfigError as exc:
             print(exc.render(), file=sys.stderr)
             return USAGE_ERROR
-    base_url = (
-        args.base_url or os.environ.get("PROBE_BASE_URL") or (target.base_url if target else None)
-    )
+    base_url = settings_base_url(args.base_url, target.base_url if target else None)
     if not base_url:
         print(
             "sloprobe wait: no target; pass --base-url URL, set PROBE_BASE_URL or "

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import zlib
 from datetime import UTC, datetime
 
 from sloprobe.errors import SloprobeError
 from sloprobe.redact import Redactor
-
-
-def _seconds(variable: str, default: int) -> int:
-    """A bound, from the environment when it names a positive number of seconds."""
-    value = os.environ.get(variable, "").strip()
-    return int(value) if value.isdigit() and int(value) > 0 else default
-
+from sloprobe.settings import seconds as _seconds
 
 # The bounds of every history wait; each has its row and test in docs/reliability.md.
 # SLOPROBE_HISTORY_LOCK_TIMEOUT and SLOPROBE_HISTORY_CONNECT_TIMEOUT (seconds) change them.

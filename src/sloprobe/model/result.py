@@ -30,6 +30,7 @@ class RunInfo:
     # Why the run judged only some of the file's SLOs (a local experiment, not in history).
     partial: str | None = None
     location: str | None = None  # where the run ran ($SLOPROBE_LOCATION, the CI runner)
+    ci_url: str | None = None  # the CI run that made it (its GitHub Actions page), if any
 
     @property
     def duration_s(self) -> float:

@@ -11,11 +11,12 @@ that cannot be reached is a warning, never a verdict.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
+
+from sloprobe.settings import environ, variable
 
 if TYPE_CHECKING:
     from sloprobe.config.model import SloFile
@@ -45,19 +46,13 @@ class RunNotifiers:
     @property
     def sentry_dsn(self) -> str | None:
         configured = self.spec.settings.sentry.dsn
-        return (
-            (configured.get_secret_value() if configured else None)
-            or os.environ.get("SENTRY_DSN")
-            or None
-        )
+        return (configured.get_secret_value() if configured else None) or variable("SENTRY_DSN")
 
     @property
     def slack_webhook(self) -> str | None:
         configured = self.spec.settings.slack.webhook
-        return (
-            (configured.get_secret_value() if configured else None)
-            or os.environ.get("SLACK_WEBHOOK_URL")
-            or None
+        return (configured.get_secret_value() if configured else None) or variable(
+            "SLACK_WEBHOOK_URL"
         )
 
     @property
@@ -205,7 +200,7 @@ class RunNotifiers:
         earlier = queued_by(store, run.service, run.environment, run.run_id)
         self._sentry_closing, self._sentry = self._sentry, None  # deliver() closes it
         try:
-            return deliver(judged, store, channels, report_url(), earlier)
+            return deliver(judged, store, channels, judged.run.ci_url, earlier)
         finally:
             self._sentry_closing = None
 
@@ -254,7 +249,7 @@ class RunNotifiers:
         from sloprobe.plugin.schedule import run_schedule
 
         monitor = self.spec.settings.sentry.monitor
-        schedule = run_schedule(self.spec, os.environ)
+        schedule = run_schedule(self.spec, environ())
         cron = schedule.cron if schedule else monitor.schedule
         margin = round(schedule.allowance_s / 60) if schedule else monitor.checkin_margin
         return {
@@ -307,16 +302,6 @@ class WhereSeen:
                 return incident_opened_at(conn, incident_id)
         except HistoryError:
             return None
-
-
-def report_url() -> str | None:
-    """The CI run that produced this report, when running in GitHub Actions."""
-    server, repository, run_id = (
-        os.environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
-    )
-    return (
-        f"{server}/{repository}/actions/runs/{run_id}" if server and repository and run_id else None
-    )
 
 
 SLUG_MAX = 50  # Sentry's limit on a monitor slug

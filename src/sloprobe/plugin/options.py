@@ -9,7 +9,6 @@ pytest-timeout does: ``invalid --exit-on `x` (from the ini file)``.
 from __future__ import annotations
 
 import inspect
-import os
 import shlex
 from dataclasses import dataclass
 from itertools import pairwise
@@ -18,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from sloprobe.plugin.names import BASE_URL_ENV, VALUE_OPTIONS
+from sloprobe.plugin.names import VALUE_OPTIONS
+from sloprobe.settings import BASE_URL_ENV, variable
 
 if TYPE_CHECKING:
     from sloprobe.config import LoadedSloFile
@@ -75,7 +75,7 @@ def exit_on(config: pytest.Config) -> str:
     """--exit-on, else $SLOPROBE_EXIT_ON, else the ini key, else breach; a bad value names its source."""
     chosen = first(
         (option(config, "sloprobe_exit_on"), "--exit-on"),
-        (os.environ.get("SLOPROBE_EXIT_ON"), "$SLOPROBE_EXIT_ON"),
+        (variable("SLOPROBE_EXIT_ON"), "$SLOPROBE_EXIT_ON"),
         (ini(config, "sloprobe_exit_on"), "the ini file"),
     )
     value = (chosen.value or "breach").strip()
@@ -116,13 +116,13 @@ def resolve(config: pytest.Config, loaded: LoadedSloFile) -> RunOptions:
     """All options of the run collected from ``loaded``."""
     report_dir = first(
         (option(config, "sloprobe_report_dir"), "--report-dir"),
-        (os.environ.get("SLOPROBE_REPORT_DIR"), "$SLOPROBE_REPORT_DIR"),
+        (variable("SLOPROBE_REPORT_DIR"), "$SLOPROBE_REPORT_DIR"),
         (ini(config, "sloprobe_report_dir"), "ini sloprobe_report_dir"),
         (loaded.spec.settings.report_dir, "slo.yaml settings.report_dir"),
     )
     base_url = first(
         (option(config, "base_url"), "--base-url"),
-        (os.environ.get(BASE_URL_ENV), f"${BASE_URL_ENV}"),
+        (variable(BASE_URL_ENV), f"${BASE_URL_ENV}"),
         (loaded.spec.target.base_url, f"target.base_url in {loaded.path.name}"),
     )
     if base_url.value:
@@ -138,12 +138,12 @@ def resolve(config: pytest.Config, loaded: LoadedSloFile) -> RunOptions:
         exit_on=exit_on(config),
         trigger=first(
             (option(config, "sloprobe_trigger"), "--trigger"),
-            (os.environ.get("SLOPROBE_TRIGGER"), "$SLOPROBE_TRIGGER"),
+            (variable("SLOPROBE_TRIGGER"), "$SLOPROBE_TRIGGER"),
         ).value
         or "local",
         release=first(
             (option(config, "sloprobe_release"), "--release"),
-            (os.environ.get("SLOPROBE_RELEASE"), "$SLOPROBE_RELEASE"),
+            (variable("SLOPROBE_RELEASE"), "$SLOPROBE_RELEASE"),
         ).value,
         history=option(config, "sloprobe_history"),
     )
@@ -161,7 +161,7 @@ def check_option_values(config: pytest.Config) -> None:
     file was lost, a warning says the same.
     """
     args = [
-        *shlex.split(os.environ.get("PYTEST_ADDOPTS", "")),
+        *shlex.split(variable("PYTEST_ADDOPTS") or ""),
         *map(str, config.invocation_params.args),
     ]
     here = config.invocation_params.dir

@@ -19,14 +19,13 @@ inert in every other pytest run.
 from __future__ import annotations
 
 import dataclasses
-import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sloprobe import __version__
+from sloprobe import __version__, settings
 from sloprobe.config import LoadedSloFile
 from sloprobe.config.model import ProbeSpec, SloSpec
 from sloprobe.judge.evaluate import evaluate_slo
@@ -38,13 +37,14 @@ from sloprobe.model.status import Status
 from sloprobe.model.units import format_duration
 from sloprobe.model.verdict import Verdict
 from sloprobe.plugin.location import run_location
-from sloprobe.plugin.names import BASE_URL_ENV, HISTORY_URL_ENV, NO_TARGET
+from sloprobe.plugin.names import NO_TARGET
 from sloprobe.plugin.notifiers import RunNotifiers
 from sloprobe.probes.context import ProbeContext, make_context
 from sloprobe.probes.job.spec import JobProbe
 from sloprobe.probes.registry import KINDS
 from sloprobe.probes.runner import run_probes
 from sloprobe.redact import Redactor, redact_url
+from sloprobe.settings import BASE_URL_ENV, history_url
 
 if TYPE_CHECKING:
     from sloprobe.history import HistoryStore
@@ -83,12 +83,7 @@ class SuiteRun:
 
     @property
     def base_url(self) -> str | None:
-        return (
-            self.base_url_option
-            or os.environ.get(BASE_URL_ENV)
-            or self.loaded.spec.target.base_url
-            or None
-        )
+        return settings.base_url(self.base_url_option, self.loaded.spec.target.base_url)
 
     def no_target_message(self) -> str:
         return NO_TARGET.format(env=BASE_URL_ENV, file=self.loaded.path.name)
@@ -204,10 +199,10 @@ class SuiteRun:
     @property
     def history_url(self) -> str | None:
         """--history, $SLOPROBE_HISTORY_URL, settings.history.url, else a SQLite file in the report dir."""
-        settings = self.loaded.spec.settings.history
-        if self.history_option == "off" or not settings.enabled:
+        configured = self.loaded.spec.settings.history
+        if self.history_option == "off" or not configured.enabled:
             return None
-        chosen = self.history_option or os.environ.get(HISTORY_URL_ENV) or settings.url
+        chosen = history_url(self.history_option, configured.url)
         if chosen and "://" not in chosen:
             chosen = f"sqlite:///{Path(chosen).resolve()}"
         return chosen or f"sqlite:///{(self.report_dir / 'history.db').resolve()}"
@@ -373,7 +368,7 @@ class SuiteRun:
         from sloprobe.judge.schedule import BadCron, schedule_health
         from sloprobe.plugin.schedule import run_schedule
 
-        schedule = run_schedule(self.loaded.spec, os.environ)
+        schedule = run_schedule(self.loaded.spec, settings.environ())
         if schedule is None:
             return None
         runs = {p.at for points in judged.timeline.values() for p in points}
@@ -425,7 +420,8 @@ class SuiteRun:
             trigger=self.trigger,
             release=self.release,
             partial=self.partial,
-            location=run_location(os.environ),
+            location=run_location(settings.environ()),
+            ci_url=settings.ci_run_url(),
         )
         order = list(spec.slos)
         verdicts = tuple(sorted(self.verdicts.values(), key=lambda v: order.index(v.slo)))
@@ -433,7 +429,7 @@ class SuiteRun:
         measurements = {n: m for n, m in self.measurements.items() if n in used}
         from sloprobe.plugin.integrations import integrations_line
 
-        line = integrations_line(spec, os.environ, self.history_url, self.history_option)
+        line = integrations_line(spec, settings.environ(), self.history_url, self.history_option)
         notes = (line,) if line else ()
         return RunResult(info, verdicts, measurements, tuple(self.warnings), notes=notes)
 

@@ -13,7 +13,6 @@ are only drawn for http(s). The page has no script and loads nothing
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from sloprobe.sinks.report_links import (
     NEXT_MARKER,
     RUNS,
     ReportLinks,
-    ci_run_url,
+    ci_link,
     links_for,
     neighbours,
     run_stem,
@@ -70,7 +69,7 @@ def write_html_report(result: RunResult, directory: Path, traces: TraceLinks | N
     stem = run_stem(result.run)
     kept = _kept_runs(runs)
     previous, following = neighbours(stem, kept.items())
-    ci = ci_run_url(os.environ)
+    ci = ci_link(result.run.ci_url)
     page = _Page(result, traces)
     written = write_atomically(
         directory / FILE_NAME, page.render(links_for(stem, False, previous, following, ci))
@@ -87,7 +86,7 @@ def render_html_report(
     result: RunResult, links: ReportLinks | None = None, traces: TraceLinks | None = None
 ) -> str:
     """The page as text; ``links`` None: a report with no neighbours (a preview, a test)."""
-    return _Page(result, traces).render(links or ReportLinks(ci=ci_run_url(os.environ)))
+    return _Page(result, traces).render(links or ReportLinks(ci=ci_link(result.run.ci_url)))
 
 
 def _kept_runs(runs: Path) -> dict[str, bool]:

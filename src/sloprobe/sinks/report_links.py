@@ -10,7 +10,7 @@ Everything here is pure: the caller lists the files and reads the environment.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
@@ -46,14 +46,9 @@ def safe_link(url: str | None) -> str | None:
     return None
 
 
-def ci_run_url(environ: Mapping[str, str]) -> str | None:
-    """The GitHub Actions run that made this report (as ``plugin.notifiers.report_url`` says it)."""
-    server, repository, run_id = (
-        environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
-    )
-    if not (server and repository and run_id):
-        return None
-    return safe_link(f"{server.rstrip('/')}/{repository}/actions/runs/{quote(run_id, safe='')}")
+def ci_link(url: str | None) -> str | None:
+    """The run's CI page (:attr:`RunInfo.ci_url`), safe to put in a link; None without one."""
+    return safe_link(url) if url else None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ Each run's row has an anchor (``index.html#run-<stem>``) that its report links t
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from sloprobe.model.result import RunResult
 from sloprobe.sinks.json_results import FILE_NAME, results_text
 from sloprobe.sinks.report_links import (
     RUNS,
-    ci_run_url,
+    ci_link,
     index_anchor,
     links_for,
     neighbours,
@@ -105,6 +104,6 @@ def write_archived(result: RunResult, directory: Path) -> list[Path]:
         if path.suffix in (".json", ".html") and not path.name.startswith("."):
             kept[path.stem] = kept.get(path.stem, False) or path.suffix == ".html"
     previous, following = neighbours(stem, kept.items())
-    links = links_for(stem, True, previous, following, ci_run_url(os.environ))
+    links = links_for(stem, True, previous, following, ci_link(result.run.ci_url))
     html = write_atomically(runs / f"{stem}.html", render_html_report(result, links))
     return [html, write_atomically(runs / f"{stem}.json", results_text(result))]

@@ -18,13 +18,13 @@ when it is given none.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from sloprobe.history import HistoryStore
+from sloprobe.settings import environ
 from sloprobe.status_page.build import StatusPage, build_status_page
 from sloprobe.status_page.render import StatusPageError, render_site, write_site
 
@@ -55,7 +55,7 @@ def write_status_page(
     ``$SLOPROBE_PUBLIC_LOCATIONS`` lists, none when it is unset.
     """
     if public_locations is None:
-        public_locations = public_locations_from(os.environ)
+        public_locations = public_locations_from(environ())
     page = build_status_page(
         store, internal=internal, title=title, now=now, public_locations=public_locations
     )
