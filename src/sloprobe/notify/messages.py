@@ -6,7 +6,7 @@ from typing import Any
 
 from sloprobe.model.describe import budget_text, burn_rates_text, objective_percent
 from sloprobe.model.notice import Notice
-from sloprobe.model.result import RunResult
+from sloprobe.model.result import RunInfo
 from sloprobe.model.units import format_duration
 from sloprobe.model.verdict import Verdict
 from sloprobe.notify.where import Seen
@@ -55,14 +55,13 @@ def observed_of(notice: Notice, verdict: Verdict, seen: Seen | None) -> str:
 
 
 def context(
-    result: RunResult,
+    run: RunInfo,
     verdict: Verdict | None,
     report_url: str | None,
     notice: Notice | None = None,
     seen: Seen | None = None,
 ) -> dict[str, Any]:
     """Sentry's ``slo`` context; with ``seen``, where the breach was seen and the quorum."""
-    run = result.run
     data: dict[str, Any] = {"run_id": run.run_id, "trigger": run.trigger, "target": run.base_url}
     if report_url:
         data["report"] = report_url

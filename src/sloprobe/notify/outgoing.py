@@ -30,6 +30,14 @@ def http_link(url: str | None) -> str | None:
 
 
 @dataclass(frozen=True)
+class Handed:
+    """A notice handed to a channel under ``key``; whether its receiver took it is known later
+    (:meth:`~sloprobe.notify.deliver.Sender.settle`)."""
+
+    key: str
+
+
+@dataclass(frozen=True)
 class Outgoing:
     """A notice with the run that queued it, its verdict and its headline."""
 
@@ -40,6 +48,7 @@ class Outgoing:
     report_url: str | None
     seen: Seen | None = None  # where the breach was seen, and the quorum (notify/where.py)
     trace: TraceRef | None = None  # the failing probe's trace (settings.traces.url)
+    probe_kind: str | None = None  # the kind of the verdict's probe (http, job, redis…)
 
     @property
     def event_id(self) -> str:

@@ -18,10 +18,14 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from sloprobe.model.notice import Notice
 from sloprobe.notify.http import send as send_http
+from sloprobe.notify.messages import context
+from sloprobe.notify.outgoing import Handed, Outgoing
+from sloprobe.probes.tracing import TraceRef, new_span_id
 
 if TYPE_CHECKING:
     from sentry_sdk.envelope import Envelope
@@ -262,3 +266,68 @@ class SentryNotifier:
         self._client.flush(timeout=self._flush_timeout)
         self._client.close(timeout=0.1)
         return self._outbox.delivered()
+
+
+def sentry_trace(trace: TraceRef) -> dict[str, Any]:
+    """Sentry's ``trace`` context: the breach event sits in the backend's own trace."""
+    return {
+        "trace_id": trace.trace_id,
+        "span_id": new_span_id(),
+        "op": "sloprobe.probe",
+        "type": "trace",
+    }
+
+
+@dataclass
+class SentryChannel:
+    """Breach and resolve events as a :class:`~sloprobe.notify.deliver.Sender`.
+
+    Events go through sentry-sdk's queue: whether Sentry accepted one is known
+    only when the client closes, so :meth:`send` hands each over under its event
+    id and :meth:`settle` sends ``before_close`` (the run's final check-in), closes
+    the client within its bound and answers the ids Sentry accepted.
+    """
+
+    notifier: SentryNotifier
+    level: str = "error"
+    before_close: Callable[[], None] | None = None
+
+    def send(self, outgoing: Outgoing) -> Handed:
+        notice, run, verdict, trace = (
+            outgoing.notice,
+            outgoing.run,
+            outgoing.verdict,
+            outgoing.trace,
+        )
+        resolved = notice.kind == "resolved"
+        fingerprint = ["sloprobe", run.service, run.environment, notice.slo]
+        if resolved:
+            fingerprint.append("recovered")  # its own issue: no regression of the breach issue
+        tags = {
+            "service": run.service,
+            "slo": notice.slo,
+            "transition": notice.kind,
+            "status": verdict.status.value if verdict else "unknown",
+            "probe_kind": outgoing.probe_kind or "unknown",
+            **(outgoing.seen.tags() if outgoing.seen is not None else {}),
+        }
+        contexts = {
+            **context(run, verdict, outgoing.report_url, notice, outgoing.seen),
+            **({"trace_url": trace.url, "job": trace.job} if trace is not None else {}),
+        }
+        event_id = self.notifier.send(
+            notice,
+            event_id=outgoing.event_id,
+            message=outgoing.headline,
+            level="info" if resolved else self.level,
+            fingerprint=fingerprint,
+            tags=tags,
+            contexts=contexts,
+            trace=sentry_trace(trace) if trace is not None else None,
+        )
+        return Handed(event_id)
+
+    def settle(self) -> set[str]:
+        if self.before_close is not None:
+            self.before_close()
+        return self.notifier.close()

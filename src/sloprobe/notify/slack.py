@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from sloprobe.notify.http import send
+from sloprobe.notify.outgoing import Outgoing
+from sloprobe.probes.tracing import TraceRef
 from sloprobe.redact import Redactor
 
 
@@ -32,3 +35,28 @@ def post_to_slack(webhook: str, text: str, timeout: float, markup: str = "") -> 
         what="Slack webhook",
         scrub=scrub,
     )
+
+
+def trace_line(trace: TraceRef | None) -> str:
+    """Slack's line for the trace: a link when there is a URL, else the id; the job beside it."""
+    if trace is None:
+        return ""
+    shown = f"<{trace.url}|{trace.trace_id}>" if trace.url else trace.trace_id
+    job = f" (job {slack_text(trace.job)})" if trace.job else ""
+    return f"\nTrace: {shown}{job}"
+
+
+@dataclass(frozen=True)
+class SlackChannel:
+    """The Slack webhook as a :class:`~sloprobe.notify.deliver.Sender`: Slack's 2xx is delivery."""
+
+    webhook: str
+    timeout: float
+
+    def send(self, outgoing: Outgoing) -> str | None:
+        return post_to_slack(
+            self.webhook, outgoing.text, self.timeout, markup=trace_line(outgoing.trace)
+        )
+
+    def settle(self) -> set[str]:
+        return set()  # each answer was known when it was sent

@@ -60,10 +60,6 @@ class RunNotifiers:
         configured = self.spec.settings.pagerduty.routing_key
         return (configured.get_secret_value().strip() if configured else None) or None
 
-    @property
-    def sentry_open(self) -> bool:
-        return self._sentry is not None
-
     def start(self, connect: bool = True) -> None:
         """Learn every notifier secret, open PagerDuty and the webhooks (templates compiled and
         test-rendered), open the Sentry client and send the run's in-progress check-in.
@@ -78,9 +74,11 @@ class RunNotifiers:
         if dsn:
             self.redactor.add(*_dsn_parts(dsn))
         for hook in self.spec.settings.webhooks.values():
+            from sloprobe.notify.webhook import PUBLIC_HEADERS  # only when there is a webhook
+
             self.redactor.add(*_url_secrets(hook.url.get_secret_value()))
             for name, value in hook.headers.items():
-                if name.lower() not in _PUBLIC_HEADERS:
+                if name.lower() not in PUBLIC_HEADERS:
                     secret = value.get_secret_value()
                     self.redactor.add(secret, secret.split(" ", 1)[-1])
         if connect:
@@ -182,14 +180,18 @@ class RunNotifiers:
         from sloprobe.probes.tracing import TraceLinks
 
         settings = self.spec.settings
+        senders: dict[str, Sender] = {}
+        if self._sentry is not None:
+            from sloprobe.notify.sentry import SentryChannel
+
+            senders["sentry"] = SentryChannel(self._sentry, settings.sentry.level, self._checkin_ok)
+        if self.slack_webhook is not None:
+            from sloprobe.notify.slack import SlackChannel
+
+            senders["slack"] = SlackChannel(self.slack_webhook, settings.slack.timeout)
         channels = Channels(
-            sentry=self._sentry,
-            slack_webhook=self.slack_webhook,
-            sentry_level=settings.sentry.level,
-            slack_timeout=settings.slack.timeout,
+            senders={**senders, **self.senders()},
             policies=policies,
-            before_close=self._checkin_ok,
-            senders=self.senders(),
             quorums=self.quorums(),
             where=WhereSeen(store, self.spec.service, self.spec.environment),
             traces=TraceLinks(settings.traces.url, self.redactor),
@@ -320,7 +322,6 @@ def slo_monitor_slug(service: str, environment: str, slo: str) -> str:
     return f"{slug[: SLUG_MAX - 9].rstrip('-')}-{digest}"
 
 
-_PUBLIC_HEADERS = frozenset({"content-type", "accept", "user-agent"})  # every other is a secret
 _TOKEN_LENGTH = 16  # a path segment this long in a webhook URL is taken for its token
 
 
