@@ -64,9 +64,11 @@ def test_a_scheduled_run_counts_its_runs_and_the_monitor_follows_the_cron(
     assert said.startswith("2 of 1 scheduled runs") or said.startswith("2 of 2 scheduled runs")
     assert markdown_cell(f"schedule: {said}") in summary.read_text()
     assert said in (pytester.path / "reports" / "report.html").read_text()
-    assert (
-        markdown_cell("integrations: Slack off (SLACK_WEBHOOK_URL not set)") in summary.read_text()
+    line = (
+        "integrations: Slack off (SLACK_WEBHOOK_URL not set), "
+        "OpenTelemetry off (OTEL_EXPORTER_OTLP_ENDPOINT not set)"
     )
+    assert markdown_cell(line) in summary.read_text()
     configs = [c["monitor_config"] for c in sentry.checkins]
     assert configs and all(
         c["schedule"] == {"type": "crontab", "value": "2-59/5 * * * *"}

@@ -308,7 +308,11 @@ def test_the_integrations_line_names_a_webhook_that_is_off() -> None:
         "    ops: {url: 'https://hooks.example/ops', body: generic}\n"
     )
     spec = load_slo_text(SUITE + extra, "slo.yaml", {}).spec
-    environ = {"SENTRY_DSN": "http://k@127.0.0.1:9/1", "SLACK_WEBHOOK_URL": "http://x/h"}
+    environ = {
+        "SENTRY_DSN": "http://k@127.0.0.1:9/1",
+        "SLACK_WEBHOOK_URL": "http://x/h",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://x",
+    }
     assert integrations_line(spec, environ, "sqlite:///h.db", None) == (
         "integrations: PagerDuty off (routing_key is empty), webhook teams off (url is empty)"
     )

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sloprobe.model.spans import SpanRecord
 from sloprobe.model.units import Dimension, Unit
 
 Sample = float | str | bool
@@ -67,6 +68,9 @@ class Measurement:
     # What it reads is the monitoring stack (a Prometheus server, a separate exporter): its
     # ``failure`` is the monitoring's, never the service's breach (DESIGN.md, failure classes).
     monitoring: bool = False
+    # The probe's span and those of its requests (and a job's phases) under ``trace_id``, for
+    # an OpenTelemetry export; in memory only: never compared, shown or persisted.
+    spans: tuple[SpanRecord, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def failed(self) -> bool:

@@ -10,14 +10,13 @@ SLO file every hook below returns without doing anything.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from sloprobe.plugin.names import BASE_URL_ENV, NO_TARGET, is_slo_file
+from sloprobe.plugin.names import NO_TARGET, is_slo_file
 from sloprobe.plugin.options import (
     EXIT_ON,
     check_option_values,
@@ -28,7 +27,7 @@ from sloprobe.plugin.options import (
 from sloprobe.plugin.state import (
     PROBE_DONE,
     RECORDER,
-    TRACE_ID,
+    TRACE,
     probe_name,
     state_of,
     usage_error,
@@ -43,6 +42,8 @@ from sloprobe.plugin.xdist import (
     shown_id,
     tell_worker,
 )
+from sloprobe.settings import BASE_URL_ENV
+from sloprobe.settings import base_url as settings_base_url
 
 if (
     TYPE_CHECKING
@@ -260,14 +261,14 @@ def target(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
         from sloprobe.config.model import Target
         from sloprobe.probes.context import make_context
 
-        base_url = option(config, "base_url") or os.environ.get(BASE_URL_ENV)
+        base_url = settings_base_url(option(config, "base_url"), None)
         if not base_url:
             pytest.fail(NO_TARGET.format(env=BASE_URL_ENV, file="slo.yaml"), pytrace=False)
         context = make_context(base_url, Target())
     from sloprobe.probes.python.client import TargetClient
 
     with TargetClient(context) as client:
-        request.node.stash[TRACE_ID] = client.trace.trace_id
+        request.node.stash[TRACE] = client.trace
         yield client
 
 
@@ -340,10 +341,12 @@ def pytest_runtest_makereport(
 
         rec = item.stash.get(RECORDER, None) or Recorder(name, None, _redactor(run))
         measured = rec.finish(failure=failure, skipped=skipped)
-        if TRACE_ID in item.stash:  # the probe's own requests to the target, one trace
+        if TRACE in item.stash:  # the probe's own requests to the target, one trace
             import dataclasses
 
-            measured = dataclasses.replace(measured, trace_id=item.stash[TRACE_ID])
+            trace = item.stash[TRACE]
+            spans = trace.spans_of(measured)
+            measured = dataclasses.replace(measured, trace_id=trace.trace_id, spans=spans)
         run.measurements[name] = measured
     return report
 

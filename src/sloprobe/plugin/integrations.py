@@ -2,7 +2,8 @@
 
 On GitHub Actions a missing secret arrives as an empty string
 (``SENTRY_DSN: ${{ secrets.SENTRY_DSN }}``), which would otherwise switch
-Sentry, Slack, PagerDuty, a webhook or a shared history off without a word.
+Sentry, Slack, PagerDuty, a webhook, the OpenTelemetry export or a shared
+history off without a word.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from sloprobe.plugin.names import HISTORY_URL_ENV
+from sloprobe.settings import HISTORY_URL_ENV
 
 if TYPE_CHECKING:
     from sloprobe.config.model import SloFile
@@ -44,6 +45,11 @@ def integrations_line(
     for name, hook in settings.webhooks.items():
         if not hook.url.get_secret_value().strip():
             parts.append(f"webhook {name} off (url is empty)")
+    from sloprobe.sinks.otel_export import otel_off
+
+    otel = otel_off(environ)  # the run's own spans over OTLP: on with the OTEL_* variables
+    if otel:
+        parts.append(f"OpenTelemetry off ({otel})")
     if history is None:
         parts.append("history off")
     elif history_option is None and settings.history.url is None:

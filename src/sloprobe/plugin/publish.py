@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import os
 
 import pytest
 
@@ -16,6 +15,7 @@ from sloprobe.model.result import ExitInfo
 from sloprobe.plugin.options import exit_on
 from sloprobe.plugin.state import PluginState
 from sloprobe.plugin.suite_run import SuiteRun
+from sloprobe.settings import environ
 
 
 def finish_run(session: pytest.Session, run: SuiteRun, state: PluginState, exitstatus: int) -> None:
@@ -56,6 +56,14 @@ def finish_run(session: pytest.Session, run: SuiteRun, state: PluginState, exits
     result = dataclasses.replace(
         result, exit=ExitInfo(decision.code, exit_on(config), decision.reason)
     )
+    from sloprobe.sinks.otel_export import export_spans, otel_settings
+
+    otel = otel_settings(environ())  # the run's spans, within the export's bound; off by default
+    if otel is not None:
+        run.context.redactor.add(*otel.secrets())  # OTEL_EXPORTER_OTLP_HEADERS: shown nowhere
+        failed = export_spans(result, otel, run.context.redactor)
+        if failed is not None:  # a warning, like a failing sink: never a verdict or the exit code
+            result = dataclasses.replace(result, warnings=(*result.warnings, failed))
     state.result = result
     state.history_lost = run.history_lost is not None
     state.partial = run.partial if run.local_only else None
@@ -68,7 +76,7 @@ def finish_run(session: pytest.Session, run: SuiteRun, state: PluginState, exits
     report = next((p for p in state.written if p.suffix == ".html"), None)
     annotations = io.StringIO()
     try:
-        write_github_outputs(result, report, stream=annotations, traces=traces)
+        write_github_outputs(result, report, environ(), stream=annotations, traces=traces)
     except OSError as exc:
         state.sink_warnings.append(f"GitHub summary/outputs: {exc.strerror or exc}")
     state.annotations = annotations.getvalue().splitlines()
@@ -117,7 +125,9 @@ def set_exit_status(session: pytest.Session, state: PluginState) -> None:
 
 def report_cannot_run() -> None:
     """sloprobe itself cannot run (a broken slo.yaml): an `error` check-in, when Sentry is set up by the environment."""
-    dsn = os.environ.get("SENTRY_DSN")
+    from sloprobe.settings import variable
+
+    dsn = variable("SENTRY_DSN")
     if not dsn:
         return
     try:
@@ -125,11 +135,9 @@ def report_cannot_run() -> None:
         from sloprobe.redact import Redactor
 
         notifier = SentryNotifier(
-            dsn, os.environ.get("SLOPROBE_ENVIRONMENT", "production"), None, Redactor([dsn]), 3.0
+            dsn, variable("SLOPROBE_ENVIRONMENT") or "production", None, Redactor([dsn]), 3.0
         )
-        notifier.checkin(
-            os.environ.get("SLOPROBE_MONITOR_SLUG", "sloprobe"), "error", None, None, {}
-        )
+        notifier.checkin(variable("SLOPROBE_MONITOR_SLUG") or "sloprobe", "error", None, None, {})
         notifier.close()
     except Exception:  # reporting the failure must not add another
         return

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from sloprobe.model.result import RunResult
     from sloprobe.plugin.recorder import Recorder
     from sloprobe.plugin.suite_run import SuiteRun
+    from sloprobe.probes.tracing import Trace
 
 
 @dataclass
@@ -41,8 +42,9 @@ class PluginState:
 STATE = pytest.StashKey[PluginState]()
 PROBE_DONE = pytest.StashKey[bool]()
 RECORDER: pytest.StashKey[Recorder] = pytest.StashKey()
-# The trace of a Python probe's `target` requests, for its measurement (and the report's link).
-TRACE_ID: pytest.StashKey[str] = pytest.StashKey()
+# The trace of a Python probe's `target` requests, for its measurement (the report's link, and
+# the spans of an OpenTelemetry export).
+TRACE: pytest.StashKey[Trace] = pytest.StashKey()
 
 
 def state_of(config: pytest.Config) -> PluginState:

@@ -188,7 +188,8 @@ async def _run_all(
                     measured, failure=f"{measured.failure} ({login_failure})"
                 )
             if kind.talks_to_target:
-                measured = dataclasses.replace(measured, trace_id=trace.trace_id)
+                spans = trace.spans_of(measured)  # the probe's span, its requests', a job's phases
+                measured = dataclasses.replace(measured, trace_id=trace.trace_id, spans=spans)
             return measured
 
         # Probes that time requests run first, so no other probe's CPU work (parsing a scrape,

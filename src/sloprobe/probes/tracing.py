@@ -2,7 +2,12 @@
 
 One :class:`Trace` per probe run: every request of it (a job's set-up, submit,
 each poll and clean-up) carries the same trace id, each under a span id of its
-own, sampled, so a backend joins them into one trace:
+own, sampled, so a backend joins them into one trace. The trace also keeps our
+side of it, as plain :class:`~sloprobe.model.spans.SpanRecord` s: the probe's own
+span (the root, :attr:`Trace.span_id`), each request's span under the very span
+id its ``traceparent`` carried (:meth:`Trace.record_request`), and a job's
+phases (:meth:`Trace.add`); :meth:`Trace.spans` hands them to the measurement,
+for an OpenTelemetry export. The headers:
 
 - ``traceparent: 00-<trace id>-<span id>-01`` (W3C; OpenTelemetry reads it);
 - with :attr:`Trace.sentry` (Sentry is on for the run; the caller says so, the
@@ -27,12 +32,14 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
+from sloprobe.model.spans import AttributeValue, SpanRecord
 from sloprobe.redact import redact_url
 
 if TYPE_CHECKING:
@@ -68,6 +75,9 @@ class Trace:
     # The organisation of that DSN (:func:`sentry_org_id`), said in the baggage: a backend with
     # `strict_trace_continuation` continues only a trace of its own organisation.
     sentry_org: str | None = None
+    # The probe's own span: the root of this trace, the parent of every request's span.
+    span_id: str = field(default_factory=new_span_id)
+    _records: list[SpanRecord] = field(default_factory=list, init=False, compare=False, repr=False)
 
     def headers(self, baggage: str | None = None) -> dict[str, str]:
         """The trace headers of one request, under a new span id; ``baggage``: one configured
@@ -107,6 +117,85 @@ class Trace:
             baggage = _header(carried, "baggage")
         kept = {name: value for name, value in own.items() if name.lower() not in replaced}
         return {**kept, **self.headers(baggage)}
+
+    # -- our side of the trace: spans, recorded for an export ----------------------------
+
+    def record_request(
+        self,
+        sent: Mapping[str, str],
+        name: str,
+        *,
+        method: str,
+        url: str,
+        started_ns: int,
+        status: int | None = None,
+        error: str | None = None,
+        attributes: Mapping[str, AttributeValue] | None = None,
+    ) -> None:
+        """The span of one request, from ``started_ns`` until now, under the span id its
+        ``traceparent`` carried (``sent``: the headers it went with; one without this trace's
+        ``traceparent`` records nothing). ``url``: as it may be shown (the caller redacts it);
+        ``status``: the answer's, or ``error``: why there was none. A status of 400 or more
+        is an error, as OpenTelemetry's HTTP client spans say."""
+        span_id = self.span_id_sent(sent)
+        if span_id is None:
+            return
+        said: dict[str, AttributeValue] = {"http.request.method": method, "url.full": url}
+        if status is not None:
+            said["http.response.status_code"] = status
+        if error is not None:
+            said["error.type"] = error
+        elif status is not None and status >= 400:
+            said["error.type"] = str(status)
+        ok = error is None and status is not None and status < 400
+        self.add(
+            SpanRecord(
+                span_id,
+                self.span_id,
+                name,
+                started_ns,
+                time.time_ns(),
+                {**said, **(attributes or {})},
+                ok,
+                kind="client",
+            )
+        )
+
+    def span_id_sent(self, sent: Mapping[str, str]) -> str | None:
+        """The span id of this trace's ``traceparent`` in ``sent``, or None."""
+        parts = (_header(sent, "traceparent") or "").split("-")
+        if len(parts) != 4 or parts[1] != self.trace_id:
+            return None
+        return parts[2]
+
+    def add(self, record: SpanRecord) -> None:
+        """Another span of this trace (a job's phase), a child of the probe's."""
+        self._records.append(record)
+
+    def spans(
+        self,
+        name: str,
+        started_ns: int,
+        ended_ns: int,
+        attributes: Mapping[str, AttributeValue] | None = None,
+        *,
+        ok: bool = True,
+    ) -> tuple[SpanRecord, ...]:
+        """The probe's own span (the root: it covers every child's time) and its children."""
+        children = tuple(self._records)
+        start = min((started_ns, *(c.start_ns for c in children)))
+        end = max((ended_ns, *(c.end_ns for c in children)))
+        root = SpanRecord(self.span_id, None, name, start, end, dict(attributes or {}), ok)
+        return (root, *children)
+
+    def spans_of(self, measurement: Measurement) -> tuple[SpanRecord, ...]:
+        """:meth:`spans` of the probe that measured ``measurement``, timed as it was."""
+        started = int(measurement.started_at.timestamp() * 1e6) * 1000
+        ended = started + int(max(measurement.duration_s, 0.0) * 1e9)
+        said = {"sloprobe.probe": measurement.probe, "sloprobe.probe.kind": measurement.kind}
+        return self.spans(
+            f"probe {measurement.probe}", started, ended, said, ok=measurement.failure is None
+        )
 
 
 _ORG_HOST = re.compile(r"o(\d+)\.")

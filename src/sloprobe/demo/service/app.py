@@ -47,6 +47,13 @@ def trace_id_of(traceparent: str | None) -> str | None:
     return found[2]
 
 
+def parent_id_of(traceparent: str | None) -> str | None:
+    """The caller's span id (``parent-id``) of a valid W3C ``traceparent``, or None."""
+    if trace_id_of(traceparent) is None:
+        return None
+    return (traceparent or "").strip().lower().split("-")[2]
+
+
 @dataclass(frozen=True)
 class LoggedRequest:
     method: str
@@ -56,6 +63,7 @@ class LoggedRequest:
     synthetic: bool
     handled_s: float = 0.0  # the service's own time for the request: middleware in → response out
     trace_id: str | None = None  # from the request's traceparent
+    parent_id: str | None = None  # the caller's span id in it: a server span's parent
 
 
 class RequestLog:
@@ -131,6 +139,7 @@ def create_app(
                 synthetic,
                 handled,
                 trace_id_of(request.headers.get("traceparent")),
+                parent_id_of(request.headers.get("traceparent")),
             )
         )
         return response

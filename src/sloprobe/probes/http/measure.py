@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
@@ -123,16 +123,47 @@ async def _send(
         data={k: _text(v) for k, v in spec.form.items()} if spec.form is not None else None,
         timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
     )
-    answer = await fetch(
-        client,
-        request,
-        max_bytes=spec.max_body_bytes,
-        retries=spec.retries,
-        redirects=context.redirects(spec.redirects),
-    )
+    started_ns = time.time_ns()
+    try:
+        answer = await fetch(
+            client,
+            request,
+            max_bytes=spec.max_body_bytes,
+            retries=spec.retries,
+            redirects=context.redirects(spec.redirects),
+        )
+    except BaseException as exc:  # no answer (or cancelled at the probe's deadline)
+        if trace is not None:
+            _record_span(trace, spec, context, request, started_ns, error=type(exc).__name__)
+        raise
+    if trace is not None:
+        _record_span(trace, spec, context, request, started_ns, status=answer.status)
     collected.attempts += answer.attempts
     collected.retries += answer.attempts - 1
     return answer
+
+
+def _record_span(
+    trace: Trace,
+    spec: HttpProbe,
+    context: ProbeContext,
+    request: httpx.Request,
+    started_ns: int,
+    *,
+    status: int | None = None,
+    error: str | None = None,
+) -> None:
+    """This request's span in the probe's trace: its URL as the report shows it."""
+    template = urlsplit(spec.path).path if "://" in spec.path else spec.path.split("?", 1)[0]
+    trace.record_request(
+        request.headers,
+        f"{spec.method} {template}",
+        method=spec.method,
+        url=shown_request(spec, context).split(" ", 1)[1],
+        started_ns=started_ns,
+        status=status,
+        error=error,
+    )
 
 
 def _record(answer: Answer, spec: HttpProbe, context: ProbeContext, collected: _Collected) -> None:

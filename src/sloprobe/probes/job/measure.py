@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +24,9 @@ from urllib.parse import quote
 import httpx
 from tenacity import AsyncRetrying, RetryError, retry_if_result, stop_after_delay, wait_exponential
 
+from sloprobe.errors import TargetError
 from sloprobe.model.measurement import Measurement, Sample, Series
+from sloprobe.model.spans import SpanRecord
 from sloprobe.model.units import Dimension, format_base
 from sloprobe.probes.base import ProbeCall
 from sloprobe.probes.context import ProbeContext
@@ -38,8 +41,8 @@ from sloprobe.probes.network import (
     parse_json,
     status_problem,
 )
-from sloprobe.probes.tracing import Trace
-from sloprobe.redact import excerpt_of
+from sloprobe.probes.tracing import Trace, new_span_id
+from sloprobe.redact import excerpt_of, redact_url
 
 ERROR_CHARS = 300
 EXCERPT_CHARS = 500
@@ -50,7 +53,7 @@ _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\-]*)\}")
 GONE = (404, 410)  # a status answer that says the job no longer exists
 
 
-class JobFailure(Exception):
+class JobFailure(TargetError):
     """The target failed the job probe; the message is the measurement's failure reason.
 
     ``status`` is the HTTP status that caused it, if any; a ``final`` failure
@@ -69,6 +72,7 @@ class _Timeline:
     submitted_at: float = 0.0  # perf_counter when the submit answer arrived
     started_seen: float | None = None
     finished_seen: float | None = None
+    last_seen: float | None = None  # perf_counter of the latest usable status answer
     job: dict[str, Any] = field(default_factory=dict)
     state: str | None = None
     polls: int = 0
@@ -104,7 +108,7 @@ async def run_job_probe(
     client: httpx.AsyncClient,
     trace: Trace | None = None,
 ) -> Measurement:
-    started, clock = datetime.now(UTC), time.perf_counter()
+    started, clock, wall_ns = datetime.now(UTC), time.perf_counter(), time.time_ns()
     steps = _Steps(client, context, trace, spec.redirects)
     timeline = _Timeline()
     failure = None
@@ -135,6 +139,16 @@ async def run_job_probe(
         details[f"redirects ({step})"] = chain
     details["polls"] = str(timeline.polls)
     series, missing = _phases(spec, timeline)
+    if trace is not None:
+        for record in _phase_spans(
+            spec,
+            timeline,
+            series,
+            steps.variables.get("id"),
+            trace.span_id,
+            lambda at: wall_ns + int((at - clock) * 1e9),
+        ):
+            trace.add(record)
     return Measurement(
         probe=name,
         kind="job",
@@ -198,6 +212,7 @@ class _Steps:
             json=fill(json_body, self.variables),
             data={k: _text(v) for k, v in filled_form.items()} if filled_form is not None else None,
         )
+        started_ns = time.time_ns()
         try:
             answer = await fetch(
                 self.client,
@@ -207,7 +222,12 @@ class _Steps:
                 redirects=self.policy,
             )
         except httpx.HTTPError as exc:
+            self.record(step, request, path, started_ns, error=type(exc).__name__)
             raise JobFailure(describe_error(exc, self.context.redactor, label)) from None
+        except BaseException as exc:  # cancelled at the probe's deadline: the span says so
+            self.record(step, request, path, started_ns, error=type(exc).__name__)
+            raise
+        self.record(step, request, path, started_ns, status=answer.status)
         if answer.redirects is not None:
             self.redirects[step] = answer.redirects
         text = excerpt_of(answer.text(), self.context.redactor, EXCERPT_CHARS)
@@ -238,6 +258,30 @@ class _Steps:
             document, self.unreadable = None, str(exc)
         self.excerpt = text  # the latest answer: what a failure's reason shows
         return answer, document
+
+    def record(
+        self,
+        step: str,
+        request: httpx.Request,
+        path: str,
+        started_ns: int,
+        *,
+        status: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        """This step's span in the probe's trace, named by its path as configured (``{id}``)."""
+        if self.trace is None:
+            return
+        self.trace.record_request(
+            request.headers,
+            f"{request.method} {path}",
+            method=request.method,
+            url=self.context.redactor(redact_url(str(request.url))),
+            started_ns=started_ns,
+            status=status,
+            error=error,
+            attributes={"sloprobe.step": step},
+        )
 
     async def send(self, step: str, request: RequestSpec) -> Any:
         _, document = await self.request(
@@ -339,7 +383,7 @@ async def _follow(steps: _Steps, spec: JobProbe, timeline: _Timeline) -> None:
                 f"{steps.excerpt or ''}"[: ERROR_CHARS * 2]
             )
         state = _text(found)
-        timeline.job, timeline.state = document, state
+        timeline.job, timeline.state, timeline.last_seen = document, state, seen
         if state in status.running and timeline.started_seen is None:
             timeline.started_seen = seen
         if state in final:
@@ -402,6 +446,62 @@ def _phases(spec: JobProbe, t: _Timeline) -> tuple[dict[str, Series], dict[str, 
     return {
         name: Series(name, JOB_SERIES[name], tuple(values)) for name, values in samples.items()
     }, missing
+
+
+def _phase_spans(
+    spec: JobProbe,
+    t: _Timeline,
+    series: dict[str, Series],
+    job_id: str | None,
+    parent: str,
+    wall_ns: Callable[[float], int],
+) -> list[SpanRecord]:
+    """The job's phases as spans of the probe's trace, laid end to end from the submit on:
+    ``submit``, ``queued``, ``processing`` (each as long as its series says) and ``done``,
+    the wait until a poll saw the end. A job that did not finish ends at the last status
+    answer, in the phase it was in, not ok. ``wall_ns``: a perf_counter reading in epoch ns."""
+    if t.submit_s is None:
+        return []
+    job = {"sloprobe.job.id": job_id} if job_id else {}
+    spans: list[SpanRecord] = []
+
+    def phase(name: str, begin: float, end: float, ok: bool = True, state: bool = False) -> None:
+        end = max(begin, end)
+        said: dict[str, str | float] = {
+            **job,
+            "sloprobe.job.phase": name,
+            "sloprobe.job.phase_s": round(end - begin, 6),
+        }
+        if state:
+            said["sloprobe.job.state"] = t.state or ""
+        spans.append(
+            SpanRecord(new_span_id(), parent, f"job {name}", wall_ns(begin), wall_ns(end), said, ok)
+        )
+
+    submitted = t.submitted_at
+    phase("submit", submitted - t.submit_s, submitted)
+    if t.finished_seen is not None:
+        queued = _first(series, "queue_wait") or 0.0
+        processing = _first(series, "processing")
+        phase("queued", submitted, min(submitted + queued, t.finished_seen))
+        began = min(submitted + queued, t.finished_seen)
+        if processing is not None:
+            phase("processing", began, min(began + processing, t.finished_seen))
+            began = min(began + processing, t.finished_seen)
+        phase("done", began, t.finished_seen, t.state in spec.status.success, state=True)
+    elif t.last_seen is not None:
+        if t.started_seen is not None:
+            phase("queued", submitted, t.started_seen)
+            phase("processing", t.started_seen, t.last_seen, False, state=True)
+        else:
+            phase("queued", submitted, t.last_seen, False, state=True)
+    return spans
+
+
+def _first(series: dict[str, Series], name: str) -> float | None:
+    found = series.get(name)
+    value = found.samples[0] if found is not None and found.samples else None
+    return value if isinstance(value, float) else None
 
 
 def _text(value: Any) -> str:

@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import warnings
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
+from sloprobe.errors import TargetError
 from sloprobe.probes.login import log_in
 from sloprobe.probes.network import MAX_REDIRECTS, Answer, origin, redirect_target
 from sloprobe.probes.network.deadline import fetch_within
 from sloprobe.probes.tracing import Trace
+from sloprobe.redact import redact_url
 
 if TYPE_CHECKING:
     from sloprobe.probes.context import ProbeContext
@@ -33,7 +36,7 @@ _T = TypeVar("_T")
 _TRANSFER_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
 
 
-class BodyTooLarge(httpx.RequestError):
+class BodyTooLarge(httpx.RequestError, TargetError):
     """An answer larger than the client reads: the probe fails with this reason, memory stays small."""
 
 
@@ -76,11 +79,21 @@ class TargetClient(httpx.Client):
         # A new span of the probe's trace (httpx headers: any letter case is replaced).
         request.headers.update(self.trace.headers(request.headers.get("baggage")))
         policy = self._context.redirects("same_origin" if follow else "none")
-        answer = self._run(
-            fetch_within(
-                self._async, request, self.deadline_s, max_bytes=self.max_bytes, redirects=policy
+        started_ns = time.time_ns()
+        try:
+            answer = self._run(
+                fetch_within(
+                    self._async,
+                    request,
+                    self.deadline_s,
+                    max_bytes=self.max_bytes,
+                    redirects=policy,
+                )
             )
-        )
+        except Exception as exc:
+            self._record_span(request, started_ns, error=type(exc).__name__)
+            raise
+        self._record_span(request, started_ns, status=answer.status)
         if answer.truncated:
             raise BodyTooLarge(
                 f"{request.method} {policy.show(answer.url)}: the answer is larger than "
@@ -90,6 +103,25 @@ class TargetClient(httpx.Client):
         response = self._response(request, answer)
         self.cookies.extract_cookies(response)
         return response
+
+    def _record_span(
+        self,
+        request: httpx.Request,
+        started_ns: int,
+        *,
+        status: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        """This request's span in the probe's trace (its URL redacted as the report's are)."""
+        self.trace.record_request(
+            request.headers,
+            f"{request.method} {request.url.path}",
+            method=request.method,
+            url=self._context.redactor(redact_url(str(request.url))),
+            started_ns=started_ns,
+            status=status,
+            error=error,
+        )
 
     def close(self) -> None:
         if not self._loop.is_closed():
