@@ -14,14 +14,14 @@ httpx.HTTPError`` callers go on catching what they caught::
      |    +-- BadCron          (ValueError)             sloprobe.judge.schedule
      |    +-- CodecError       (ValueError)             sloprobe.codec
      |    +-- StatusPageError                           sloprobe.status_page.render
-     |    +-- UsageError       (ValueError)             sloprobe.discover.command  (to join)
+     |    +-- UsageError       (ValueError)             sloprobe.discover.command
      +-- HistoryError                                   sloprobe.history.errors
      +-- TargetError                                    sloprobe.errors
      |    +-- BodyError        (ValueError)             sloprobe.probes.network.fetch
      |    +-- LayoutError                               sloprobe.probes.redis.layouts.common
      |    +-- DeadlineExceeded (httpx.TimeoutException) sloprobe.probes.network.errors
-     |    +-- BodyTooLarge     (httpx.RequestError)     sloprobe.probes.python.client  (to join)
-     |    +-- JobFailure                                sloprobe.probes.job.measure  (to join)
+     |    +-- BodyTooLarge     (httpx.RequestError)     sloprobe.probes.python.client
+     |    +-- JobFailure                                sloprobe.probes.job.measure
      +-- SloFailure                                     sloprobe.plugin.items
 
 The branches say what a caller does about the error:
@@ -47,10 +47,6 @@ layer's :func:`~sloprobe.probes.network.errors.classify`, and Python probes'
 the second base is harmless — it adds no attribute, no ``__init__`` and no
 ``__slots__``, and nothing in httpx looks at bases outside its own.
 
-"(to join)" marks a class that does not derive from its parent here yet: its
-module is being changed elsewhere and the one-line change that joins it is
-pending (``TO_JOIN`` in tests/unit/test_errors.py lists it, and that test checks
-the rest of the tree against the classes themselves).
 Warning categories (``plugin.items.SLOWarning``, a ``UserWarning``) are not errors
 and not in the tree.
 

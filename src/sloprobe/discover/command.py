@@ -9,20 +9,21 @@ output, and written into the file as ``${NAME}``, never as itself.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
 from sloprobe.discover.model import Proposal, Var
 from sloprobe.discover.run import DiscoverOptions, Discovery, discover
+from sloprobe.errors import InputError
 from sloprobe.redact import redact_url
+from sloprobe.settings import variable
 
 USAGE_ERROR = 4
 
 
-class UsageError(ValueError):
-    pass
+class UsageError(InputError, ValueError):
+    """A flag of ``sloprobe discover`` that cannot be used as given."""
 
 
 def run_discover(args: argparse.Namespace) -> int:
@@ -90,7 +91,7 @@ def options_from(args: argparse.Namespace) -> DiscoverOptions:
 
 
 def _secret(name: str, flag: str) -> str:
-    value = os.environ.get(name, "")
+    value = variable(name) or ""  # a variable the user names: read through the resolver
     if not value:
         raise UsageError(f"{flag} {name}: the environment variable {name} is not set (or empty)")
     return value

@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 SLO_FILE_NAMES = ("slo.yaml", "slo.yml")
-from sloprobe.settings import BASE_URL_ENV, HISTORY_URL_ENV  # noqa: E402  (moving)
 NO_TARGET = (
     "no target to probe: set one with --base-url URL, the {env} environment variable, "
     "or `target.base_url` in {file}; to try sloprobe against its bundled reference service, "

@@ -17,7 +17,6 @@ link; every other text in the summary is Markdown-escaped and stays inert.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import sys
@@ -121,7 +120,7 @@ class Links:
 def write_github_outputs(
     result: RunResult,
     report_path: Path | None,
-    environ: Mapping[str, str] | None = None,
+    environ: Mapping[str, str],
     stream: TextIO | None = None,
     traces: TraceLinks | None = None,
 ) -> list[str]:
@@ -139,7 +138,6 @@ def write_github_outputs(
     - ``report-url``: the run's page (``$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/
       $GITHUB_RUN_ID``), where the report artifact is downloaded; empty outside a run.
     """
-    environ = os.environ if environ is None else environ
     if (
         environ.get("GITHUB_ACTIONS") != "true"
         and not environ.get("GITHUB_STEP_SUMMARY")
