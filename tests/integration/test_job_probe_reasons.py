@@ -110,3 +110,18 @@ def test_a_failed_login_fails_only_the_probes_the_target_then_refuses(
     assert admin is not None and "HTTP 403 (auth refused)" in admin
     assert admin.endswith("(login: POST /login answered 401)")
     assert any("login: POST /login answered 401" in w for w in measured.warnings)
+
+
+def test_only_an_answer_of_401_or_403_is_blamed_on_the_failed_login(
+    scripted: ScriptedServer,
+) -> None:
+    """Auth refusal is read from the answers, not the failure's text: a 500 whose body says
+    `error 401` is the target's own failure, not the login's."""
+    scripted.routes["/login"] = Answer(401, '{"detail": "bad credentials"}')
+    scripted.routes["/jobs"] = Answer(500, '{"detail": "upstream said 401 403"}')
+    target = Target(login=Login(path="/login", json={"user": "probe"}))
+    probes = {"jobs": ProbeSpec.model_validate({"http": {"path": "/jobs"}})}
+    measured = run_probes(probes, make_context(scripted.base_url, target), 2, 10.0)
+    failure = measured["jobs"].failure
+    assert failure is not None and "500" in failure
+    assert "login" not in failure

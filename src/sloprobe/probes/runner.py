@@ -183,7 +183,7 @@ async def _run_all(
                     measured = internal_error(name, spec.kind, started, clock, exc, context)
             details = {**measured.details, "scheduled": schedule.get(name, "not run")}
             measured = dataclasses.replace(measured, details=details)
-            if login_failure is not None and measured.failure and _refused(measured.failure):
+            if login_failure is not None and measured.failure and trace.auth_refused():
                 measured = dataclasses.replace(
                     measured, failure=f"{measured.failure} ({login_failure})"
                 )
@@ -254,7 +254,3 @@ def internal_error(
 def _waits(probes: Mapping[str, ProbeSpec], name: str) -> bool:
     """Whether ``name`` waits for another probe of this run (`after:`)."""
     return any(other in probes and other != name for other in probes[name].after)
-
-
-def _refused(failure: str) -> bool:
-    return " 401" in failure or " 403" in failure

@@ -168,6 +168,13 @@ class Trace:
             return None
         return parts[2]
 
+    def auth_refused(self) -> bool:
+        """Whether the target answered one of this trace's requests 401 or 403: read from the
+        recorded answers, not from a failure's wording."""
+        return any(
+            r.attributes.get("http.response.status_code") in (401, 403) for r in self._records
+        )
+
     def add(self, record: SpanRecord) -> None:
         """Another span of this trace (a job's phase), a child of the probe's."""
         self._records.append(record)
