@@ -50,7 +50,7 @@ if (
 ):  # imported for real only once an SLO file is collected: pytest stays fast elsewhere
     import httpx
 
-    from sloprobe.plugin.items import SloFile
+    from sloprobe.plugin.items import SloCollector
     from sloprobe.plugin.recorder import Recorder
     from sloprobe.plugin.suite_run import SuiteRun
     from sloprobe.redact import Redactor
@@ -168,14 +168,14 @@ def _covers(config: pytest.Config, arg: str, file: Path) -> bool:
 # -- collection ----------------------------------------------------------------------------
 
 
-def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> SloFile | None:
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> SloCollector | None:
     chosen = chosen_slo_file(parent.config)
     wanted = file_path.resolve() == chosen if chosen is not None else is_slo_file(file_path)
     if not wanted:
         return None
-    from sloprobe.plugin.items import SloFile
+    from sloprobe.plugin.items import SloCollector
 
-    return SloFile.from_parent(parent, path=file_path)
+    return SloCollector.from_parent(parent, path=file_path)
 
 
 class _Planner:

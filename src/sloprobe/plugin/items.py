@@ -20,15 +20,16 @@ from sloprobe.plugin.names import is_slo_file
 from sloprobe.plugin.options import chosen_slo_file, option
 from sloprobe.redact import Redactor
 
-__all__ = ["SLOWarning", "SloFile", "SloItem", "adopt_slo_file", "is_slo_file"]
+__all__ = ["SLOWarning", "SloCollector", "SloItem", "adopt_slo_file", "is_slo_file"]
 
 
 class SLOWarning(UserWarning):
     """An SLO met its breach threshold but not its warn threshold."""
 
 
-class SloFile(pytest.File):
-    """Collects the SLOs of one slo.yaml; a broken file is kept for a usage error, not raised."""
+class SloCollector(pytest.File):
+    """pytest's collector of one slo.yaml (the file's model is config.model.SloFile): collects
+    its SLOs; a broken file is kept for a usage error, not raised."""
 
     loaded: LoadedSloFile | None = None
 
@@ -67,7 +68,7 @@ def adopt_slo_file(session: pytest.Session, probes: dict[str, Path]) -> list[Slo
     path = chosen_slo_file(config) or _slo_file_near(config, list(probes.values()))
     if path is None:
         return []
-    slo_file = SloFile.from_parent(session, path=path)
+    slo_file = SloCollector.from_parent(session, path=path)
     return [i for i in slo_file.collect() if isinstance(i, SloItem) and i.probe in probes]
 
 
@@ -182,7 +183,7 @@ class SloItem(pytest.Item):
     def reportinfo(self) -> tuple[Path, int | None, str]:
         parent = self.parent
         line = None
-        if isinstance(parent, SloFile) and parent.loaded is not None:
+        if isinstance(parent, SloCollector) and parent.loaded is not None:
             line = parent.loaded.slo_lines.get(self.slo, 1) - 1
         return self.path, line, f"SLO {self.slo}"
 
