@@ -7,6 +7,11 @@ fits the unit of that series). Every problem found is reported at once,
 each with file, line and field path: when the first pass fails, the second
 still checks every probe and SLO field that did parse, so that fixing one
 batch of problems never reveals another.
+
+It reads the probe registry (each kind brings its spec) but must not import probe I/O code
+(runner, context, network, any ``measure`` module), history, notifiers, sinks, the plugin or
+the CLI, nor the judge: a threshold is parsed here (``model.thresholds``) and evaluated there
+(import-linter contracts in pyproject.toml).
 """
 
 from __future__ import annotations

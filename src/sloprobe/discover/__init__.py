@@ -7,6 +7,9 @@ exposition (:mod:`.prometheus_metrics`); Redis queues and Flower's workers
 (:mod:`.queues`). Only GET requests, through the probes' network layer, at
 most :data:`~.asker.MAX_REQUESTS` per source (:mod:`.asker`). docs/discover.md
 is the user's guide.
+
+It orchestrates like the CLI: it may use config, the probes' network layer and the
+redactor, but nothing imports it except ``sloprobe.cli``; it never imports the plugin.
 """
 
 from sloprobe.discover.run import DiscoverOptions, Discovery, discover

@@ -3,6 +3,9 @@
 The suite is a shape's example made the user's (see :mod:`sloprobe.scaffold.suite`); the two
 workflows pass every ``${VAR}`` its slo.yaml reads, and install sloprobe from one
 ``owner/repo@ref`` (:mod:`sloprobe.scaffold.source`), never from a package index.
+
+It writes files from templates and the examples; it must not import the plugin, the
+probes' I/O code, history or notifiers.
 """
 
 from __future__ import annotations

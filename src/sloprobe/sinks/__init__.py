@@ -1,6 +1,9 @@
 """Sinks publish a RunResult; each consumes the result and nothing else, and none changes it.
 
 A failing sink is reported as a warning and never hides the verdicts.
+
+Beside notifiers and history in one layer: sinks must not import them, the judge, the
+plugin or the CLI, and read no environment (values come in with the RunResult).
 """
 
 from __future__ import annotations
