@@ -18,7 +18,7 @@ import pytest
 from sloprobe.cli import main
 from sloprobe.model.status import Status
 from sloprobe.status_page import render_site, write_site
-from sloprobe.status_page.build import DAYS, WINDOWS, LocationState, StatusPage
+from sloprobe.status_page.page import DAYS, WINDOWS, LocationState, StatusPage
 from sloprobe.status_page.render import StatusPageError
 from tests.sinks.test_report_on_call import broken_links
 from tests.status_page.conftest import Site

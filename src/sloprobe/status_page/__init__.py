@@ -25,7 +25,8 @@ from pathlib import Path
 
 from sloprobe.history import HistoryStore
 from sloprobe.settings import environ
-from sloprobe.status_page.build import StatusPage, build_status_page
+from sloprobe.status_page.build import build_status_page
+from sloprobe.status_page.page import StatusPage
 from sloprobe.status_page.render import StatusPageError, render_site, write_site
 
 

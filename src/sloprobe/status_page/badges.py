@@ -27,7 +27,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from sloprobe.model.status import Status
 from sloprobe.model.units import format_percent
-from sloprobe.status_page.build import BADGE_WINDOW, EnvironmentState, SloState
+from sloprobe.status_page.page import BADGE_WINDOW, EnvironmentState, SloState
 
 # Shields' named colours and the hex each draws.
 COLORS = {

@@ -42,7 +42,7 @@ from sloprobe.files import write_atomically
 from sloprobe.model.status import Status
 from sloprobe.model.units import format_duration, format_percent, plural
 from sloprobe.status_page.badges import Badge, degraded_text, environment_badge, slo_badge
-from sloprobe.status_page.build import (
+from sloprobe.status_page.page import (
     BADGE_WINDOW,
     Day,
     EnvironmentState,
