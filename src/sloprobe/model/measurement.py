@@ -75,3 +75,39 @@ class Measurement:
     @property
     def failed(self) -> bool:
         return self.failure is not None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a probe's measuring code observed, as :class:`Measurement` holds it.
+
+    Who measured, when and for how long are the runner's to say: it times the
+    call and makes the Measurement with :meth:`measured`.
+    """
+
+    series: Mapping[str, Series] = field(default_factory=dict)
+    failure: str | None = None
+    missing: Mapping[str, str] = field(default_factory=dict)
+    attempts: int = 1
+    retries: int = 0
+    excerpt: str | None = None
+    details: Mapping[str, str] = field(default_factory=dict)
+    monitoring: bool = False
+
+    def measured(
+        self, probe: str, kind: str, started_at: datetime, duration_s: float
+    ) -> Measurement:
+        return Measurement(
+            probe=probe,
+            kind=kind,
+            started_at=started_at,
+            duration_s=duration_s,
+            series=self.series,
+            failure=self.failure,
+            missing=self.missing,
+            attempts=self.attempts,
+            retries=self.retries,
+            excerpt=self.excerpt,
+            details=self.details,
+            monitoring=self.monitoring,
+        )

@@ -11,8 +11,10 @@ runner, before the first timed request.
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sloprobe.fields.base import StrictModel
@@ -21,7 +23,7 @@ from sloprobe.model.units import Unit
 if TYPE_CHECKING:
     import httpx
 
-    from sloprobe.model.measurement import Measurement
+    from sloprobe.model.measurement import Measurement, Reading
     from sloprobe.probes.context import ProbeContext
     from sloprobe.probes.tracing import Trace
 
@@ -48,7 +50,14 @@ class ProbeCall(Generic[SpecT]):
     trace: Trace
 
 
-Measurer = Callable[[ProbeCall[Any]], Awaitable["Measurement"]]
+# What a kind's ``measure(call)`` is: the runner times it and names the Measurement.
+Measurer = Callable[[ProbeCall[Any]], Awaitable["Reading"]]
+
+
+async def timed(probe: str, kind: str, reading: Awaitable[Reading]) -> Measurement:
+    """``reading`` awaited and timed as the runner times a probe, outside a run (tests, discovery)."""
+    started, clock = datetime.now(UTC), time.perf_counter()
+    return (await reading).measured(probe, kind, started, time.perf_counter() - clock)
 
 
 @dataclass(frozen=True)

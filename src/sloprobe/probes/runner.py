@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sloprobe.model.measurement import Measurement
+from sloprobe.model.measurement import Measurement, Reading
 from sloprobe.model.units import Dimension, format_base
 from sloprobe.probes.base import Measurer, ProbeCall
 from sloprobe.probes.context import ProbeContext
@@ -169,18 +169,15 @@ async def _run_all(
                 # The probe's time starts with its slot: the wait for one is the runner's.
                 started, clock = datetime.now(UTC), time.perf_counter()
                 try:
-                    measured = await asyncio.wait_for(measurer(call), deadline)
+                    reading = await asyncio.wait_for(measurer(call), deadline)
                 except TimeoutError:
-                    measured = Measurement(
-                        probe=name,
-                        kind=spec.kind,
-                        started_at=started,
-                        duration_s=time.perf_counter() - clock,
+                    reading = Reading(
                         failure=f"did not finish within its deadline of {format_base(deadline, Dimension.TIME)}",
                         monitoring=kind.monitoring_stack,
                     )
                 except Exception as exc:  # a bug of ours, or an input nobody foresaw
-                    measured = internal_error(name, spec.kind, started, clock, exc, context)
+                    reading = internal_error(name, exc, context)
+                measured = reading.measured(name, spec.kind, started, time.perf_counter() - clock)
             details = {**measured.details, "scheduled": schedule.get(name, "not run")}
             measured = dataclasses.replace(measured, details=details)
             if login_failure is not None and measured.failure and trace.auth_refused():
@@ -235,17 +232,11 @@ def _schedule(phase: str, here: int, other: int, concurrency: int) -> str:
     return text
 
 
-def internal_error(
-    name: str, kind: str, started: datetime, clock: float, exc: BaseException, context: Any
-) -> Measurement:
-    """A probe that raised: a failed measurement saying so, with the (redacted) traceback."""
+def internal_error(name: str, exc: BaseException, context: Any) -> Reading:
+    """A probe that raised: a failed reading saying so, with the (redacted) traceback."""
     redactor = context.redactor
     text = "".join(traceback.format_exception(exc))
-    return Measurement(
-        probe=name,
-        kind=kind,
-        started_at=started,
-        duration_s=time.perf_counter() - clock,
+    return Reading(
         failure=redactor(f"{INTERNAL_ERROR} {name}: {type(exc).__name__}: {exc}")[:500],
         details={TRACEBACK_DETAIL: redactor(text)[-8000:]},
     )

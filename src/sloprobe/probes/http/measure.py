@@ -11,16 +11,15 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from sloprobe.model.measurement import Measurement, Sample, Series
+from sloprobe.model.measurement import Measurement, Reading, Sample, Series
 from sloprobe.model.units import Dimension, Unit
-from sloprobe.probes.base import ProbeCall
+from sloprobe.probes.base import ProbeCall, timed
 from sloprobe.probes.context import ProbeContext
 from sloprobe.probes.http.spec import HTTP_SERIES, HttpProbe, ValueSpec
 from sloprobe.probes.network import (
@@ -51,8 +50,8 @@ class _Collected:
     redirects: str | None = None
 
 
-async def measure(call: ProbeCall[HttpProbe]) -> Measurement:
-    return await run_http_probe(call.name, call.spec, call.context, call.client, call.trace)
+async def measure(call: ProbeCall[HttpProbe]) -> Reading:
+    return await read_http(call.spec, call.context, call.client, call.trace)
 
 
 async def run_http_probe(
@@ -62,8 +61,17 @@ async def run_http_probe(
     client: httpx.AsyncClient,
     trace: Trace | None = None,
 ) -> Measurement:
+    """:func:`read_http` as probe ``name``'s timed Measurement, outside a run."""
+    return await timed(name, "http", read_http(spec, context, client, trace))
+
+
+async def read_http(
+    spec: HttpProbe,
+    context: ProbeContext,
+    client: httpx.AsyncClient,
+    trace: Trace | None = None,
+) -> Reading:
     """Send ``spec.samples`` requests one after another and measure them."""
-    started, clock = datetime.now(UTC), time.perf_counter()
     collected = _Collected(samples={series: [] for series in (*HTTP_SERIES, *spec.values)})
     for _ in range(spec.samples):
         try:
@@ -77,7 +85,7 @@ async def run_http_probe(
             collected.failures.append(describe_error(exc, context.redactor, step))
             break  # the target is not answering; more samples would only wait longer
         _record(answer, spec, context, collected)
-    return _measurement(name, spec, context, collected, started, time.perf_counter() - clock)
+    return _reading(spec, context, collected)
 
 
 def shown_request(spec: HttpProbe, context: ProbeContext) -> str:
@@ -387,14 +395,7 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _measurement(
-    name: str,
-    spec: HttpProbe,
-    context: ProbeContext,
-    collected: _Collected,
-    started: datetime,
-    elapsed: float,
-) -> Measurement:
+def _reading(spec: HttpProbe, context: ProbeContext, collected: _Collected) -> Reading:
     units = {**HTTP_SERIES, **{n: v.unit for n, v in spec.values.items()}}
     series = {n: Series(n, units[n], tuple(s)) for n, s in collected.samples.items()}
     failure = samples_failure(collected.failures, spec.samples, "requests")
@@ -403,11 +404,7 @@ def _measurement(
         details["last status"] = str(collected.last_status)
     if collected.redirects is not None:
         details["redirects"] = collected.redirects
-    return Measurement(
-        probe=name,
-        kind="http",
-        started_at=started,
-        duration_s=elapsed,
+    return Reading(
         series=series,
         failure=failure,
         missing=dict(collected.missing),

@@ -25,10 +25,10 @@ import httpx
 from tenacity import AsyncRetrying, RetryError, retry_if_result, stop_after_delay, wait_exponential
 
 from sloprobe.errors import TargetError
-from sloprobe.model.measurement import Measurement, Sample, Series
+from sloprobe.model.measurement import Measurement, Reading, Sample, Series
 from sloprobe.model.spans import SpanRecord
 from sloprobe.model.units import Dimension, format_base
-from sloprobe.probes.base import ProbeCall
+from sloprobe.probes.base import ProbeCall, timed
 from sloprobe.probes.context import ProbeContext
 from sloprobe.probes.http.measure import ABSENT, dig
 from sloprobe.probes.job.spec import JOB_SERIES, JobProbe, RequestSpec
@@ -97,8 +97,8 @@ def fill_path(path: str, variables: dict[str, str]) -> str:
     )
 
 
-async def measure(call: ProbeCall[JobProbe]) -> Measurement:
-    return await run_job_probe(call.name, call.spec, call.context, call.client, call.trace)
+async def measure(call: ProbeCall[JobProbe]) -> Reading:
+    return await read_job(call.spec, call.context, call.client, call.trace)
 
 
 async def run_job_probe(
@@ -108,7 +108,18 @@ async def run_job_probe(
     client: httpx.AsyncClient,
     trace: Trace | None = None,
 ) -> Measurement:
-    started, clock, wall_ns = datetime.now(UTC), time.perf_counter(), time.time_ns()
+    """:func:`read_job` as probe ``name``'s timed Measurement, outside a run."""
+    return await timed(name, "job", read_job(spec, context, client, trace))
+
+
+async def read_job(
+    spec: JobProbe,
+    context: ProbeContext,
+    client: httpx.AsyncClient,
+    trace: Trace | None = None,
+) -> Reading:
+    """Submit the job, follow it to its end (or the timeout), clean up; time every phase."""
+    anchor, wall_ns = time.perf_counter(), time.time_ns()  # places the phases' spans in time
     steps = _Steps(client, context, trace, spec.redirects)
     timeline = _Timeline()
     failure = None
@@ -146,14 +157,10 @@ async def run_job_probe(
             series,
             steps.variables.get("id"),
             trace.span_id,
-            lambda at: wall_ns + int((at - clock) * 1e9),
+            lambda at: wall_ns + int((at - anchor) * 1e9),
         ):
             trace.add(record)
-    return Measurement(
-        probe=name,
-        kind="job",
-        started_at=started,
-        duration_s=time.perf_counter() - clock,
+    return Reading(
         series=series,
         failure=failure,
         missing=missing,

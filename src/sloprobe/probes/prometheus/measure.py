@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
 
-from sloprobe.model.measurement import Measurement, Sample, Series
+from sloprobe.model.measurement import Reading, Sample, Series
 from sloprobe.model.units import format_base
 from sloprobe.probes.base import ProbeCall
 from sloprobe.probes.network import Redirects, describe_error, fetch, status_problem
@@ -38,14 +37,13 @@ MAX_BYTES = 16 * 1024 * 1024
 LISTED_CHARS = 2000  # of a measure's series listing in the details
 
 
-async def measure(call: ProbeCall[PrometheusProbe]) -> Measurement:
-    return await run_prometheus_probe(call.name, call.spec, call.context, call.client)
+async def measure(call: ProbeCall[PrometheusProbe]) -> Reading:
+    return await read_prometheus(call.spec, call.context, call.client)
 
 
-async def run_prometheus_probe(
-    name: str, spec: PrometheusProbe, context: ProbeContext, client: httpx.AsyncClient
-) -> Measurement:
-    started, clock = datetime.now(UTC), time.perf_counter()
+async def read_prometheus(
+    spec: PrometheusProbe, context: ProbeContext, client: httpx.AsyncClient
+) -> Reading:
     failure = None
     samples: dict[str, list[Sample]] = {n: [] for n in spec.metrics}
     labels: dict[str, tuple[str, ...]] = {}
@@ -88,11 +86,7 @@ async def run_prometheus_probe(
     except ValueError as exc:
         failure = context.redactor(f"scrape GET {details['source']}: {exc}")[:300]
     units = prometheus_series_units(spec)
-    return Measurement(
-        probe=name,
-        kind="prometheus",
-        started_at=started,
-        duration_s=time.perf_counter() - clock,
+    return Reading(
         series={n: Series(n, units[n], tuple(s), labels.get(n, ())) for n, s in samples.items()},
         failure=failure,
         missing=missing,

@@ -17,14 +17,12 @@ redirects followed on the server's origin only.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from sloprobe.model.measurement import Measurement, Sample, Series
+from sloprobe.model.measurement import Reading, Sample, Series
 from sloprobe.probes.base import ProbeCall
 from sloprobe.probes.context import ProbeContext, authorization, learn_auth
 from sloprobe.probes.network import (
@@ -46,12 +44,11 @@ REASON_CHARS = 300  # a measure's reason stays one readable line
 ERROR_CHARS = 200  # of Prometheus's own error text (a parse error can quote a whole query)
 
 
-async def measure(call: ProbeCall[PromQLProbe]) -> Measurement:
-    return await run_promql_probe(call.name, call.spec, call.context)
+async def measure(call: ProbeCall[PromQLProbe]) -> Reading:
+    return await read_promql(call.spec, call.context)
 
 
-async def run_promql_probe(name: str, spec: PromQLProbe, context: ProbeContext) -> Measurement:
-    started, clock = datetime.now(UTC), time.perf_counter()
+async def read_promql(spec: PromQLProbe, context: ProbeContext) -> Reading:
     samples: dict[str, list[Sample]] = {n: [] for n in spec.queries}
     labels: dict[str, tuple[str, ...]] = {}
     missing: dict[str, str] = {}
@@ -96,11 +93,7 @@ async def run_promql_probe(name: str, spec: PromQLProbe, context: ProbeContext) 
     except (ValueError, RecursionError) as exc:
         failure = context.redactor(f"{step}: {exc}")[:300]
     units = promql_series_units(spec)
-    return Measurement(
-        probe=name,
-        kind="promql",
-        started_at=started,
-        duration_s=time.perf_counter() - clock,
+    return Reading(
         series={n: Series(n, units[n], tuple(s), labels.get(n, ())) for n, s in samples.items()},
         failure=failure,
         missing=missing,

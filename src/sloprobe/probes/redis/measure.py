@@ -17,31 +17,34 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
 
 import redis.exceptions as errors
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from sloprobe.model.measurement import Measurement, Sample, Series
+from sloprobe.model.measurement import Measurement, Reading, Sample, Series
 from sloprobe.model.units import Dimension, format_base
-from sloprobe.probes.base import ProbeCall
+from sloprobe.probes.base import ProbeCall, timed
 from sloprobe.probes.network import describe_error
 from sloprobe.probes.redis import layouts
 from sloprobe.probes.redis.spec import RedisQueueProbe, redis_series_units
 from sloprobe.redact import Redactor, redact_url, url_secrets
 
 
-async def measure(call: ProbeCall[RedisQueueProbe]) -> Measurement:
-    return await run_redis_queue_probe(call.name, call.spec, call.context.redactor)
+async def measure(call: ProbeCall[RedisQueueProbe]) -> Reading:
+    return await read_redis_queues(call.spec, call.context.redactor)
 
 
 async def run_redis_queue_probe(
     name: str, spec: RedisQueueProbe, redactor: Redactor
 ) -> Measurement:
+    """:func:`read_redis_queues` as probe ``name``'s timed Measurement, outside a run."""
+    return await timed(name, "redis", read_redis_queues(spec, redactor))
+
+
+async def read_redis_queues(spec: RedisQueueProbe, redactor: Redactor) -> Reading:
     """Read every queue of ``spec`` once, within ``spec.timeout``; never raises for Redis's failures."""
-    started, clock = datetime.now(UTC), time.perf_counter()
     secrets = url_secrets(spec.url)
     redactor.add(*secrets)
     refused = "refused the credentials" if secrets else "needs credentials, the URL has none"
@@ -53,7 +56,7 @@ async def run_redis_queue_probe(
     if spec.layout == "celery":
         details["workers"] = layouts.CELERY_NO_WORKERS
 
-    def measured(failure: str | None = None, reading: layouts.Reading | None = None) -> Measurement:
+    def observed(failure: str | None = None, reading: layouts.Reading | None = None) -> Reading:
         series: dict[str, Series] = {}
         missing: dict[str, str] = {}
         if reading is not None:
@@ -63,11 +66,7 @@ async def run_redis_queue_probe(
             if reading.unverified:
                 details["queue existence"] = redactor(_unverified(reading.unverified))
             details.update({k: redactor(v) for k, v in reading.notes.items()})
-        return Measurement(
-            probe=name,
-            kind="redis",
-            started_at=started,
-            duration_s=time.perf_counter() - clock,
+        return Reading(
             series=series,
             failure=failure,
             missing=missing,
@@ -89,7 +88,7 @@ async def run_redis_queue_probe(
             encoding_errors="replace",
         )
     except ValueError as exc:
-        return measured(failure=f"Redis URL {shown} is not usable: {why(exc)}")
+        return observed(failure=f"Redis URL {shown} is not usable: {why(exc)}")
     plan = layouts.Plan(
         tuple(spec.queues),
         spec.key_prefix,
@@ -104,18 +103,18 @@ async def run_redis_queue_probe(
             reading = await layouts.read(client, spec.layout, plan)
     except (TimeoutError, errors.TimeoutError):
         limit = format_base(spec.timeout, Dimension.TIME)
-        return measured(failure=f"{step}: read timeout (no answer within {limit})")
+        return observed(failure=f"{step}: read timeout (no answer within {limit})")
     except (errors.AuthenticationError, errors.AuthenticationWrongNumberOfArgsError) as exc:
-        return measured(failure=f"{step}: auth refused (Redis {refused}: {why(exc)})")
+        return observed(failure=f"{step}: auth refused (Redis {refused}: {why(exc)})")
     except layouts.LayoutError as exc:
         if isinstance(exc.__cause__, errors.AuthenticationError):
-            return measured(failure=f"{step}: auth refused (Redis {refused}: {why(exc.__cause__)})")
-        return measured(failure=f"{step}: {why(exc)}")
+            return observed(failure=f"{step}: auth refused (Redis {refused}: {why(exc.__cause__)})")
+        return observed(failure=f"{step}: {why(exc)}")
     except (errors.RedisError, OSError) as exc:
-        return measured(failure=describe_error(exc, redactor, step).replace(spec.url, shown))
+        return observed(failure=describe_error(exc, redactor, step).replace(spec.url, shown))
     finally:
         await client.aclose()
-    return measured(reading=reading)
+    return observed(reading=reading)
 
 
 def _series(

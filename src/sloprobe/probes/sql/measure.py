@@ -13,27 +13,30 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy  # noqa: F401  (imported before the first timed request)
 
 from sloprobe.extras import missing_driver
-from sloprobe.model.measurement import Measurement, Sample, Series
+from sloprobe.model.measurement import Measurement, Reading, Sample, Series
 from sloprobe.model.percentiles import PercentileMethod
 from sloprobe.model.units import Unit
-from sloprobe.probes.base import ProbeCall
+from sloprobe.probes.base import ProbeCall, timed
 from sloprobe.probes.network import describe_error
 from sloprobe.probes.sql.spec import SqlProbe, SqlQuery, sql_series_units
 from sloprobe.redact import Redactor, redact_url, redact_urls_in
 
 
-async def measure(call: ProbeCall[SqlProbe]) -> Measurement:
-    return await run_sql_probe(call.name, call.spec, call.context.redactor)
+async def measure(call: ProbeCall[SqlProbe]) -> Reading:
+    return await read_sql(call.spec, call.context.redactor)
 
 
 async def run_sql_probe(name: str, spec: SqlProbe, redactor: Redactor) -> Measurement:
-    started, clock = datetime.now(UTC), time.perf_counter()
+    """:func:`read_sql` as probe ``name``'s timed Measurement, outside a run."""
+    return await timed(name, "sql", read_sql(spec, redactor))
+
+
+async def read_sql(spec: SqlProbe, redactor: Redactor) -> Reading:
     try:
         from sqlalchemy.engine import make_url
 
@@ -54,11 +57,7 @@ async def run_sql_probe(name: str, spec: SqlProbe, redactor: Redactor) -> Measur
     except Exception as exc:
         series, missing, failure = {}, {}, _describe(exc, redactor, spec.url)
     units = sql_series_units(spec)
-    return Measurement(
-        probe=name,
-        kind="sql",
-        started_at=started,
-        duration_s=time.perf_counter() - clock,
+    return Reading(
         series={n: Series(n, units[n], tuple(series.get(n, ()))) for n in units}
         if failure is None
         else {},

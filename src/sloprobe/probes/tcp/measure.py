@@ -16,10 +16,9 @@ import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sloprobe.model.measurement import Measurement, Sample, Series
+from sloprobe.model.measurement import Reading, Sample, Series
 from sloprobe.model.units import Dimension, Unit, format_base
 from sloprobe.probes.base import ProbeCall
 from sloprobe.probes.network import REASON_CHARS, describe_error, samples_failure
@@ -57,13 +56,12 @@ class _Collected:
     attempts: int = 0
 
 
-async def measure(call: ProbeCall[TcpProbe]) -> Measurement:
-    return await run_tcp_probe(call.name, call.spec, call.context.redactor)
+async def measure(call: ProbeCall[TcpProbe]) -> Reading:
+    return await read_tcp(call.spec, call.context.redactor)
 
 
-async def run_tcp_probe(name: str, spec: TcpProbe, redactor: Redactor) -> Measurement:
+async def read_tcp(spec: TcpProbe, redactor: Redactor) -> Reading:
     """Connect ``spec.samples`` times, one after another; never raises for the network's failures."""
-    started, clock = datetime.now(UTC), time.perf_counter()
     step = f"tcp {spec.endpoint}"
     units = tcp_series_units(spec)
     collected = _Collected(samples={series: [] for series in units})
@@ -83,7 +81,7 @@ async def run_tcp_probe(name: str, spec: TcpProbe, redactor: Redactor) -> Measur
         for _ in range(spec.samples):
             if not await _sample(spec, infos, pattern, redactor, step, collected):
                 break  # the endpoint is not answering; more samples would only wait longer
-    return _measurement(name, spec, units, collected, started, time.perf_counter() - clock)
+    return _reading(spec, units, collected)
 
 
 async def _sample(
@@ -223,14 +221,7 @@ def _record(
         collected.excerpt = redactor(text)[:EXCERPT_CHARS]
 
 
-def _measurement(
-    name: str,
-    spec: TcpProbe,
-    units: dict[str, Unit],
-    collected: _Collected,
-    started: datetime,
-    elapsed: float,
-) -> Measurement:
+def _reading(spec: TcpProbe, units: dict[str, Unit], collected: _Collected) -> Reading:
     failure = samples_failure(collected.failures, spec.samples, "connections")
     missing: dict[str, str] = {}
     if "banner" in units and not collected.samples["banner"]:
@@ -242,11 +233,7 @@ def _measurement(
         details["connected to"] = collected.address
     if collected.ended is not None:
         details["answer ended"] = collected.ended
-    return Measurement(
-        probe=name,
-        kind="tcp",
-        started_at=started,
-        duration_s=elapsed,
+    return Reading(
         series={n: Series(n, units[n], tuple(s)) for n, s in collected.samples.items()},
         failure=failure,
         missing=missing,

@@ -36,9 +36,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from sloprobe.model.measurement import Measurement, Sample, Series
+from sloprobe.model.measurement import Measurement, Reading, Sample, Series
 from sloprobe.model.units import Dimension, format_base
-from sloprobe.probes.base import ProbeCall
+from sloprobe.probes.base import ProbeCall, timed
 from sloprobe.probes.network import REASON_CHARS, describe_error
 from sloprobe.probes.tls.spec import TlsProbe, tls_series_units
 from sloprobe.redact import Redactor
@@ -48,8 +48,8 @@ CLOSE_TIMEOUT_S = 1.0  # a server that never answers close_notify is cut off aft
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-async def measure(call: ProbeCall[TlsProbe]) -> Measurement:
-    return await run_tls_probe(call.name, call.spec, call.context.redactor)
+async def measure(call: ProbeCall[TlsProbe]) -> Reading:
+    return await read_tls(call.spec, call.context.redactor)
 
 
 @dataclass(frozen=True)
@@ -60,23 +60,23 @@ class _Handshake:
 
 
 async def run_tls_probe(name: str, spec: TlsProbe, redactor: Redactor) -> Measurement:
+    """:func:`read_tls` as probe ``name``'s timed Measurement, outside a run."""
+    return await timed(name, "tls", read_tls(spec, redactor))
+
+
+async def read_tls(spec: TlsProbe, redactor: Redactor) -> Reading:
     """Handshake with ``spec.host:spec.port`` and read its certificate; never raises for the server's failures."""
-    started, clock = datetime.now(UTC), time.perf_counter()
     server_name = spec.name_to_check
     step = f"tls {spec.host}:{spec.port}"
     details = {"tls": f"{spec.host}:{spec.port}", "server name": server_name}
 
-    def measured(
+    def observed(
         failure: str | None = None,
         values: dict[str, Sample] | None = None,
         missing: dict[str, str] | None = None,
-    ) -> Measurement:
+    ) -> Reading:
         units = tls_series_units(spec)
-        return Measurement(
-            probe=name,
-            kind="tls",
-            started_at=started,
-            duration_s=time.perf_counter() - clock,
+        return Reading(
             series={n: Series(n, units[n], (v,)) for n, v in (values or {}).items()},
             failure=failure,
             missing=missing or {},
@@ -86,7 +86,7 @@ async def run_tls_probe(name: str, spec: TlsProbe, redactor: Redactor) -> Measur
     try:  # reading the system trust store takes a few ms: not on the event loop other probes time
         verifying, lenient = await asyncio.to_thread(_contexts, spec.ca_file)
     except OSError as exc:  # ssl.SSLError is an OSError
-        return measured(
+        return observed(
             failure=redactor(f"{step}: cannot load ca_file {spec.ca_file}: {exc}")[:REASON_CHARS]
         )
 
@@ -100,11 +100,11 @@ async def run_tls_probe(name: str, spec: TlsProbe, redactor: Redactor) -> Measur
             shake = await _handshake(spec, server_name, lenient, deadline)
     except TimeoutError:  # before OSError: TimeoutError is one
         limit = format_base(spec.timeout, Dimension.TIME)
-        return measured(failure=f"{step}: connect timeout (no TLS handshake within {limit})")
+        return observed(failure=f"{step}: connect timeout (no TLS handshake within {limit})")
     except OSError as exc:  # refused, DNS, reset, a handshake error (ssl.SSLError)
-        return measured(failure=describe_error(exc, redactor, step))
+        return observed(failure=describe_error(exc, redactor, step))
     except ValueError as exc:  # a server name Python will not send (empty, bad IDNA)
-        return measured(failure=redactor(f"{step}: {exc}")[:REASON_CHARS])
+        return observed(failure=redactor(f"{step}: {exc}")[:REASON_CHARS])
 
     values: dict[str, Sample] = {"chain_valid": chain_error is None, "handshake": shake.seconds}
     missing: dict[str, str] = {}
@@ -134,7 +134,7 @@ async def run_tls_probe(name: str, spec: TlsProbe, redactor: Redactor) -> Measur
     failure = None
     if problems and spec.verify:
         failure = redactor(f"{step}: TLS error ({'; '.join(problems)})")[:REASON_CHARS]
-    return measured(failure, values, missing)
+    return observed(failure, values, missing)
 
 
 def _contexts(ca_file: str | None) -> tuple[ssl.SSLContext, ssl.SSLContext]:
