@@ -41,7 +41,10 @@ def test_queues_in_redis_and_workers_in_flower(
         )
         assert status == 0, out + err
         assert "redis             found" in out and "rq default, emails; celery video" in out
-        assert [method for method, _, _ in flower.requests] == ["GET"]
+        assert [(method, path) for method, path, _ in flower.requests] == [
+            ("GET", "/api/workers?status=1"),
+            ("GET", "/api/tasks?state=FAILURE&limit=100"),  # 404 here: no failed-tasks probe
+        ]
         spec = validates(tmp_path / "slo.yaml")
         text = (tmp_path / "slo.yaml").read_text()
         assert text.count('url: "${REDIS_URL}"') == 2  # never the URL itself
@@ -63,3 +66,25 @@ def test_an_unreachable_redis_is_reported_refused(
     status, out, err = discover(scripted.base_url, "--print", "--redis", redis_url)
     assert status == 0
     assert "redis             refused" in err and "pw-71c0" not in out + err
+
+
+def test_a_flower_url_with_credentials_is_written_as_a_variable(
+    scripted: ScriptedServer, tmp_path: Path
+) -> None:
+    scripted.routes["/health"] = Answer(200, '{"status": "ok"}')
+    routes = {
+        "/api/workers": Answer(200, '{"celery@a": true}'),
+        "/api/tasks": Answer(200, '{"3f2a": {"state": "FAILURE"}}'),
+    }
+    with scripted_server(routes) as flower:
+        url = flower.base_url.replace("http://", "http://admin:fl-5ecret@")
+        status, out, err = discover(scripted.base_url, "--out", str(tmp_path), "--flower", url)
+    assert status == 0, out + err
+    text = (tmp_path / "slo.yaml").read_text()
+    assert 'path: "${FLOWER_URL}/api/workers"' in text  # a variable, not `$${…}` text
+    assert '#     path: "${FLOWER_URL}/api/tasks"' in text  # commented out: its bound is yours
+    assert 'failed: { json: ".", length: true, unit: count }  # seen: 1' in text
+    assert "fl-5ecret" not in text + out + err
+    spec = validates(tmp_path / "slo.yaml")
+    assert spec.slos["celery-workers-live"].probe == "flower-workers"
+    assert "flower-failed" not in spec.probes

@@ -17,9 +17,16 @@ from sloprobe.discover.leaves import answer_leaves
 from sloprobe.discover.model import Leaf, Probe, Slo, slug, unique
 from sloprobe.probes.http.measure import ABSENT
 
-MAX_STATES = 3  # healthy states proposed per endpoint
+MAX_STATES = 6  # healthy states proposed per endpoint (the overall one and each component's)
 MAX_DURATIONS = 3
-MAX_UNCLEAR = 4  # fields said in a comment, not proposed
+MAX_UNCLEAR = 6  # fields said in a comment, not proposed
+MAX_OTHERS = 12  # numbers with no rule, named in a comment
+ONCE = {
+    "workers": "a live-worker count",
+    "queue": "a queue depth",
+    "success_rate": "a success rate",
+    "failure_rate": "a failure rate",
+}
 
 
 @dataclass
@@ -67,6 +74,7 @@ def http_proposals(
 ) -> tuple[list[Probe], list[Slo]]:
     picks: list[tuple[Endpoint, Pick]] = []
     unclear: dict[str, list[Unclear]] = {}
+    others: dict[str, list[str]] = {}
     for endpoint in endpoints:
         for leaf in endpoint.leaves:
             found = classify(leaf)
@@ -74,12 +82,20 @@ def http_proposals(
                 picks.append((endpoint, found))
             elif isinstance(found, Unclear):
                 unclear.setdefault(endpoint.path, []).append(found)
+            elif leaf.observed and leaf.type in ("integer", "number"):
+                others.setdefault(endpoint.path, []).append(leaf.path)
     chosen: list[tuple[Endpoint, Pick]] = []
     for endpoint in endpoints:
         states = [p for e, p in picks if e is endpoint and p.category in ("status", "flag")]
         chosen += [(endpoint, p) for p in sorted(states, key=lambda p: -p.score)[:MAX_STATES]]
-    for category in ("workers", "queue", "success_rate", "failure_rate"):
-        chosen += _best(picks, category)
+    for category, what in ONCE.items():
+        best = _best(picks, category)
+        chosen += best
+        for endpoint, pick in picks:  # the runners-up: said, not proposed twice
+            if best and pick.category == category and pick is not best[0][1]:
+                where = "" if best[0][0] is endpoint else f" ({show(best[0][0].path)})"
+                why = f"{what} too; proposed: {best[0][1].leaf.path}{where}"
+                unclear.setdefault(endpoint.path, []).append(Unclear(pick.leaf, why))
     durations = [(e, p) for e, p in picks if p.category == "duration"]
     keys: set[str] = set()
     for endpoint, pick in durations:
@@ -93,6 +109,12 @@ def http_proposals(
         if not (endpoint.health and endpoint.answered) and not mine:
             continue
         probe = _probe(endpoint, mine, taken, show, unclear.get(endpoint.path, []))
+        rest = others.get(endpoint.path, [])
+        if rest:
+            more = f" (and {len(rest) - MAX_OTHERS} more)" if len(rest) > MAX_OTHERS else ""
+            probe.origin.append(
+                f"Seen, no rule proposes an SLO on: {', '.join(rest[:MAX_OTHERS])}{more}."
+            )
         probes.append(probe)
         slos += _slos(endpoint, probe, mine, taken, show)
     return probes, slos
@@ -121,7 +143,8 @@ def _probe(
         options["values"] = values
     origin = [f"From {endpoint.origin}, which answered {endpoint.said}."]
     for item in unclear[:MAX_UNCLEAR]:
-        origin.append(f"Seen, not proposed: {item.leaf.path} ({show(item.why)}).")
+        # every reason is sloprobe's words, numbers, and keys SAFE_KEY lets through
+        origin.append(f"Seen, not proposed: {item.leaf.path} ({item.why}).")
     disabled: list[str] = []
     if not endpoint.answered:
         disabled = [

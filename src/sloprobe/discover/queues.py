@@ -1,19 +1,18 @@
-"""Queues in Redis (``--redis URL``) and Celery workers in Flower (``--flower URL``).
+"""Queues in Redis (``--redis URL``) and Celery workers and failures in Flower (``--flower URL``).
 
-Redis: at most :data:`MAX_SCAN_CALLS` ``SCAN`` calls of :data:`SCAN_COUNT` keys
-(no write, no ``KEYS``), then one ``SMEMBERS`` for RQ's queue set and one per
-kombu binding (at most :data:`MAX_QUEUES`). Keys of the libraries' default
-layouts name the queues: RQ's ``rq:queues`` and ``rq:queue:<name>``, kombu's
-``_kombu.binding.<exchange>`` (Celery; its queue is the last part of each
-member), BullMQ's ``bull:<queue>:<state>``. Each layout found becomes a
-``redis`` probe, read once with the probe's own code so its SLOs start from
-what it reads; the URL is written as ``${REDIS_URL}`` (it may hold a password).
-Flower: one GET of ``/api/workers?status=1`` through the network layer.
+Redis: :func:`~.redis_keys.find_queues` finds RQ, Celery (kombu) and BullMQ
+queues under any key prefix with one bounded ``SCAN`` pass and one round trip
+of reads (no write, no ``KEYS``). Each layout and prefix found becomes a
+``redis`` probe with the real queue names and, when it is not the library's
+default, the prefix in the probe's ``prefix`` option; each probe is read once
+with the probe's own code so its SLOs start from what it reads. The URL is
+written as ``${REDIS_URL}`` (it may hold a password).
+Flower: a GET of ``/api/workers?status=1`` and one of ``/api/tasks?state=FAILURE``
+through the network layer.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sloprobe.discover import thresholds as rules
@@ -28,16 +27,14 @@ from sloprobe.discover.model import (
     Slo,
     SourceReport,
     Var,
+    slug,
     unique,
 )
+from sloprobe.discover.redis_keys import Layout, find_queues
 from sloprobe.redact import redact_url, url_secrets
 
-MAX_SCAN_CALLS = 20
-SCAN_COUNT = 500
-MAX_QUEUES = 10
-KOMBU_SEP = "\x06\x16"
-_BULL = re.compile(r"^bull:([^:]{1,100}):(meta|id|wait|events|active|paused|prioritized|delayed)$")
-_QUEUE_NAME = re.compile(r"^[A-Za-z0-9_.\-@]{1,100}$")
+FAILED_LIMIT_VAR = "CELERY_FAILED_TASKS_LIMIT"
+FAILED_SHOWN = 100  # failed tasks Flower is asked to list during discovery
 
 
 async def queue_sources(
@@ -53,59 +50,10 @@ async def queue_sources(
         await _flower(asker, flower.rstrip("/"), proposal, taken, flowered)
 
 
-async def _scan(url: str, timeout: float) -> tuple[dict[str, list[str]], int, str | None]:
-    """Queue names per layout, the commands sent, and why the search stopped early (if so)."""
-    from redis.asyncio import Redis
-    from redis.asyncio.retry import Retry
-    from redis.backoff import NoBackoff
-
-    client = Redis.from_url(
-        url,
-        socket_connect_timeout=timeout,
-        socket_timeout=timeout,
-        retry=Retry(NoBackoff(), 0),
-        protocol=2,
-        decode_responses=True,
-        encoding_errors="replace",
-    )
-    found: dict[str, set[str]] = {"rq": set(), "celery": set(), "bullmq": set()}
-    sent, cursor, cut = 0, 0, None
-    try:
-        bindings: list[str] = []
-        for _ in range(MAX_SCAN_CALLS):
-            cursor, keys = await client.scan(cursor, count=SCAN_COUNT)
-            sent += 1
-            for key in map(_text, keys):
-                if key.startswith("rq:queue:"):
-                    found["rq"].add(key.removeprefix("rq:queue:"))
-                elif key.startswith("_kombu.binding."):
-                    bindings.append(key)
-                elif match := _BULL.match(key):
-                    found["bullmq"].add(match.group(1))
-            if int(cursor) == 0:
-                break
-        else:
-            cut = f"stopped after {MAX_SCAN_CALLS} SCAN calls of {SCAN_COUNT} keys"
-        members = await client.smembers("rq:queues")
-        sent += 1
-        found["rq"] |= {_text(m).removeprefix("rq:queue:") for m in members}
-        for binding in sorted(bindings)[:MAX_QUEUES]:
-            sent += 1
-            for member in await client.smembers(binding):
-                found["celery"].add(_text(member).split(KOMBU_SEP)[-1])
-    finally:
-        await client.aclose()
-    celery = {q for q in found["celery"] if "pidbox" not in q and not q.startswith("celeryev")}
-    found["celery"] = celery
-    named = {
-        layout: sorted(q for q in queues if _QUEUE_NAME.match(q))[:MAX_QUEUES]
-        for layout, queues in found.items()
-    }
-    return {k: v for k, v in named.items() if v}, sent, cut
-
-
-def _text(value: bytes | str) -> str:
-    return value if isinstance(value, str) else value.decode(errors="replace")
+def _said(place: Layout) -> str:
+    """``rq default, emails`` or ``celery (prefix "acme:") video``, as the report says it."""
+    where = "" if place.default else f' (prefix "{place.prefix}")'
+    return f"{place.layout}{where} {', '.join(sorted(place.queues))}"
 
 
 async def _redis(
@@ -115,7 +63,7 @@ async def _redis(
     redactor.add(*url_secrets(url))
     shown = redact_url(url)
     try:
-        layouts, report.requests, cut = await _scan(url, asker.context.target.timeout)
+        found = await find_queues(url, asker.context.target.timeout)
     except ImportError:
         report.state, report.detail = (
             REFUSED,
@@ -125,53 +73,85 @@ async def _redis(
     except Exception as exc:  # any Redis or socket failure: said, secret-free
         report.state, report.detail = REFUSED, redactor(f"redis {shown}: {exc}")[:200]
         return
-    if not layouts:
+    report.requests = found.commands
+    notes = [redactor(note) for note in found.notes]
+    if not found.layouts:
         report.state = NOT_FOUND
+        said = [*([found.cut] if found.cut else []), *notes]
         report.detail = f"{shown}: no RQ, Celery or BullMQ queue keys" + (
-            f" ({cut})" if cut else ""
+            f" ({'; '.join(said)})" if said else ""
         )
         return
     report.state = FOUND
-    report.detail = f"{shown}: " + "; ".join(f"{k} {', '.join(v)}" for k, v in layouts.items())
     proposal.variables["REDIS_URL"] = f"the Redis URL given to --redis ({shown})"
-    for layout, queues in layouts.items():
-        await _queue_probe(url, layout, queues, redactor, proposal, taken, cut)
+    for place in found.layouts:
+        await _queue_probe(url, place, redactor, proposal, taken, found.cut, notes)
+    kept = [_said(p) for p in found.layouts if p.queues]
+    report.state = FOUND if kept else NOT_FOUND
+    report.detail = f"{shown}: " + ("; ".join(kept) or "no queue left to propose")
+    report.detail += f" ({'; '.join(notes)})" if notes else ""
 
 
 async def _queue_probe(
     url: str,
-    layout: str,
-    queues: list[str],
+    place: Layout,
     redactor: Any,
     proposal: Proposal,
     taken: set[str],
     cut: str | None,
+    notes: list[str],
 ) -> None:
+    """Propose the probe of ``place`` and its SLOs, from one reading (two if a queue is gone)."""
     from sloprobe.probes.redis.measure import run_redis_queue_probe
     from sloprobe.probes.redis.spec import RedisQueueProbe
 
-    name = unique(f"{layout}-queues", taken)
+    layout = place.layout
+    label = "" if place.default else slug(place.prefix.removesuffix(":queue:"), "prefixed") + "-"
+    name = unique(f"{layout}-{label}queues", taken)
+    queues = sorted(place.queues)
     options: dict[str, Any] = {"url": Var("${REDIS_URL}"), "layout": layout, "queues": queues}
+    if not place.default:
+        options["prefix"] = place.prefix
     workers = layout != "celery"
     if workers:
         options["workers"] = True
-    spec = RedisQueueProbe.model_validate({**options, "url": url})
-    read = await run_redis_queue_probe(name, spec, redactor)
+    read = await run_redis_queue_probe(
+        name, RedisQueueProbe.model_validate({**options, "url": url}), redactor
+    )
+    gone = [q for q in queues if f"depth.{q}" in read.missing]
+    if gone:  # no sign they exist after all (gone since the search): not proposed
+        notes.append(f"{_said(place)}: no sign of {', '.join(gone)} when read, left out")
+        place.queues -= set(gone)
+        if len(gone) == len(queues):
+            return
+        queues = [q for q in queues if q not in gone]
+        options["queues"] = queues
+        read = await run_redis_queue_probe(
+            name, RedisQueueProbe.model_validate({**options, "url": url}), redactor
+        )
     depth = read.series.get("depth")
     live = read.series.get("workers")
-    origin = [f"From Redis: the {layout} keys of {', '.join(queues)} (a bounded SCAN)."]
+    under = "" if place.default else f' under the prefix "{place.prefix}"'
+    origin = [f"From Redis: the {layout} queues {', '.join(queues)}{under}, read from"]
+    origin[0] += f" {'; '.join(place.evidence[:3])} (a bounded SCAN)."
+    if gone:
+        origin.append(f"Left out: {', '.join(gone)} (the probe found no sign they exist).")
     if cut:
         origin.append(f"The search {cut}: queues with keys beyond it are not listed.")
     if read.failure:
         origin.append(f"Read once during discovery: {redactor(read.failure)[:200]}.")
-    probe = Probe(name, "redis", options, f"The {layout} queues in Redis.", origin)
+    what = f"The {layout} queues in Redis" + (f" (key prefix `{place.prefix}`)" if under else "")
+    probe = Probe(name, "redis", options, f"{what}.", origin)
     proposal.probes.append(probe)
+    if under:
+        probe.notes[("prefix",)] = _prefix_note(place)
     threshold, warn, why = rules.queue_rule()
     seen = f"seen: {depth.samples[0]:g}" if depth and depth.samples else "not read"
     probe.notes[("queues",)] = f"depth {seen}"
+    slo = f"{layout}-{label}"
     proposal.slos.append(
         Slo(
-            unique(f"{layout}-queue-depth", taken),
+            unique(f"{slo}queue-depth", taken),
             name,
             "depth",
             threshold,
@@ -186,7 +166,7 @@ async def _queue_probe(
         probe.notes[("workers",)] = f"seen: {count:g} live"
         proposal.slos.append(
             Slo(
-                unique(f"{layout}-workers", taken),
+                unique(f"{slo}workers", taken),
                 name,
                 "workers",
                 threshold,
@@ -196,6 +176,19 @@ async def _queue_probe(
         )
     elif workers:
         probe.notes[("workers",)] = "no live worker seen: no SLO proposed on it"
+
+
+def _prefix_note(place: Layout) -> str:
+    if place.layout == "rq":
+        ns = place.prefix.removesuffix(":queue:")
+        return (
+            f"RQ_KEY_PREFIX={ns}"
+            if place.prefix.endswith(":queue:")
+            else "a Queue subclass's redis_queue_namespace_prefix"
+        )
+    if place.layout == "celery":
+        return "kombu's global_keyprefix, read before _kombu.binding.<exchange>"
+    return "BullMQ's prefix option, read from the keys' names"
 
 
 async def _flower(
@@ -216,14 +209,13 @@ async def _flower(
         base = Var("${FLOWER_URL}")
         proposal.variables["FLOWER_URL"] = "Flower's root URL, with its credentials"
     options = {
-        "path": base + "/api/workers",
+        "path": _joined(base, "/api/workers"),
         "query": {"status": 1},
         "values": {"live": {"json": ".", "count": True, "unit": "count"}},
     }
     name = unique("flower-workers", taken)
-    origin = [
-        f"From Flower: GET {asker.show(redact_url(flower))}/api/workers?status=1 → {len(document)} workers."
-    ]
+    at = asker.show(redact_url(flower))
+    origin = [f"From Flower: GET {at}/api/workers?status=1 → {len(document)} workers."]
     probe = Probe(name, "http", options, "Celery workers Flower sees alive.", origin)
     probe.notes[("values", "live")] = f"seen: {live} (workers whose heartbeat is live)"
     proposal.probes.append(probe)
@@ -241,3 +233,66 @@ async def _flower(
         )
     else:
         probe.origin.append("No live worker seen: no SLO proposed on it.")
+    await _flower_failed(asker, flower, base, at, proposal, taken, report)
+
+
+async def _flower_failed(
+    asker: Asker,
+    flower: str,
+    base: Any,
+    at: str,
+    proposal: Proposal,
+    taken: set[str],
+    report: SourceReport,
+) -> None:
+    """Failed tasks in Flower's list: written commented out, its bound left to the user.
+
+    Flower keeps the tasks it saw (its ``--max_tasks`` newest) until newer ones
+    push them out or it restarts, and sets no bound on failures: how many failed
+    tasks breach is the user's to say, so the probe waits for a ``${VAR}``.
+    """
+    seen = await asker.get("flower", f"{flower}/api/tasks?state=FAILURE&limit={FAILED_SHOWN}")
+    report.requests = asker.sent("flower")
+    report.saw(seen.said(), seen.state)
+    tasks = seen.json()
+    if not seen.ok or not isinstance(tasks, dict):
+        return
+    limit = Var("${" + FAILED_LIMIT_VAR + "}")
+    proposal.variables[FAILED_LIMIT_VAR] = (
+        "how many failed tasks in Flower's list breach (Flower sets no bound; 1: any)"
+    )
+    options = {
+        "path": _joined(base, "/api/tasks"),
+        "query": {"state": "FAILURE", "limit": limit},
+        "values": {"failed": {"json": ".", "length": True, "unit": "count"}},
+    }
+    name = unique("flower-failed", taken)
+    origin = [
+        f"From Flower: GET {at}/api/tasks?state=FAILURE&limit={FAILED_SHOWN} → "
+        f"{len(tasks)} failed tasks listed."
+    ]
+    disabled = [
+        "To enable it, fill in and uncomment: Flower keeps the failed tasks it saw and sets no",
+        f"bound on them, so {FAILED_LIMIT_VAR} is yours: how many failed tasks in its list",
+        "breach (1: any failed task breaches).",
+    ]
+    probe = Probe(
+        name, "http", options, "Failed tasks in Flower's task list.", origin, disabled=disabled
+    )
+    probe.notes[("values", "failed")] = f"seen: {len(tasks)}"
+    proposal.probes.append(probe)
+    proposal.slos.append(
+        Slo(
+            unique("celery-failed-tasks", taken),
+            name,
+            "failed",
+            Var(f"value < {limit}"),
+            f"Fewer failed tasks in Flower than {FAILED_LIMIT_VAR}.",
+            [f"{FAILED_LIMIT_VAR}: your bound; Flower's answer has none."],
+        )
+    )
+
+
+def _joined(base: Any, path: str) -> Any:
+    """``base + path``, still a ``${VAR}`` (written as is) when ``base`` is one."""
+    return Var(base + path) if isinstance(base, Var) else base + path

@@ -42,6 +42,7 @@ from sloprobe.discover.submit import SOURCE as JOB_SOURCE
 from sloprobe.discover.submit import submit_job
 from sloprobe.discover.wellknown import read_well_known
 from sloprobe.probes.context import make_context
+from sloprobe.probes.http.measure import ABSENT
 from sloprobe.redact import redact_url
 
 if TYPE_CHECKING:
@@ -190,6 +191,11 @@ async def _prometheus(
     if not seen.ok:
         report.state = NOT_FOUND if seen.state == NOT_FOUND else REFUSED
         report.detail = seen.said()
+        return
+    if seen.json() is not ABSENT:  # a JSON answer is read as an endpoint, not an exposition
+        report.state = NOT_FOUND
+        shown = f"GET {asker.show(redact_url(path))}"
+        report.detail = f"{shown} answered JSON, not a Prometheus text exposition"
         return
     url: Any = path
     if "://" in path and redact_url(path) != path:

@@ -56,8 +56,8 @@ async def read_well_known(asker: Asker, report: SourceReport) -> list[Endpoint]:
             continue
         is_json = seen.json() is not ABSENT
         plain = seen.content_type().startswith("text/plain") and len(seen.text()) <= MAX_TEXT
-        if path == "/metrics" or not (is_json or (plain and _is_health(path))):
-            continue
+        if not (is_json or (plain and _is_health(path) and path != "/metrics")):
+            continue  # (a JSON /metrics is an answer to read; a text one is Prometheus's)
         endpoints.append(endpoint_from(path, f"well-known path {path}", _is_health(path), seen))
     found = [e for e in endpoints if e.answered]
     report.state = FOUND if found else REFUSED if refused else NOT_FOUND
@@ -65,6 +65,10 @@ async def read_well_known(asker: Asker, report: SourceReport) -> list[Endpoint]:
         f"{len(found)} of {len(PATHS)} paths answered: {', '.join(e.path for e in found)}"
         if found
         else f"none of {len(PATHS)} paths answered 2xx"
-        + (f" ({refused} refused)" if refused else "")
+        + (
+            f" ({refused} refused)"
+            if refused
+            else "; a service mounted under a path is asked there: give that path in URL"
+        )
     )
     return endpoints
