@@ -13,6 +13,7 @@ import pytest
 from sloprobe.cli import main
 from sloprobe.demo.run import warm_up
 from sloprobe.demo.service import ServiceConfig, start_service
+from tests.discover.support import set_scrape_interval
 
 
 def _init(*args: str) -> tuple[int, str, str]:
@@ -41,6 +42,8 @@ def test_init_from_a_running_service_scaffolds_what_it_said(
         }
         for name in ("slo.yaml", "conftest.py"):
             shutil.copy(target / name, pytester.path / name)
+        # The one change, for the suite's time: histogram scrapes 2 s apart (run_suite says why).
+        set_scrape_interval(pytester.path / "slo.yaml", "2s")
         shutil.copytree(target / "probes", pytester.path / "probes")
         result = pytester.runpytest(
             "--base-url", service.base_url, "--history=off", "-p", "no:cacheprovider"

@@ -13,6 +13,8 @@ from sloprobe.demo.run import warm_up
 from sloprobe.demo.service import Faults, RunningService, ServiceConfig, start_service
 from tests.discover.support import discover, run_suite, validates
 
+FAST = "2s"  # the proposal's histogram scrapes this far apart (support.run_suite says why)
+
 
 @pytest.fixture(scope="module")
 def service() -> Iterator[RunningService]:
@@ -49,11 +51,11 @@ def test_the_proposal_validates_runs_green_and_breaches_on_a_backlog(
     assert {"queue-depth", "job-queue-depth", "workers-live", "workers-active"} <= set(spec.slos)
     assert yaml.safe_load(text)["probes"]["metrics"]["prometheus"]["url"] == "/metrics"
 
-    ret, verdicts = run_suite(pytester, slo, service.base_url)
+    ret, verdicts = run_suite(pytester, slo, service.base_url, scrape_interval=FAST)
     assert ret == 0, {s: (v["status"], v["reason"]) for s, v in verdicts.items()}
 
     with start_service(ServiceConfig(faults=Faults(backlog=150))) as backlogged:
-        ret, verdicts = run_suite(pytester, slo, backlogged.base_url)
+        ret, verdicts = run_suite(pytester, slo, backlogged.base_url, scrape_interval=FAST)
     assert ret == 1
     breached = {s for s, v in verdicts.items() if v["status"] == "breach"}
     assert breached == {"queue-depth", "job-queue-depth"}
@@ -91,7 +93,9 @@ def test_the_discovered_suite_catches_each_fault(
     healthy = service.faults
     service.set_faults(**fault)
     try:
-        ret, verdicts = run_suite(pytester, tmp_path / "slo.yaml", service.base_url)
+        ret, verdicts = run_suite(
+            pytester, tmp_path / "slo.yaml", service.base_url, scrape_interval=FAST
+        )
     finally:
         service.set_faults(**healthy.as_dict())
     breached = {s for s, v in verdicts.items() if v["status"] == "breach"}
