@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -90,14 +91,26 @@ def test_the_try_it_lines_run_the_demo(tmp_path: Path) -> None:
     # The venv and its install are what the test command makes: `.[dev]` includes `demo`.
     assert install == "python3 -m venv .venv && .venv/bin/pip install -e '.[demo]'"
     env = {"SLOPROBE_JOB_TIMEOUT": "2"}
-    done = _bash(demo, tmp_path, env)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert json.loads((tmp_path / "reports" / "results.json").read_text())["status"] == "ok"
-    for command, comment in _lines(faults):
+    lines: list[tuple[str, str | None]] = [(demo, None), *_lines(faults)]
+    folders = [tmp_path / f"run-{i}" for i in range(len(lines))]
+    for folder in folders:
+        folder.mkdir()
+    # Each demo runs its own reference service on a port of its own: all at once, each in
+    # its own folder, so the test takes the time of the slowest, not of them all.
+    with ThreadPoolExecutor(len(lines)) as pool:
+        runs = list(
+            pool.map(
+                lambda command, folder: _bash(command, folder, env), [c for c, _ in lines], folders
+            )
+        )
+    for (command, comment), folder, done in zip(lines, folders, runs, strict=True):
+        results = json.loads((folder / "reports" / "results.json").read_text())
+        if comment is None:  # the healthy demo
+            assert done.returncode == 0, done.stdout + done.stderr
+            assert results["status"] == "ok"
+            continue
         expected = set(re.findall(r"[a-z]+(?:-[a-z]+)+", comment))
-        done = _bash(command, tmp_path, env)
         assert done.returncode == 1, command + "\n" + done.stdout + done.stderr
-        results = json.loads((tmp_path / "reports" / "results.json").read_text())
         breached = {v["slo"] for v in results["verdicts"] if v["status"] == "breach"}
         assert breached == expected, command
 
