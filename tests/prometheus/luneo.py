@@ -152,7 +152,7 @@ class Luneo:
             self.baseline.set(state.baseline)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def luneo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Luneo, str]]:
     """The exporter, and a real Prometheus scraping it every second with the seed's rules."""
     binary = shutil.which("prometheus")

@@ -19,12 +19,9 @@ from tests.prometheus.luneo import (
     SEED_METRICS,
     Luneo,
     State,
-    luneo,
     settle,
 )
 from tests.prometheus.test_real_prometheus import query
-
-__all__ = ["luneo"]  # the module's fixture
 
 # -- the probes, item by item --------------------------------------------------------------
 

@@ -29,12 +29,9 @@ from tests.prometheus.luneo import (
     State,
     active_alerts,
     breaches,
-    luneo,
     run_example,
     settle,
 )
-
-__all__ = ["luneo"]  # the module's fixture
 
 # -- the example against the real thing ----------------------------------------------------
 

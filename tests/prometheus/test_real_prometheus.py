@@ -188,6 +188,8 @@ def test_promql_and_scrape_probes_end_to_end(prometheus: tuple[str, Exposition])
             {
                 "prometheus": {
                     "url": "/",
+                    # Two scrapes 1 s apart for the histogram (the 15 s default has its own test).
+                    "interval": "1s",
                     "metrics": {
                         "depth": {"name": "queue_depth"},
                         "p95": {
