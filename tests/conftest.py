@@ -26,6 +26,48 @@ def pytest_configure(config: pytest.Config) -> None:
     # pytester runs pytest in a child process, as users do: an in-process run drops and
     # re-imports httpx/httpcore between runs, which breaks their exception mapping.
     config.option.runpytest = "subprocess"
+    config.addinivalue_line(
+        "markers", "slow: starts a server, a process or a whole pytest run (-m 'not slow': quick)"
+    )
+
+
+# What makes a test slow, by what it starts rather than by a list of names that would rot:
+# a whole pytest run in a child process, a real server process (PostgreSQL, Redis,
+# Prometheus, a Celery or BullMQ stack, the reference service), a workflow run, a bench,
+# or a wait for a deadline on purpose (reliability).
+SLOW_FOLDERS = (
+    "integration",
+    "scale",
+    "workflows",
+    "bench",
+    "prometheus",
+    "discover",
+    "traces",
+    "reliability",
+)
+SLOW_FIXTURES = frozenset(
+    {
+        "pytester",
+        "postgres_url",
+        "postgres_history_url",
+        "redis_server",
+        "redis_url",
+        "frozen_redis",
+        "site",
+        "history_url",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `slow` what starts processes or servers: `pytest -m "not slow"` is the quick check."""
+    for item in items:
+        folder = item.path.parent.name
+        fixtures = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and "postgresql" in callspec.id
+        if folder in SLOW_FOLDERS or fixtures & SLOW_FIXTURES or on_postgres:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture

@@ -58,6 +58,8 @@ from sloprobe.model.measurement import Measurement, Series
 from sloprobe.model.result import RunInfo, RunResult
 from sloprobe.model.units import Unit
 
+pytestmark = pytest.mark.slow  # hypothesis over months of runs, on SQLite and PostgreSQL
+
 T0 = datetime(2026, 11, 1, 21, 0, tzinfo=UTC)  # three hours before a day boundary
 FULL = RollupPolicy(float("inf"), float("inf"))  # the reference: every run kept in full
 SHORT = RollupPolicy(full_detail_s=1800, run_by_run_s=3 * 3600)

@@ -176,6 +176,7 @@ def test_a_crash_between_sending_and_recording_sends_the_same_event_id(
     assert len({e["event_id"] for e in openings}) == 1  # ... as one event, which Sentry keeps once
 
 
+@pytest.mark.slow  # waits out the flush bound on purpose
 @pytest.mark.parametrize("mode", ["down", "slow", "429"])
 def test_a_failing_sentry_does_not_fail_the_run(tmp_path: Path, mode: str) -> None:
     with fake_sentry() as sentry:
