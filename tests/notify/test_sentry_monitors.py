@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from sloprobe.config import LoadedSloFile, load_slo_text
-from sloprobe.plugin.notifiers import SLUG_MAX, slo_monitor_slug
+from sloprobe.notify.run import SLUG_MAX, slo_monitor_slug
 from tests.notify.test_sentry import SUITE, one_run
 from tests.support.fake_sentry import fake_sentry
 

@@ -343,6 +343,6 @@ def test_another_projects_sentry_client_is_neither_used_nor_touched() -> None:
 
 @pytest.mark.parametrize("dsn", ["ftp://key@127.0.0.1/1", "http://127.0.0.1/1", "http://k@h/x"])
 def test_a_bad_dsn_raises_a_value_error(dsn: str) -> None:
-    """plugin/notifiers.py turns any exception into 'Sentry not used: …', as before."""
+    """notify/run.py turns any exception into 'Sentry not used: …', as before."""
     with pytest.raises(ValueError):
         _notifier(dsn)

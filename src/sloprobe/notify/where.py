@@ -45,7 +45,7 @@ class Quorum:
 
 
 class HistoryReads(Protocol):
-    """What a notice reads of history to say where its breach was seen (plugin/notifiers.py)."""
+    """What a notice reads of history to say where its breach was seen (plugin/where_seen.py)."""
 
     def bad_runs(self, slo: str, since: datetime, before: datetime) -> Sequence[Sighting]:
         """The bad runs of ``slo`` in (since, before], counted or not, in any order."""

@@ -6,7 +6,7 @@ A run goes through five steps, each with one home:
 2. **measure** — :meth:`SuiteRun.measure_once`, before the first SLO item (the runner);
 3. **judge** — :meth:`SuiteRun.judge`, as each SLO item runs (the judge, this run only);
 4. **record** — :meth:`SuiteRun.record`, at session end: judged over time against history,
-   stored, and the notifiers (:mod:`sloprobe.plugin.notifiers`) told of transitions; when
+   stored, and the notifiers (:mod:`sloprobe.notify.run`) told of transitions; when
    history cannot be used, :attr:`SuiteRun.history_lost` says why and
    :meth:`SuiteRun.history_consequence` what the run then cannot judge;
 5. **publish** — :mod:`sloprobe.plugin.publish` (from ``pytest_sessionfinish``): sinks and exit status.
@@ -36,9 +36,9 @@ from sloprobe.model.schedule import ScheduleHealth
 from sloprobe.model.status import Status
 from sloprobe.model.units import format_duration
 from sloprobe.model.verdict import Verdict
+from sloprobe.notify.run import RunNotifiers
 from sloprobe.plugin.location import run_location
 from sloprobe.plugin.names import NO_TARGET
-from sloprobe.plugin.notifiers import RunNotifiers
 from sloprobe.probes.context import ProbeContext, make_context
 from sloprobe.probes.job.spec import JobProbe
 from sloprobe.probes.registry import KINDS
@@ -357,7 +357,13 @@ class SuiteRun:
             notifiers.follow_incidents(judged)
             if policies:
                 step = "used for notifications"
-                self.warnings.extend(notifiers.deliver(judged, store, policies))
+                from sloprobe.history.replay import queued_by
+                from sloprobe.plugin.where_seen import WhereSeen
+
+                run = judged.run
+                where = WhereSeen(store, run.service, run.environment)
+                earlier = queued_by(store, run.service, run.environment, run.run_id)
+                self.warnings.extend(notifiers.deliver(judged, store, policies, where, earlier))
         except HistoryError as exc:
             # The run was judged and stored; only what comes after it is missing.
             self.warnings.append(f"history written but not {step}: {exc}")
@@ -390,12 +396,15 @@ class SuiteRun:
     @property
     def notifiers(self) -> RunNotifiers:
         if self._notifiers is None:
+            from sloprobe.plugin.schedule import run_schedule
+
             self._notifiers = RunNotifiers(
                 self.loaded.spec,
                 self.release,
                 self.started_at,
                 self.context.redactor,
                 self.warnings,
+                schedule=run_schedule(self.loaded.spec, settings.environ()),
             )
         return self._notifiers
 

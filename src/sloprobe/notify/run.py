@@ -1,5 +1,12 @@
 """The run's notifiers, opened at the start, closed at the end: Sentry (events and Crons
-check-ins), Slack, PagerDuty and the webhooks of ``settings.webhooks``.
+check-ins), Slack, PagerDuty and the webhooks of ``settings.webhooks``, every one a
+:class:`~sloprobe.notify.deliver.Sender`.
+
+The plugin holds one :class:`RunNotifiers` per run and tells it when: ``start``
+before the probes, ``policies`` and :func:`~sloprobe.notify.plan.plan_notices` inside
+the history transaction, ``deliver`` after it, ``finish`` at the end. What a notice
+needs of history (where a breach was seen, which run queued an older notice) and the
+run's schedule come in from the plugin: this package imports neither.
 
 Opening learns every notifier secret (for the redactor, before any probe
 runs), sends the run's in-progress check-in and compiles the webhook
@@ -13,20 +20,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
-from sloprobe.settings import environ, variable
+from sloprobe.settings import variable
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from sloprobe.config.model import SloFile
     from sloprobe.history import HistoryStore
     from sloprobe.model.result import RunResult
     from sloprobe.notify.deliver import Sender
     from sloprobe.notify.plan import ChannelPolicy
     from sloprobe.notify.sentry import SentryNotifier
-    from sloprobe.notify.where import Quorum, Sighting
+    from sloprobe.notify.where import HistoryReads, Quorum
     from sloprobe.redact import Redactor
+
+
+class MonitorSchedule(Protocol):
+    """The cron a run belongs to, as the plugin resolved it (plugin/schedule.py)."""
+
+    @property
+    def cron(self) -> str: ...
+
+    @property
+    def allowance_s(self) -> float: ...
+
+    @property
+    def timezone(self) -> str: ...
 
 
 @dataclass
@@ -38,6 +60,8 @@ class RunNotifiers:
     started_at: datetime
     redactor: Redactor
     warnings: list[str] = field(default_factory=list)
+    # The schedule the run belongs to (None: nobody scheduled it): the Crons monitor follows it.
+    schedule: MonitorSchedule | None = None
     _sentry: SentryNotifier | None = None
     _sentry_closing: SentryNotifier | None = None
     _checkin_id: str | None = None
@@ -173,9 +197,17 @@ class RunNotifiers:
         )
 
     def deliver(
-        self, judged: RunResult, store: HistoryStore, policies: dict[str, ChannelPolicy]
+        self,
+        judged: RunResult,
+        store: HistoryStore,
+        policies: dict[str, ChannelPolicy],
+        where: HistoryReads,
+        earlier: Mapping[int, RunResult],
     ) -> list[str]:
-        """Send what the run owes (and what earlier runs could not send); returns warnings."""
+        """Send what the run owes (and what earlier runs could not send); returns warnings.
+
+        ``where``: history's reads for where a breach was seen; ``earlier``: the runs that
+        queued notices still pending (row id → run), whose data those notices carry."""
         from sloprobe.notify.deliver import Channels, deliver
         from sloprobe.probes.tracing import TraceLinks
 
@@ -193,13 +225,9 @@ class RunNotifiers:
             senders={**senders, **self.senders()},
             policies=policies,
             quorums=self.quorums(),
-            where=WhereSeen(store, self.spec.service, self.spec.environment),
+            where=where,
             traces=TraceLinks(settings.traces.url, self.redactor),
         )
-        from sloprobe.history.replay import queued_by
-
-        run = judged.run
-        earlier = queued_by(store, run.service, run.environment, run.run_id)
         self._sentry_closing, self._sentry = self._sentry, None  # deliver() closes it
         try:
             return deliver(judged, store, channels, judged.run.ci_url, earlier)
@@ -248,10 +276,8 @@ class RunNotifiers:
 
     def _monitor_config(self) -> dict[str, object]:
         """The Crons monitor follows the run's own cron and its allowance for lateness (schedule.py)."""
-        from sloprobe.plugin.schedule import run_schedule
-
         monitor = self.spec.settings.sentry.monitor
-        schedule = run_schedule(self.spec, environ())
+        schedule = self.schedule
         cron = schedule.cron if schedule else monitor.schedule
         margin = round(schedule.allowance_s / 60) if schedule else monitor.checkin_margin
         return {
@@ -269,41 +295,6 @@ class RunNotifiers:
                 self._monitor_slug(), status, self._checkin_id, duration, self._monitor_config()
             )
             self._checkin_id = None
-
-
-@dataclass
-class WhereSeen:
-    """What a notice reads of history to say where its breach was seen (notify/where.py).
-
-    History that cannot be read costs the notice its locations, never the notice:
-    it then quotes the run that queued it, as without locations.
-    """
-
-    store: HistoryStore
-    service: str
-    environment: str
-
-    def bad_runs(self, slo: str, since: datetime, before: datetime) -> list[Sighting]:
-        from sloprobe.history import HistoryError
-        from sloprobe.history.view import breaches
-        from sloprobe.notify.where import Sighting
-
-        try:
-            with self.store.snapshot() as conn:
-                rows = breaches(conn, self.service, self.environment, slo, since, before)
-        except HistoryError:
-            return []
-        return [Sighting(location, at, observed) for location, at, observed in rows]
-
-    def opened_at(self, incident_id: int) -> datetime | None:
-        from sloprobe.history import HistoryError
-        from sloprobe.history.view import incident_opened_at
-
-        try:
-            with self.store.snapshot() as conn:
-                return incident_opened_at(conn, incident_id)
-        except HistoryError:
-            return None
 
 
 SLUG_MAX = 50  # Sentry's limit on a monitor slug
