@@ -39,6 +39,7 @@ from sloprobe.sinks.report_links import (
     safe_link,
 )
 from sloprobe.sinks.report_view import changes, headline, probe_title, slo_views
+from sloprobe.templating import bytecode_cache
 
 FILE_NAME = "report.html"
 
@@ -48,6 +49,7 @@ _environment = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    bytecode_cache=bytecode_cache(),
 )
 
 

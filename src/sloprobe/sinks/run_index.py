@@ -28,10 +28,14 @@ from sloprobe.sinks.report_links import (
     neighbours,
     run_stem,
 )
+from sloprobe.templating import bytecode_cache
 
 RETENTION = 50
 _environment = Environment(
-    loader=PackageLoader("sloprobe.sinks", "templates"), autoescape=True, undefined=StrictUndefined
+    loader=PackageLoader("sloprobe.sinks", "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    bytecode_cache=bytecode_cache(),
 )
 
 

@@ -51,6 +51,7 @@ from sloprobe.status_page.page import (
     StatusPage,
     Uptime,
 )
+from sloprobe.templating import bytecode_cache
 
 GENERATOR = "sloprobe status-page"
 MARKER = f'<meta name="generator" content="{GENERATOR}">'
@@ -62,6 +63,7 @@ _environment = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    bytecode_cache=bytecode_cache(),
 )
 
 
