@@ -41,6 +41,7 @@ VARIABLES: dict[str, str] = {
     "SLOPROBE_ARTIFACT_NAME": "the report artifact's name, for the step summary's link",
     "SLOPROBE_HISTORY_CONNECT_TIMEOUT": "history: seconds to wait for PostgreSQL to answer",
     "SLOPROBE_HISTORY_LOCK_TIMEOUT": "history: seconds to wait for another run's lock",
+    "SLOPROBE_TRACES_URL": "the bundled suite's settings.traces.url (`sloprobe demo` sets it)",
     # notifiers (after slo.yaml's settings)
     "SENTRY_DSN": "Sentry: breach events and Crons check-ins",
     "SLACK_WEBHOOK_URL": "Slack: breach and resolve messages",

@@ -47,3 +47,19 @@ def test_demo_with_latency_breaches_and_exits_1(tmp_path: Path) -> None:
     assert "expected p95 < 300ms" in done.stdout
     results = json.loads((tmp_path / "reports" / "results.json").read_text())
     assert [v["slo"] for v in results["verdicts"] if v["status"] == "breach"] == ["health-latency"]
+
+
+def test_a_failing_job_in_the_demo_links_its_trace(tmp_path: Path) -> None:
+    """Issue 29: the demo's report links the failing synthetic job's trace id through
+    settings.traces.url, to the reference service's own view of that trace."""
+    done = demo(tmp_path, "--failure-rate", "1")
+    assert done.returncode == 1, done.stdout + done.stderr
+    results = json.loads((tmp_path / "reports" / "results.json").read_text())
+    job = results["measurements"]["job-roundtrip"]
+    assert job["details"]["job"].endswith(": failed")
+    breached = {v["slo"] for v in results["verdicts"] if v["status"] == "breach"}
+    assert "job-succeeds" in breached
+    trace_id = job["trace_id"]
+    base = done.stdout.split("reference job service at ", 1)[1].split()[0]
+    html = (tmp_path / "reports" / "report.html").read_text()
+    assert f'href="{base}/traces/{trace_id}"' in html

@@ -28,6 +28,7 @@ ALL_SLOS = {
     "workers-live",
     "job-success-rate",
     "job-roundtrip",
+    "job-succeeds",
 }
 
 
@@ -66,9 +67,14 @@ def test_healthy_service_meets_every_slo(suite: pytest.Pytester, service: Runnin
     ("start_faults", "run_faults", "breached"),
     [
         pytest.param({}, {"api_latency_ms": 350}, {"health-latency"}, id="api-latency"),
-        pytest.param({"failure_rate": 1.0}, {}, {"job-success-rate"}, id="failure-rate"),
         pytest.param(
-            {}, {"workers_stopped": True}, {"workers-live", "job-roundtrip"}, id="workers-stopped"
+            {"failure_rate": 1.0}, {}, {"job-success-rate", "job-succeeds"}, id="failure-rate"
+        ),
+        pytest.param(
+            {},
+            {"workers_stopped": True},
+            {"workers-live", "job-roundtrip", "job-succeeds"},
+            id="workers-stopped",
         ),
         pytest.param({}, {"backlog": 150}, {"queue-depth"}, id="backlog"),
     ],

@@ -217,10 +217,19 @@ def test_the_reference_service_keeps_logs_and_returns_the_jobs_trace(
         job_id = m.details["job"]
         logged = service.request_log
         answer = httpx.get(f"{service.base_url}/jobs/{job_id}").json()
+        seen = httpx.get(f"{service.base_url}/traces/{m.trace_id}").json()
+        unknown = httpx.get(f"{service.base_url}/traces/{'a' * 32}")
     assert m.failure is not None and f"job {job_id} ended failed" in m.failure
     assert answer["trace_id"] == m.trace_id  # the job's status answer returns it
     assert m.excerpt is not None and m.trace_id in m.excerpt  # as the probe's last poll read it
     assert {e.trace_id for e in logged if e.path.startswith("/jobs")} == {m.trace_id}
+    # The service's own view of the trace (the demo's settings.traces.url): every request of
+    # the probe under the span id its traceparent carried, and the job it submitted.
+    assert len(seen["requests"]) >= 2 and seen["requests"][0]["method"] == "POST"
+    sent = {span.span_id for span in m.spans if span.parent_span_id is not None}
+    assert {r["parent_span_id"] for r in seen["requests"]} <= sent
+    assert [j["job_id"] for j in seen["jobs"]] == [int(job_id)]
+    assert unknown.status_code == 404
     lines = [r.getMessage() for r in caplog.records if r.name == "sloprobe.demo.service"]
     assert any(
         f"job {job_id} failed" in line and f"trace_id={m.trace_id}" in line for line in lines

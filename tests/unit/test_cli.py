@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_validate_accepts_the_repo_suite(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(ROOT / "slo.yaml")]) == 0
-    assert "ok (service reference-job-service, 5 probes, 6 SLOs)" in capsys.readouterr().out
+    assert "ok (service reference-job-service, 5 probes, 7 SLOs)" in capsys.readouterr().out
 
 
 def test_validate_names_file_line_and_field(

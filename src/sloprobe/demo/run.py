@@ -15,6 +15,7 @@ import httpx
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
 
 from sloprobe.demo.service import Faults, ServiceConfig, start_service
+from sloprobe.settings import environ
 
 WARMUP_JOBS = 20
 
@@ -103,6 +104,10 @@ def run_demo(
             "no:cacheprovider",
             *(pytest_args or []),
         ]
+        # The report links each failing probe's trace id to the service's own view of it.
+        env = {**environ(), "SLOPROBE_TRACES_URL": f"{service.base_url}/traces/{{trace_id}}"}
         # pytest runs in a child process: a clean interpreter, as in a user's own run, while
         # the service keeps serving from this one.
-        return subprocess.run([sys.executable, "-m", "pytest", *args], check=False).returncode
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", *args], check=False, env=env
+        ).returncode

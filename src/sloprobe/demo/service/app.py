@@ -39,6 +39,9 @@ UNLOGGED = ("/admin/faults", "/admin/requests")
 _TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
 
 
+_TRACE_ID = re.compile(r"[0-9a-f]{32}")
+
+
 def trace_id_of(traceparent: str | None) -> str | None:
     """The trace id of a W3C ``traceparent`` header, or None when there is none valid."""
     found = _TRACEPARENT.fullmatch((traceparent or "").strip().lower())
@@ -261,6 +264,33 @@ def create_app(
         except (TypeError, ValueError) as exc:
             raise HTTPException(422, str(exc)) from None
         return faults.current.as_dict()
+
+    @app.get("/traces/{trace_id}")
+    def trace(trace_id: str) -> dict[str, Any]:
+        """What this service saw of one trace, as a tracing backend would show it: the
+        requests that carried it (each under the caller's span id) and the jobs it submitted.
+        The demo's report links a failing probe's trace id here (settings.traces.url)."""
+        wanted = trace_id.strip().lower()
+        if not _TRACE_ID.fullmatch(wanted):
+            raise HTTPException(404, "Trace not found")
+        seen = [e for e in log.entries() if e.trace_id == wanted]
+        found = store.traced(wanted)
+        if not seen and not found:
+            raise HTTPException(404, "Trace not found")
+        return {
+            "trace_id": wanted,
+            "requests": [
+                {
+                    "method": e.method,
+                    "path": e.path,
+                    "status": e.status,
+                    "parent_span_id": e.parent_id,
+                    "handled_ms": round(e.handled_s * 1000, 3),
+                }
+                for e in seen
+            ],
+            "jobs": [job.as_json() for job in found],
+        }
 
     @app.get("/admin/requests")
     def requests() -> dict[str, Any]:

@@ -263,6 +263,12 @@ class JobStore:
             "failed": ended["failed"],
         }
 
+    def traced(self, trace_id: str, limit: int = 50) -> list[Job]:
+        """The jobs submitted in the trace ``trace_id``, newest first."""
+        query = select(jobs).where(jobs.c.trace_id == trace_id).order_by(jobs.c.id.desc())
+        with self.engine.connect() as conn:
+            return [_job(row) for row in conn.execute(query.limit(limit)).all()]
+
     def recent(self, limit: int, status: str | None) -> list[Job]:
         query = select(jobs).order_by(jobs.c.id.desc()).limit(limit)
         if status is not None:
