@@ -33,6 +33,7 @@ if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_concurrent_writers
+import bench_cost
 import bench_history_size
 import bench_runtime
 import bench_scale
@@ -59,6 +60,7 @@ BENCHES: dict[str, Bench] = {
     "concurrency": Bench("Concurrency", bench_runtime.concurrency, "bench_runtime.py"),
     "accuracy": Bench("Accuracy", bench_runtime.accuracy, "bench_runtime.py"),
     "startup": Bench("Startup", bench_runtime.startup, "bench_runtime.py"),
+    "cost": Bench("Cost", bench_cost.section, "bench_cost.py"),
     "history": Bench("History", bench_scale.history, "bench_scale.py"),
     "sql-percentile": Bench("SQL percentile", bench_scale.sql_percentile, "bench_scale.py"),
     "history-size": Bench("History size", bench_history_size.section, "bench_history_size.py"),
