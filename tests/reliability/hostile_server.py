@@ -9,6 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# Set once a request is stalled on /stall-after-headers: a test waits for it, not for a guess.
+STALLED = threading.Event()
+
 
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
@@ -19,6 +22,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "100")
             self.end_headers()
             self.wfile.flush()
+            STALLED.set()
             time.sleep(5)
             return
         if path == "/huge":

@@ -18,7 +18,7 @@ from sloprobe.model.measurement import Measurement
 from sloprobe.probes.context import make_context
 from sloprobe.probes.http.spec import HttpProbe
 from sloprobe.probes.runner import run_probes
-from tests.reliability.hostile_server import hostile_server, silent_port
+from tests.reliability.hostile_server import STALLED, hostile_server, silent_port
 
 TIMEOUT = 1.0
 MARGIN = 1.5  # documented: a fault may take its timeout plus this much
@@ -172,6 +172,7 @@ def test_sigint_mid_run_exits_2_without_a_traceback(tmp_path: Path) -> None:
             "http: {path", "deadline: 30s\n    http: {timeout: 20s, path"
         )
     )
+    STALLED.clear()
     with hostile_server() as url:
         child = subprocess.Popen(
             [sys.executable, "-m", "pytest", "--base-url", url, "-p", "no:cacheprovider"],
@@ -181,7 +182,8 @@ def test_sigint_mid_run_exits_2_without_a_traceback(tmp_path: Path) -> None:
             text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-        time.sleep(2.5)
+        # Mid-run: once the probe's request is stalled (however long the child took to start).
+        assert STALLED.wait(60), "the run never sent its request"
         child.send_signal(signal.SIGINT)
         out, _ = child.communicate(timeout=30)
     assert child.returncode == 2, out
