@@ -20,6 +20,7 @@ from sloprobe.model.notice import Notice
 from sloprobe.notify.sentry import SentryNotifier
 from sloprobe.redact import Redactor
 from tests.support.fake_sentry import fake_sentry
+from tests.support.python_ast import parse as parse_python
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "sloprobe"
 SECRET = "s3cret-xyz-0042"
@@ -118,7 +119,7 @@ def _root(node: ast.expr) -> str | None:
 
 def private_sentry_uses(source: str) -> list[str]:
     """Private sentry_sdk names the source imports, reads, or overrides in a subclass."""
-    tree = ast.parse(source)
+    tree = parse_python(source)
     found: list[str] = []
     bound: set[str] = set()  # local names standing for sentry_sdk modules and objects
     for node in ast.walk(tree):

@@ -8,6 +8,7 @@ import ast
 from pathlib import Path
 
 import pytest
+from tests.support.python_ast import parse as parse_python
 
 from sloprobe import settings
 
@@ -48,7 +49,7 @@ def test_no_module_but_the_resolver_reads_the_environment() -> None:
         str(path.relative_to(SRC)): lines
         for path in sorted(SRC.rglob("*.py"))
         if path not in ALLOWED
-        and (lines := _reads_environment(ast.parse(path.read_text(encoding="utf-8"))))
+        and (lines := _reads_environment(parse_python(path.read_text(encoding="utf-8"))))
     }
     assert found == {}, f"read the environment through sloprobe.settings instead: {found}"
 
@@ -60,13 +61,13 @@ def test_the_scan_sees_every_way_of_reading_it() -> None:
         "from os import environ",
         "import os\nx = os.environ['X']",
     ):
-        assert _reads_environment(ast.parse(source)), source
+        assert _reads_environment(parse_python(source)), source
 
 
 def test_every_variable_read_by_name_is_listed() -> None:
     named: set[str] = set()
     for path in SRC.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(parse_python(path.read_text(encoding="utf-8"))):
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name | ast.Attribute)
