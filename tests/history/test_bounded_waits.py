@@ -102,8 +102,8 @@ def test_a_run_lock_held_by_another_session_ends_the_run_within_the_bound(
 ) -> None:
     # The documented bound is bound (its default); a shorter one, set as users can, keeps the
     # suite fast while the whole run is still held to it end to end.
-    monkeypatch.setenv("SLOPROBE_HISTORY_LOCK_TIMEOUT", "4")
-    bound = 4
+    monkeypatch.setenv("SLOPROBE_HISTORY_LOCK_TIMEOUT", "2")
+    bound = 2
     pytester.makefile(".yaml", slo=SUITE)
     HistoryStore.open(postgres_history_url).dispose()  # the schema, as an earlier run left it
     holder_engine = create_engine(postgres_history_url)
@@ -151,8 +151,8 @@ def test_a_locked_sqlite_history_ends_the_run_within_the_busy_timeout(
 ) -> None:
     # The documented bound is bound (its default); a shorter one, set as users can, keeps the
     # suite fast while the whole run is still held to it end to end.
-    monkeypatch.setenv("SLOPROBE_HISTORY_LOCK_TIMEOUT", "4")
-    bound = 4
+    monkeypatch.setenv("SLOPROBE_HISTORY_LOCK_TIMEOUT", "2")
+    bound = 2
     pytester.makefile(".yaml", slo=SUITE)
     history = pytester.path / "reports" / "history.db"
     HistoryStore.open(f"sqlite:///{history}").dispose()
@@ -184,8 +184,8 @@ def test_a_history_server_that_never_answers_ends_the_run_within_the_connect_tim
 ) -> None:
     # The documented bound is bound (its default); a shorter one, set as users can, keeps the
     # suite fast while the whole run is still held to it end to end.
-    monkeypatch.setenv("SLOPROBE_HISTORY_CONNECT_TIMEOUT", "3")
-    bound = 3
+    monkeypatch.setenv("SLOPROBE_HISTORY_CONNECT_TIMEOUT", "2")
+    bound = 2
     pytester.makefile(".yaml", slo=SUITE)
     url = f"postgresql+psycopg://probe:s3cret-pw@127.0.0.1:{black_hole}/history"
     result, took = _run(
