@@ -166,6 +166,12 @@ def test_corrupt_history_is_a_warning_and_the_report_is_written(pytester: pytest
     assert data["verdicts"][0]["status"] == "breach"
 
 
+CTRL_C_ABLE = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "import pytest; sys.exit(pytest.main(sys.argv[1:]))"
+)
+
+
 def test_sigint_mid_run_exits_2_without_a_traceback(tmp_path: Path) -> None:
     (tmp_path / "slo.yaml").write_text(
         SUITE.replace("/500", "/stall-after-headers").replace(
@@ -174,8 +180,11 @@ def test_sigint_mid_run_exits_2_without_a_traceback(tmp_path: Path) -> None:
     )
     STALLED.clear()
     with hostile_server() as url:
+        # Ctrl-C as a terminal delivers it: the child starts with Python's own SIGINT handler,
+        # whatever this worker inherited (an in-process Celery worker earlier on the same xdist
+        # worker can leave SIGINT ignored, and an ignored signal stays ignored across exec).
         child = subprocess.Popen(
-            [sys.executable, "-m", "pytest", "--base-url", url, "-p", "no:cacheprovider"],
+            [sys.executable, "-c", CTRL_C_ABLE, "--base-url", url, "-p", "no:cacheprovider"],
             cwd=tmp_path,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
