@@ -15,6 +15,7 @@ import struct
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, func, select
@@ -50,9 +51,19 @@ def _broken(location: str, index: int) -> bool:
 
 
 def writer(
-    location: str, service: str, good: str, dropped: str, history: str, rounds: int = ROUNDS
+    location: str,
+    service: str,
+    good: str,
+    dropped: str,
+    history: str,
+    barrier: Any,
+    rounds: int = ROUNDS,
 ) -> None:
-    """One (location, service): ``rounds`` rounds, each a real probe and a record into PostgreSQL."""
+    """One (location, service): ``rounds`` rounds, each a real probe and a record into PostgreSQL.
+
+    The locations of a service start each round together (``barrier``), as scheduled runs do
+    in real time: without it one process could run many injected rounds ahead of another,
+    which no schedule does, and what each run found in history would depend on that race."""
     os.environ["SLOPROBE_LOCATION"] = location
     os.environ.pop("GITHUB_ACTIONS", None)
     from sloprobe.config import load_slo_text
@@ -61,6 +72,7 @@ def writer(
     loaded = load_slo_text(SUITE.format(service=service), "slo.yaml", {})
     offset = timedelta(seconds=7 * LOCATIONS.index(location))
     for index in range(rounds):
+        barrier.wait(timeout=120)
         run = SuiteRun(
             loaded,
             base_url_option=dropped if _broken(location, index) else good,
@@ -106,10 +118,18 @@ def test_one_broken_location_opens_nothing_two_open_an_incident_and_no_run_is_lo
     with start_service(ServiceConfig()) as service:
         warm_up(service.base_url, jobs=1)
         context = multiprocessing.get_context("spawn")
+        barriers = {svc: context.Barrier(len(LOCATIONS)) for svc in SERVICES}
         writers = [
             context.Process(
                 target=writer,
-                args=(loc, svc, service.base_url, dropping_proxy, postgres_history_url),
+                args=(
+                    loc,
+                    svc,
+                    service.base_url,
+                    dropping_proxy,
+                    postgres_history_url,
+                    barriers[svc],
+                ),
             )
             for svc in SERVICES
             for loc in LOCATIONS
