@@ -56,14 +56,15 @@ def writer(
     good: str,
     dropped: str,
     history: str,
-    barrier: Any,
     rounds: int = ROUNDS,
+    barrier: Any = None,
 ) -> None:
     """One (location, service): ``rounds`` rounds, each a real probe and a record into PostgreSQL.
 
-    The locations of a service start each round together (``barrier``), as scheduled runs do
-    in real time: without it one process could run many injected rounds ahead of another,
-    which no schedule does, and what each run found in history would depend on that race."""
+    The locations of a service start each round together (``barrier``, if given), as
+    scheduled runs do in real time: without it one process could run many injected rounds
+    ahead of another, which no schedule does, and what each run found in history would depend
+    on that race."""
     os.environ["SLOPROBE_LOCATION"] = location
     os.environ.pop("GITHUB_ACTIONS", None)
     from sloprobe.config import load_slo_text
@@ -72,7 +73,8 @@ def writer(
     loaded = load_slo_text(SUITE.format(service=service), "slo.yaml", {})
     offset = timedelta(seconds=7 * LOCATIONS.index(location))
     for index in range(rounds):
-        barrier.wait(timeout=120)
+        if barrier is not None:
+            barrier.wait(timeout=120)
         run = SuiteRun(
             loaded,
             base_url_option=dropped if _broken(location, index) else good,
@@ -128,6 +130,7 @@ def test_one_broken_location_opens_nothing_two_open_an_incident_and_no_run_is_lo
                     service.base_url,
                     dropping_proxy,
                     postgres_history_url,
+                    ROUNDS,
                     barriers[svc],
                 ),
             )
