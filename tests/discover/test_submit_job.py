@@ -148,3 +148,17 @@ def test_a_submit_field_without_a_known_value_sends_nothing(tmp_path: Path) -> N
     assert methods == {"GET"}
     assert "not sent: no known value for JOB_ASSET_ID" in out
     assert "(GET only)" in out
+
+
+def test_only_plain_secret_free_states_are_written() -> None:
+    """A state read from an answer goes into slo.yaml only as plain text nothing masks."""
+    from types import SimpleNamespace
+
+    from sloprobe.discover.submit import _writable
+    from sloprobe.redact import Redactor
+
+    asker: Any = SimpleNamespace(context=SimpleNamespace(redactor=Redactor(["s3cr3t-token"])))
+    assert _writable("rendering", asker)
+    assert not _writable("rendering s3cr3t-token", asker)
+    assert not _writable('done"\n  evil: yes', asker)
+    assert not _writable("x" * 101, asker)

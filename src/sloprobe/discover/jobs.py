@@ -30,7 +30,7 @@ FAILURE = frozenset(
 WAITING = frozenset(
     ["queued", "pending", "waiting", "created", "scheduled", "submitted", "new", "delayed"]
 )
-_SAFE_VALUE = re.compile(r"^[A-Za-z0-9 _\-.:@/+]{0,100}$")
+SAFE_VALUE = re.compile(r"^[A-Za-z0-9 _\-.:@/+]{0,100}$")
 _SYNTHETIC = ("synthetic", "is_synthetic", "isSynthetic")
 
 
@@ -83,7 +83,7 @@ def _field_value(schema: dict[str, Any]) -> tuple[Any, str] | None:
     example = examples[0] if isinstance(examples, list) and examples else schema.get("example")
     for value, where in ((example, "its example"), (schema.get("default"), "its default")):
         if isinstance(value, bool | int | float) or (
-            isinstance(value, str) and _SAFE_VALUE.match(value)
+            isinstance(value, str) and SAFE_VALUE.match(value)
         ):
             return value, where
     return None
@@ -120,8 +120,9 @@ def job_proposal(
         return [], []
     post, get = pairs[0]
     draft = _Draft(resolver(document), variables)
-    options = {"submit": _submit(post, get, draft), "status": _status(get, draft)}
     param = re.search(r"\{([^/{}]+)\}$", get.path)
+    names = id_names(param.group(1) if param else "id")
+    options = {"submit": _submit(post, names, draft), "status": _status(get, draft)}
     name = unique("job", taken)
     origin = [
         f"From operations {post.name} (POST {post.path}) and {get.name} (GET {get.path}).",
@@ -137,7 +138,7 @@ def job_proposal(
         origin,
         draft.notes,
         disabled,
-        hints={"id_names": id_names(param.group(1) if param else "id")},
+        hints={"id_names": names},
     )
     total = rules.seconds_text(rules.JOB_TOTAL_S)
     slos = [
@@ -163,11 +164,9 @@ def job_proposal(
     return [probe], slos
 
 
-def _submit(post: Operation, get: Operation, draft: _Draft) -> dict[str, Any]:
+def _submit(post: Operation, names: tuple[str, ...], draft: _Draft) -> dict[str, Any]:
     """The ``submit`` options: path, body (allowed values or variables), the id's path."""
     resolve, notes = draft.resolve, draft.notes
-    param = re.search(r"\{([^/{}]+)\}$", get.path)
-    param_name = param.group(1) if param else "id"
     submit: dict[str, Any] = {"path": post.path}
     body = _body(post, resolve)
     if body is not None:
@@ -201,7 +200,7 @@ def _submit(post: Operation, get: Operation, draft: _Draft) -> dict[str, Any]:
         if synthetic and schema_type(flatten(properties[synthetic], resolve)) == "boolean":
             submit["synthetic_field"] = synthetic
     answer = schema_leaves(response_schema(post), resolve)
-    id_leaf = pick(answer, *id_names(param_name))
+    id_leaf = pick(answer, *names)
     if id_leaf is not None:
         submit["id"] = id_leaf.path
         notes[("submit", "id")] = f"the POST answer's schema has `{id_leaf.path}`"

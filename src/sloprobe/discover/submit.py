@@ -19,7 +19,7 @@ from typing import Any
 
 from sloprobe.discover import thresholds as rules
 from sloprobe.discover.asker import Asker, Seen
-from sloprobe.discover.jobs import FAILURE, SUCCESS, WAITING, id_names, pick
+from sloprobe.discover.jobs import FAILURE, SAFE_VALUE, SUCCESS, WAITING, id_names, pick
 from sloprobe.discover.leaves import answer_leaves
 from sloprobe.discover.model import FOUND, NOT_ASKED, REFUSED, Leaf, Probe, Proposal, Slo, Var
 from sloprobe.probes.http.measure import ABSENT, dig
@@ -103,6 +103,11 @@ def _learn(
     return leaf.path
 
 
+def _writable(state: str, asker: Asker) -> bool:
+    """A state read from an answer may go into the file: plain text, nothing the redactor masks."""
+    return bool(SAFE_VALUE.match(state)) and asker.context.redactor(state) == state
+
+
 async def _follow(
     asker: Asker,
     probe: Probe,
@@ -127,7 +132,7 @@ async def _follow(
         state = dig(answer, field) if seen.ok and field is not None else ABSENT
         if isinstance(state, str | int) and not isinstance(state, bool):
             followed.state = str(state)
-            if followed.state not in followed.states:
+            if followed.state not in followed.states and _writable(followed.state, asker):
                 followed.states.append(followed.state)
             if followed.state.lower() in success | failure:
                 followed.ended = "success" if followed.state.lower() in success else "failure"
@@ -149,7 +154,7 @@ def _name_states(probe: Probe, status: dict[str, Any], followed: _Followed) -> N
     """Without an enum the kind's default states apply: say the ones seen, in case they are not
     among them (the end state; a worker's states, those neither waiting nor ended)."""
     ended = followed.ended or ""
-    if ended not in status and followed.state is not None:
+    if ended not in status and followed.state in followed.states:  # seen, and writable
         status[ended] = [followed.state]
         probe.notes[("status", ended)] = f"the end state {SEEN}"
     ends = {state.lower() for state in status.get(ended, [])}
