@@ -50,6 +50,9 @@ class MonitorSchedule(Protocol):
     @property
     def timezone(self) -> str: ...
 
+    @property
+    def source(self) -> str: ...
+
 
 @dataclass
 class RunNotifiers:

@@ -372,9 +372,8 @@ class SuiteRun:
     def _schedule_health(self, judged: RunResult) -> ScheduleHealth | None:
         """Runs held in the last 24 h against the cron this run belongs to (plugin/schedule.py)."""
         from sloprobe.judge.schedule import BadCron, schedule_health
-        from sloprobe.plugin.schedule import run_schedule
 
-        schedule = run_schedule(self.loaded.spec, settings.environ())
+        schedule = self.notifiers.schedule  # resolved once for the run (plugin/schedule.py)
         if schedule is None:
             return None
         runs = {p.at for points in judged.timeline.values() for p in points}
@@ -398,6 +397,8 @@ class SuiteRun:
         if self._notifiers is None:
             from sloprobe.plugin.schedule import run_schedule
 
+            # The cron the run belongs to, resolved once: the Crons monitor follows it and the
+            # schedule health is judged against it.
             self._notifiers = RunNotifiers(
                 self.loaded.spec,
                 self.release,
