@@ -8,7 +8,6 @@ SLOs it should and says why in one line.
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.support.example_runs import breached, run_example, said
 from tests.support.pose_service import ADMIN_JWT, QUEUE, PoseService, pose_service
 from tests.support.redis_process import RedisProcess, have_redis_server, redis_process
 
@@ -48,19 +48,8 @@ def pose(monkeypatch: pytest.MonkeyPatch, redis_server: RedisProcess) -> Iterato
         yield service
 
 
-def run(suite: pytest.Pytester, base_url: str) -> tuple[Any, dict[str, Any]]:
-    shutil.copy(EXAMPLE, suite.path / "slo.yaml")
-    result = suite.runpytest("--base-url", base_url, "--history=off", "-p", "no:cacheprovider")
-    data = json.loads((suite.path / "reports" / "results.json").read_text())
-    return result, {v["slo"]: v for v in data["verdicts"]}
-
-
-def breached(verdicts: dict[str, Any]) -> set[str]:
-    return {slo for slo, v in verdicts.items() if v["status"] == "breach"}
-
-
-def said(verdict: dict[str, Any]) -> str:
-    return f"{verdict['observed']} {verdict['reason']}"
+def run(suite: pytest.Pytester, base_url: str, *args: str) -> tuple[Any, dict[str, Any]]:
+    return run_example(suite, EXAMPLE, base_url, *args)
 
 
 def test_an_idle_service_meets_every_slo_and_counts_no_rate_of_nothing(

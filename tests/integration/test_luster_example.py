@@ -8,7 +8,6 @@ file also runs against the bundled reference service, with its own field names.
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ import pytest
 
 from sloprobe.demo.run import warm_up
 from sloprobe.demo.service import ServiceConfig, start_service
+from tests.support.example_runs import breached, run_example
 from tests.support.luster_server import ASSET, FIELDS, PASSWORD, LusterService, luster_service
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fastapi-db-worker" / "slo.yaml"
@@ -44,16 +44,7 @@ def luster(monkeypatch: pytest.MonkeyPatch) -> Iterator[LusterService]:
 
 
 def run(suite: pytest.Pytester, base_url: str, *args: str) -> tuple[Any, dict[str, Any]]:
-    shutil.copy(EXAMPLE, suite.path / "slo.yaml")
-    result = suite.runpytest(
-        "--base-url", base_url, "--history=off", "-p", "no:cacheprovider", *args
-    )
-    data = json.loads((suite.path / "reports" / "results.json").read_text())
-    return result, {v["slo"]: v for v in data["verdicts"]}
-
-
-def breached(verdicts: dict[str, Any]) -> set[str]:
-    return {slo for slo, v in verdicts.items() if v["status"] == "breach"}
+    return run_example(suite, EXAMPLE, base_url, *args)
 
 
 def test_a_fresh_healthy_service_meets_every_slo(
