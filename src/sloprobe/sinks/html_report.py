@@ -3,7 +3,9 @@
 It is written twice: ``report.html`` (always the latest run) and
 ``runs/<stem>.html`` (this run, for good), each with relative links that work
 from where it lies — the run index, the previous and next runs, the CI run.
-The archived report of the run before this one gets its "next run" link now.
+The page is rendered once; only its links (``report_nav.html.j2``) are rendered
+for each copy. The archived report of the run before this one gets its "next
+run" link now.
 
 Everything the target returned, and everything slo.yaml says, is untrusted:
 the template is rendered with autoescape on and never marks data safe; links
@@ -14,6 +16,7 @@ are only drawn for http(s). The page has no script and loads nothing
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -42,6 +45,9 @@ from sloprobe.sinks.report_view import changes, headline, probe_title, slo_views
 from sloprobe.templating import bytecode_cache
 
 FILE_NAME = "report.html"
+# Where a copy's links go in the page rendered once. Autoescape turns every ``<`` that data
+# brings into ``&lt;``, so no text of the target or of slo.yaml can spell it.
+_NAV_MARKER = "<!-- sloprobe:nav -->"
 
 _environment = Environment(
     loader=PackageLoader("sloprobe.sinks", "templates"),
@@ -127,6 +133,14 @@ class _Page:
         self.changes = changes(result, self.views)
 
     def render(self, links: ReportLinks) -> str:
+        """The page with the links of one copy (``report.html`` or ``runs/<stem>.html``)."""
+        nav = _environment.get_template("report_nav.html.j2").render(
+            links=links, time=time_tag, next_marker=Markup(NEXT_MARKER)
+        )
+        return self._page.replace(_NAV_MARKER, nav, 1)
+
+    @cached_property
+    def _page(self) -> str:
         result = self.result
         template = _environment.get_template("report.html.j2")
         return template.render(
@@ -141,8 +155,7 @@ class _Page:
             attention=[v for v in self.views if v.attention],
             healthy=[v for v in self.views if not v.attention],
             changes=self.changes,
-            links=links,
-            next_marker=Markup(NEXT_MARKER),
+            nav_marker=Markup(_NAV_MARKER),
             measurements=sorted(result.measurements.values(), key=lambda m: m.probe),
             series_views=_series_views,
             probe_title=lambda m: probe_title(m.probe, m, result.run.base_url),

@@ -30,8 +30,18 @@ def results_document(result: RunResult) -> dict[str, Any]:
     return data
 
 
+# The last run encoded, and its text: results.json, runs/<stem>.json and latest.json are one
+# document, encoded once. Kept by identity (a RunResult is immutable), one entry.
+_last_encoded: tuple[RunResult, str] | None = None
+
+
 def results_text(result: RunResult) -> str:
-    return json.dumps(results_document(result), indent=2, sort_keys=True, allow_nan=False) + "\n"
+    global _last_encoded
+    if _last_encoded is not None and _last_encoded[0] is result:
+        return _last_encoded[1]
+    text = json.dumps(results_document(result), indent=2, sort_keys=True, allow_nan=False) + "\n"
+    _last_encoded = (result, text)
+    return text
 
 
 def write_json_results(result: RunResult, directory: Path) -> Path:

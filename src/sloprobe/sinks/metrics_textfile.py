@@ -7,6 +7,7 @@ team that lives in Grafana can chart and alert on the same verdicts.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sloprobe.files import write_atomically
 from sloprobe.model.result import RunResult
@@ -14,6 +15,9 @@ from sloprobe.model.status import Status
 from sloprobe.model.thresholds import ThresholdError, parse_threshold
 from sloprobe.model.units import Dimension, format_base
 from sloprobe.model.verdict import Verdict
+
+if TYPE_CHECKING:
+    from prometheus_client.core import GaugeMetricFamily
 
 FILE_NAME = "metrics.prom"
 
@@ -23,97 +27,92 @@ def write_metrics_prom(result: RunResult, directory: Path) -> Path:
 
 
 def render_metrics(result: RunResult) -> str:
-    from prometheus_client import CollectorRegistry, Gauge, generate_latest
+    """The text file: metric families built from the result and handed to prometheus_client's
+    writer as a custom collector (no live gauges, locks or children: this is a snapshot)."""
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.core import GaugeMetricFamily
 
     run = result.run
-    registry = CollectorRegistry()
     base = ["service", "environment"]
     per_slo = [*base, "slo"]
-    status = Gauge(
+
+    def family(name: str, documentation: str, labels: list[str]) -> GaugeMetricFamily:
+        return GaugeMetricFamily(name, documentation, labels=labels)
+
+    status = family(
         "sloprobe_slo_status",
         "1 for the SLO's status in the last run, 0 for the others.",
         [*per_slo, "status"],
-        registry=registry,
     )
-    ok = Gauge(
-        "sloprobe_slo_ok",
-        "1 when the SLO did not count as bad in the last run.",
-        per_slo,
-        registry=registry,
-    )
-    observed = Gauge(
+    ok = family("sloprobe_slo_ok", "1 when the SLO did not count as bad in the last run.", per_slo)
+    observed = family(
         "sloprobe_slo_observed",
         "Observed aggregate of the last run, base units (seconds, ratios).",
         per_slo,
-        registry=registry,
     )
-    bound = Gauge(
+    bound = family(
         "sloprobe_slo_threshold",
         "Numeric bound of the SLO's first threshold, base units.",
         [*per_slo, "expression"],
-        registry=registry,
     )
-    budget = Gauge(
+    budget = family(
         "sloprobe_slo_error_budget_remaining_ratio",
         "Error budget left over the window (1 = all).",
         per_slo,
-        registry=registry,
     )
-    burn = Gauge(
-        "sloprobe_slo_burn_rate",
-        "Burn rate over a window.",
-        [*per_slo, "window"],
-        registry=registry,
+    burn = family("sloprobe_slo_burn_rate", "Burn rate over a window.", [*per_slo, "window"])
+    incident = family(
+        "sloprobe_slo_incident_open", "1 while an incident is open for the SLO.", per_slo
     )
-    incident = Gauge(
-        "sloprobe_slo_incident_open",
-        "1 while an incident is open for the SLO.",
-        per_slo,
-        registry=registry,
-    )
-    duration = Gauge(
-        "sloprobe_run_duration_seconds", "How long the last run took.", base, registry=registry
-    )
-    stamp = Gauge(
-        "sloprobe_run_timestamp_seconds",
-        "When the last run started (Unix time).",
-        base,
-        registry=registry,
-    )
-    run_status = Gauge(
+    duration = family("sloprobe_run_duration_seconds", "How long the last run took.", base)
+    stamp = family("sloprobe_run_timestamp_seconds", "When the last run started (Unix time).", base)
+    run_status = family(
         "sloprobe_run_status",
         "1 for the run's overall status, 0 for the others.",
         [*base, "status"],
-        registry=registry,
     )
-    labels = {"service": run.service, "environment": run.environment}
+    labels = [run.service, run.environment]
     for verdict in result.verdicts:
-        slo = {**labels, "slo": verdict.slo}
+        slo = [*labels, verdict.slo]
         for each in Status:
-            status.labels(**slo, status=each.value).set(1 if verdict.status is each else 0)
-        ok.labels(**slo).set(0 if verdict.counts_as_bad else 1)
+            status.add_metric([*slo, each.value], 1 if verdict.status is each else 0)
+        ok.add_metric(slo, 0 if verdict.counts_as_bad else 1)
         value = _observed(verdict)
         if value is not None:
-            observed.labels(**slo).set(value)
+            observed.add_metric(slo, value)
         if verdict.checks:
             number = _bound(verdict.checks[0].expression)
             if number is not None:
-                bound.labels(**slo, expression=verdict.checks[0].expression).set(number)
+                bound.add_metric([*slo, verdict.checks[0].expression], number)
         history = verdict.history
         if history is not None:
-            incident.labels(**slo).set(1 if history.incident.open else 0)
+            incident.add_metric(slo, 1 if history.incident.open else 0)
             if history.budget is not None and history.budget.remaining_fraction is not None:
-                budget.labels(**slo).set(history.budget.remaining_fraction)
+                budget.add_metric(slo, history.budget.remaining_fraction)
             for rate in history.burn_rates:
                 if rate.rate is not None:
-                    burn.labels(**slo, window=format_base(rate.window_s, Dimension.TIME)).set(
-                        rate.rate
-                    )
-    duration.labels(**labels).set(run.duration_s)
-    stamp.labels(**labels).set(run.started_at.timestamp())
+                    window = format_base(rate.window_s, Dimension.TIME)
+                    burn.add_metric([*slo, window], rate.rate)
+    duration.add_metric(labels, run.duration_s)
+    stamp.add_metric(labels, run.started_at.timestamp())
     for each in Status:
-        run_status.labels(**labels, status=each.value).set(1 if result.status is each else 0)
+        run_status.add_metric([*labels, each.value], 1 if result.status is each else 0)
+    families = [
+        status, ok, observed, bound, budget, burn, incident, duration, stamp, run_status
+    ]  # fmt: skip
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Snapshot(families))
     return generate_latest(registry).decode()
+
+
+class _Snapshot:
+    """A collector that yields families already built (prometheus_client's custom collector)."""
+
+    def __init__(self, families: list[GaugeMetricFamily]) -> None:
+        self._families = families
+
+    def collect(self) -> list[GaugeMetricFamily]:
+        return self._families
 
 
 def _observed(verdict: Verdict) -> float | None:
