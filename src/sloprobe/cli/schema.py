@@ -13,9 +13,9 @@ def add_parser(commands: Subparsers) -> None:
 
 
 def handle(args: argparse.Namespace, rest: list[str]) -> int:
-    from sloprobe.config.model import SloFile
+    from sloprobe.config.model import described_slo_file
 
-    schema = SloFile.model_json_schema(by_alias=True)
+    schema = described_slo_file().model_json_schema(by_alias=True)
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         **schema,

@@ -27,7 +27,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from sloprobe.config.errors import ConfigError, ConfigProblem
-from sloprobe.config.model import ProbeSpec, SloFile, after_problems
+from sloprobe.config.model import ProbeSpec, SloFile, after_problems, described_slo_file
 from sloprobe.config.yaml_source import _VARIABLE as VARIABLE
 from sloprobe.config.yaml_source import (
     CoreLoader,
@@ -239,7 +239,7 @@ def _unknown_key(path: Path_, data: Any) -> str:
 
 def _model_at(path: Path_, data: Any) -> type[BaseModel] | None:
     """Which model class describes the mapping at ``path`` (for key suggestions)."""
-    model: type[BaseModel] | None = SloFile
+    model: type[BaseModel] | None = described_slo_file()
     index = 0
     while model is not None and index < len(path):
         part = path[index]

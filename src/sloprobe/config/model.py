@@ -8,17 +8,20 @@ Schema printed by ``sloprobe schema`` is generated from these classes.
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     Field,
+    GetCoreSchemaHandler,
     ValidationInfo,
     create_model,
     field_validator,
     model_validator,
 )
+from pydantic_core import core_schema
 
 from sloprobe.config.notifications import (
     _TEMPLATE_NAME as _TEMPLATE_NAME,
@@ -61,7 +64,7 @@ from sloprobe.model.history import FLAP_LOOKBACK_S
 from sloprobe.model.percentiles import PercentileMethod
 from sloprobe.model.thresholds import Threshold, parse_threshold
 from sloprobe.model.units import Dimension, Unit
-from sloprobe.probes.registry import KINDS
+from sloprobe.probes.registry import KIND_NAMES, KINDS
 
 
 class _ProbeBase(StrictModel):
@@ -104,6 +107,27 @@ class _ProbeBase(StrictModel):
         return KINDS[self.kind].series_units(self.body)
 
 
+@dataclass(frozen=True)
+class _KindSpec:
+    """A kind's field of ProbeSpec: validated by the kind's own spec model, which is imported
+    and built the first time a probe of that kind is read, so a file of HTTP probes never
+    builds the job, Redis or SQL models. pydantic nests the errors of that validation under
+    the field (``probes.<name>.job.submit.path``), as for a field typed with the model."""
+
+    name: str
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.with_info_plain_validator_function(self._validate)
+
+    def _validate(self, value: Any, info: core_schema.ValidationInfo) -> Any:
+        spec = KINDS[self.name].spec
+        if value is None or isinstance(value, spec):
+            return value
+        return spec.model_validate(value, context=info.context)
+
+
 # One optional field per registered kind: the registry, not this file, says which kinds exist.
 if TYPE_CHECKING:
     ProbeSpec = _ProbeBase
@@ -112,10 +136,7 @@ else:
         "ProbeSpec",
         __base__=_ProbeBase,
         __doc__=_ProbeBase.__doc__,
-        **{
-            name: (kind.spec | None, Field(None, description=kind.summary))
-            for name, kind in KINDS.items()
-        },
+        **{name: (Annotated[Any, _KindSpec(name)], None) for name in KIND_NAMES},
     )
 
 
@@ -389,6 +410,22 @@ class SloFile(StrictModel):
                 body = job.model_copy(update={"poll": poll})
                 self.probes[name] = probe.model_copy(update={"job": body})
         return self
+
+
+@cache
+def described_slo_file() -> type[SloFile]:
+    """SloFile with each kind's field typed by the kind's spec model: for what reads the models'
+    shape instead of validating a file (the JSON Schema of ``sloprobe schema``, suggestions for
+    a mistyped key). It imports every kind; validating a file does not need it."""
+    fields: dict[str, Any] = {
+        name: (kind.spec | None, Field(None, description=kind.summary))
+        for name, kind in KINDS.items()
+    }
+    probe = create_model("ProbeSpec", __base__=_ProbeBase, __doc__=_ProbeBase.__doc__, **fields)
+    described: type[SloFile] = create_model(
+        "SloFile", __base__=SloFile, __doc__=SloFile.__doc__, probes=(dict[Name, probe], ...)
+    )
+    return described
 
 
 def default_retention(spec: SloFile) -> float:

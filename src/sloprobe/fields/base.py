@@ -6,6 +6,10 @@ from pydantic import BaseModel, ConfigDict
 
 
 class StrictModel(BaseModel):
-    """Unknown keys are errors: a typo must never pass silently."""
+    """Unknown keys are errors: a typo must never pass silently.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    Each model's validator is built when it first validates, not when its module is imported
+    (``defer_build``): a run pays only for the models its slo.yaml uses.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
