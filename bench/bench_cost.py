@@ -4,9 +4,10 @@ Suites of N HTTP probes (one sample each, a GET of a tiny JSON answer, one SLO p
 under sloprobe as a user runs them, one child process each (``python -m pytest slo.yaml
 --base-url URL --history=off -p no:cacheprovider -q``), against a threaded HTTP server in the
 bench's own process, so only the child's CPU counts (user + sys, from ``os.wait4``). In the same
-run, interleaved round after round: bare pytest on a file with one trivial test, and a plain
-httpx script making the same N GETs. CPU = intercept + slope × N is fitted by least squares to
-each way's medians.
+run, interleaved round after round: bare pytest on a file with one trivial test, a plain
+httpx script making the same N GETs, and an asyncio one making them as sloprobe does (one
+httpx.AsyncClient, at most ``concurrency`` at a time). CPU = intercept + slope × N is fitted by
+least squares to each way's medians.
 
 ``python bench/bench_cost.py [--quick | --small]`` prints the section; ``bench/run.py`` runs it.
 """
@@ -27,6 +28,8 @@ from pathlib import Path
 from common import FULL, Mode, add_mode_options, mode_of, table
 from suite_runs import RunFailed, Way, child_env, sloprobe_python, timed_run
 
+from sloprobe.config.model import Settings
+
 PER_PROBE_GOAL_MS = 1.0  # sloprobe's own CPU per probe, over what the GET itself costs
 FIXED_GOAL_S = 0.25  # sloprobe's fixed CPU over bare pytest
 BODY = b'{"ok": true}'
@@ -39,6 +42,23 @@ with httpx.Client(base_url=base, timeout=10) as client:
         answer = client.get("/ok")
         assert answer.status_code == 200 and answer.json()["ok"] is True
 """
+
+# The same GETs as sloprobe sends them: one AsyncClient, at most `concurrency` at a time, so the
+# difference between the two scripts is what asyncio and httpx's async pool cost.
+ASYNC_SCRIPT = """
+import asyncio, sys, httpx
+base, count, limit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+async def main():
+    slots = asyncio.Semaphore(limit)
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        async def one():
+            async with slots:
+                answer = await client.get("/ok")
+                assert answer.status_code == 200 and answer.json()["ok"] is True
+        await asyncio.gather(*(one() for _ in range(count)))
+asyncio.run(main())
+"""
+DEFAULT_CONCURRENCY: int = Settings.model_fields["concurrency"].default  # when slo.yaml sets none
 
 BARE_TEST = "def test_one():\n    assert True\n"
 
@@ -152,10 +172,13 @@ def make_ways(python: str, url: str, folder: Path, counts: Sequence[int]) -> lis
         suite = room(f"sloprobe-{n}", {"slo.yaml": slo_yaml(n)})
         command = [*pytest, "slo.yaml", "--base-url", url, "--history=off", *quiet]
         ways.append(Measured(Way(f"sloprobe-{n}", command, suite, child_env()), n))
-    plain = room("plain", {"plain.py": PLAIN_SCRIPT})
+    plain = room("plain", {"plain.py": PLAIN_SCRIPT, "async.py": ASYNC_SCRIPT})
     for n in counts:
         command = [python, "plain.py", url, str(n)]
         ways.append(Measured(Way(f"plain-{n}", command, plain, child_env()), n))
+    for n in counts:
+        command = [python, "async.py", url, str(n), str(DEFAULT_CONCURRENCY)]
+        ways.append(Measured(Way(f"async-{n}", command, plain, child_env()), n))
     return ways
 
 
@@ -198,11 +221,14 @@ def section(mode: Mode = FULL) -> str:
     bare = ways[0].way
     slo = [m for m in ways if m.way.name.startswith("sloprobe-")]
     plain = [m for m in ways if m.way.name.startswith("plain-")]
+    asynchronous = [m for m in ways if m.way.name.startswith("async-")]
     slo_slope, slo_intercept = fit(slo)
     plain_slope, plain_intercept = fit(plain)
+    async_slope, async_intercept = fit(asynchronous)
     own_ms = (slo_slope - plain_slope) * 1000
+    over_async_ms = (slo_slope - async_slope) * 1000
     fixed = slo_intercept - bare.cpu
-    for figure in (slo_slope, slo_intercept, plain_slope, plain_intercept):
+    for figure in (slo_slope, slo_intercept, plain_slope, plain_intercept, async_slope):
         if not math.isfinite(figure):
             raise RuntimeError(f"cost: the fit gave {figure}")
     per_probe = mode.goal(
@@ -229,6 +255,10 @@ def section(mode: Mode = FULL) -> str:
         row(f"plain httpx script, {plural(m.count, 'GET')}", m, (plain_slope, plain_intercept))
         for m in plain
     ]
+    rows += [
+        row(f"asyncio httpx script, {plural(m.count, 'GET')}", m, (async_slope, async_intercept))
+        for m in asynchronous
+    ]
     where = (
         "the project's venv, with the test suite's pytest plugins (loaded by bare pytest too)"
         if mode.small
@@ -249,16 +279,30 @@ def section(mode: Mode = FULL) -> str:
         "SLO `value == true`) at the default concurrency, rendering its default report; bare "
         "pytest runs one `assert True` test with `-p no:sloprobe -p no:cacheprovider -q`, so "
         "importing the plugin counts as sloprobe's; the plain script makes the N GETs in turn "
-        f"on one httpx.Client and checks each answer. All three ran from {where}.",
+        "on one httpx.Client and checks each answer; the asyncio script makes them on one "
+        f"httpx.AsyncClient, at most {DEFAULT_CONCURRENCY} at a time (sloprobe's default "
+        f"concurrency), and checks each answer. All four ran from {where}.",
     )
     fit_rows = [
         ["sloprobe: slope (CPU per probe)", f"{slo_slope * 1000:.2f} ms", "", ""],
         ["plain httpx script: slope (CPU per GET)", f"{plain_slope * 1000:.2f} ms", "", ""],
         [
+            f"asyncio httpx script: slope (CPU per GET, {DEFAULT_CONCURRENCY} at a time)",
+            f"{async_slope * 1000:.2f} ms",
+            "",
+            "",
+        ],
+        [
             "sloprobe's own CPU per probe (sloprobe's slope − the plain script's)",
             f"{own_ms:.2f} ms",
             f"≤ {PER_PROBE_GOAL_MS:g} ms",
             f"**{per_probe}**",
+        ],
+        [
+            "sloprobe's slope − the asyncio script's (what is left past asyncio and httpx's pool)",
+            f"{over_async_ms:.2f} ms",
+            "",
+            "",
         ],
         ["sloprobe: intercept (CPU at N = 0)", f"{slo_intercept:.3f} s", "", ""],
         ["plain httpx script: intercept", f"{plain_intercept:.3f} s", "", ""],
@@ -280,8 +324,11 @@ def section(mode: Mode = FULL) -> str:
         f"**{fixed_verdict}** ({fixed:.3f} s). The per-probe goal is judged on sloprobe's slope "
         "less the plain script's: sending a GET and reading its JSON with httpx costs that much "
         "in any client, so what is left is sloprobe's own (the pytest item, the probe's spec and "
-        "runner, judging, the result files and the report's rows). The fit is over the medians, one point "
-        "per N, so each N weighs the same and an odd slow run does not tilt the line.",
+        "runner, judging, the result files and the report's rows). Of that, the asyncio script "
+        f"shows {(async_slope - plain_slope) * 1000:.2f} ms per GET is the price of sending "
+        "concurrently with asyncio and httpx's async pool instead of one request after another; "
+        f"the remaining {over_async_ms:.2f} ms is sloprobe's code. The fit is over the medians, "
+        "one point per N, so each N weighs the same and an odd slow run does not tilt the line.",
     )
     return runs + "\n" + fitted
 

@@ -23,7 +23,7 @@ def signed(cell: str, unit: str) -> float:
     return value
 
 
-def test_cost_runs_sloprobe_bare_pytest_and_the_plain_script_and_fits_a_line() -> None:
+def test_cost_runs_sloprobe_bare_pytest_and_both_scripts_and_fits_a_line() -> None:
     runs, fit = tables(run_small(bench_cost.section, SMALL))
     assert runs.title.startswith("Cost:")
     assert fit.title.startswith("Cost fit:")
@@ -34,12 +34,14 @@ def test_cost_runs_sloprobe_bare_pytest_and_the_plain_script_and_fits_a_line() -
         ("sloprobe, 10 probes", "10"),
         ("plain httpx script, 1 GET", "1"),
         ("plain httpx script, 10 GETs", "10"),
+        ("asyncio httpx script, 1 GET", "1"),
+        ("asyncio httpx script, 10 GETs", "10"),
     ]:
         row = runs.row(label)
         assert row[1] == count
         assert figure(row[2], "s") > 0 and figure(row[3], "s") > 0
         signed(row[4], "s")
-    assert len(runs.rows) == 5
+    assert len(runs.rows) == 7
 
     for label in ("sloprobe: slope", "plain httpx script: slope", "sloprobe's own CPU per probe"):
         signed(fit.row(label)[1], "ms")
@@ -52,6 +54,9 @@ def test_cost_runs_sloprobe_bare_pytest_and_the_plain_script_and_fits_a_line() -
     )
     own = signed(fit.row("sloprobe's own CPU per probe")[1], "ms")
     assert abs(own - (slope - plain)) <= 0.011
+    asynchronous = signed(fit.row("asyncio httpx script: slope")[1], "ms")
+    past_async = signed(fit.row("sloprobe's slope − the asyncio script's")[1], "ms")
+    assert abs(past_async - (slope - asynchronous)) <= 0.011
     intercept = signed(fit.row("sloprobe: intercept")[1], "s")
     bare = figure(fit.row("bare pytest")[1], "s")
     assert abs(signed(fit.row("sloprobe's fixed CPU")[1], "s") - (intercept - bare)) <= 0.0011
