@@ -27,6 +27,18 @@ from suite_runs import Way, child_env, reference_suite, run_rounds, sloprobe_pyt
 
 PLAIN_GOAL = 2.0  # the default suite's CPU at most this many times the plain script's
 
+# The floor under any pytest plugin built on the libraries a default run uses: pytest running one
+# trivial test, with those libraries imported and no sloprobe code (its plugin is not loaded).
+# A run cannot cost less than this, whatever sloprobe does.
+FLOOR_IMPORTS = (
+    "import asyncio, anyio, httpx, jinja2, markupsafe, prometheus_client, pydantic, yaml"
+)
+FLOOR_FILES = {
+    "conftest.py": FLOOR_IMPORTS + "\n",
+    "test_floor.py": "def test_floor():\n    assert True\n",
+    "pytest.ini": "[pytest]\n",
+}
+
 
 def overhead(mode: Mode = FULL) -> str:
     """The default suite under sloprobe against a plain httpx script making the same requests,
@@ -41,8 +53,18 @@ def overhead(mode: Mode = FULL) -> str:
             child_env(),
             checked=False,
         )
-        run_rounds(suite, [plain, slo, bare], mode.repeats, warm_round=not mode.small)
+        room = suite.folder / "floor"
+        room.mkdir()
+        for name, text in FLOOR_FILES.items():
+            (room / name).write_text(text)
+        floor_command = [python, "-m", "pytest", "test_floor.py", "-q", "-p", "no:sloprobe"]
+        floor = Way(
+            "floor", [*floor_command, "-p", "no:cacheprovider"], room, child_env(), checked=False
+        )
+        ways = [plain, slo, bare, floor]
+        run_rounds(suite, ways, mode.repeats, warm_round=not mode.small)
     ratio = slo.cpu / plain.cpu
+    left = PLAIN_GOAL * plain.cpu - floor.cpu
     verdict = mode.goal(
         f"default suite's CPU ≤ {PLAIN_GOAL:.1f}× a plain httpx script's",
         ratio <= PLAIN_GOAL,
@@ -71,6 +93,7 @@ def overhead(mode: Mode = FULL) -> str:
             row("plain httpx script (baseline)", plain),
             row("sloprobe (pytest + plugin)", slo),
             row("`pytest --version` alone", bare),
+            row("pytest + the run's libraries, no sloprobe (floor)", floor),
         ],
         f"Goal, on CPU time: sloprobe ≤ {PLAIN_GOAL:.1f}× the plain script: **{verdict}** "
         f"({ratio:.2f}×; wall {slo.wall / plain.wall:.2f}×). Medians of {mode.repeats} interleaved "
@@ -82,7 +105,12 @@ def overhead(mode: Mode = FULL) -> str:
         f"{bare.cpu / slo.cpu:.0%} of sloprobe's CPU: the rest is collecting slo.yaml, building "
         "the config model, running the probes, rendering the HTML report (Jinja2) and writing the "
         "result files — a fixed cost per run, whatever the suite's size, which the requests of a "
-        f"real suite (remote targets, 50–500 ms each) dwarf. sloprobe ran from {where}.",
+        f"real suite (remote targets, 50–500 ms each) dwarf. The floor row is pytest running one "
+        f"trivial test with the libraries a default run uses imported (`{FLOOR_IMPORTS}`) and "
+        f"sloprobe's plugin not loaded: {floor.cpu / plain.cpu:.2f}× the plain script before any "
+        f"work, which leaves {left * 1000:.0f} ms of CPU under the goal for collecting, probing, "
+        f"judging and writing the outputs (sloprobe spends {(slo.cpu - floor.cpu) * 1000:.0f} ms). "
+        f"sloprobe ran from {where}.",
     )
 
 

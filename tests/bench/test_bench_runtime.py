@@ -14,15 +14,20 @@ NOT_JUDGED = "**not judged (small mode)**"
 def test_overhead_runs_the_default_suite_and_the_plain_script_and_reports_their_cpu() -> None:
     [table] = tables(run_small(bench_runtime.overhead, SMALL))
     assert table.title.startswith("Overhead:")
-    plain, slo, bare = (table.row(s) for s in ("plain", "sloprobe", "`pytest --version`"))
+    plain, slo, bare, floor = (
+        table.row(s) for s in ("plain", "sloprobe", "`pytest --version`", "pytest + the run's")
+    )
     for row in (plain, slo):  # both made the suite's requests (checked against the service's log)
         assert int(row[1].split("–")[0]) >= 10
-    assert bare[1] == "0"
-    for row in (plain, slo, bare):
+    assert bare[1] == "0" and floor[1] == "0"
+    for row in (plain, slo, bare, floor):
         assert figure(row[2], "s") > 0 and figure(row[3], "s") > 0
         figure(row[4], "×")
         figure(row[5], "×")
     assert plain[4] == "1.00×"
+    assert (
+        "sloprobe's plugin not loaded" in table.note and " ms of CPU under the goal" in table.note
+    )
     assert f"Goal, on CPU time: sloprobe ≤ 2.0× the plain script: {NOT_JUDGED}" in table.note
 
 
