@@ -25,9 +25,8 @@ def test_overhead_runs_the_default_suite_and_the_plain_script_and_reports_their_
         figure(row[4], "×")
         figure(row[5], "×")
     assert plain[4] == "1.00×"
-    assert (
-        "sloprobe's plugin not loaded" in table.note and " ms of CPU under the goal" in table.note
-    )
+    assert "sloprobe's plugin not loaded" in table.note
+    assert " ms of CPU under the goal" in table.note or "The floor alone is over" in table.note
     assert f"Goal, on CPU time: sloprobe ≤ 2.0× the plain script: {NOT_JUDGED}" in table.note
 
 
