@@ -173,6 +173,9 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> SloCollect
     wanted = file_path.resolve() == chosen if chosen is not None else is_slo_file(file_path)
     if not wanted:
         return None
+    from sloprobe.plugin.long_lived import freeze_long_lived
+
+    freeze_long_lived()  # pytest and its plugins: built once, kept until exit
     from sloprobe.plugin.items import SloCollector
 
     return SloCollector.from_parent(parent, path=file_path)

@@ -48,6 +48,9 @@ class SloCollector(pytest.File):
             return
         if not register_loaded(self.config, self.loaded):
             return
+        from sloprobe.plugin.long_lived import freeze_long_lived
+
+        freeze_long_lived()  # the config model: built once, kept until exit
         for name, spec in self.loaded.spec.slos.items():
             item = SloItem.from_parent(self, name=name, slo=name, probe=spec.probe)
             item.add_marker(pytest.mark.slo)
