@@ -151,25 +151,38 @@ def _overheads(suite: str, url: str, directory: Path) -> tuple[list[float], dict
     return [1000 * (a - b) for a, b in zip(latency, served, strict=True)], scheduled
 
 
+# A loaded machine (the suite's other workers) can slow one moment of one run and not the
+# other; a real leak of other probes' work into health latency fails every attempt.
+ATTEMPTS = 3
+
+
 def test_other_probes_do_not_land_in_health_latency(
     service: str, redis_port: int, tmp_path: Path
 ) -> None:
     head = "version: 1\nservice: timing\nprobes:\n"
     alone_suite = head + HEALTH + SLOS
     together_suite = head + HEALTH + OTHERS.format(redis_port=redis_port) + SLOS + MORE_SLOS
-    alone, together = [], []
-    for round_ in range(2):  # interleaved, so a slow moment of the machine hits both
-        alone += _overheads(alone_suite, service, tmp_path / f"alone{round_}")[0]
-        measured, scheduled = _overheads(together_suite, service, tmp_path / f"together{round_}")
-        together += measured
-    p95_alone, p95_together = percentile(alone, 95), percentile(together, 95)
-    print(
-        f"TIMING alone p95={p95_alone:.3f} together p95={p95_together:.3f} max {max(alone):.2f} {max(together):.2f}"
-    )
-    assert p95_together <= p95_alone + 2.0, (
-        f"sloprobe's share of health latency: p95 {p95_alone:.2f} ms alone, "
-        f"{p95_together:.2f} ms with redis, prometheus and job probes"
-    )
-    assert max(together) < max(alone) + 10.0  # no single sample carries an import or a set-up
+    tried: list[str] = []
+    for attempt in range(ATTEMPTS):
+        alone, together = [], []
+        for round_ in range(2):  # interleaved, so a slow moment of the machine hits both
+            folder = tmp_path / f"{attempt}-{round_}"
+            folder.mkdir()
+            alone += _overheads(alone_suite, service, folder / "alone")[0]
+            measured, scheduled = _overheads(together_suite, service, folder / "together")
+            together += measured
+        p95_alone, p95_together = percentile(alone, 95), percentile(together, 95)
+        tried.append(
+            f"p95 {p95_alone:.2f} ms alone, {p95_together:.2f} ms with redis, prometheus and "
+            f"job probes (max {max(alone):.2f}, {max(together):.2f})"
+        )
+        print(f"TIMING {tried[-1]}")
+        # no single sample carries an import or a set-up
+        if p95_together <= p95_alone + 2.0 and max(together) < max(alone) + 10.0:
+            break
+    else:
+        raise AssertionError(
+            "sloprobe's share of health latency, each attempt: " + "; ".join(tried)
+        )
     assert scheduled["health"].startswith("first")
     assert scheduled["roundtrip"].startswith("then")

@@ -140,9 +140,8 @@ def test_no_secret_in_any_form_reaches_any_output(
     for path in sorted(reports.rglob("*")):
         if path.is_file() and path.suffix != ".png":
             texts[str(path.relative_to(reports))] = path.read_bytes().decode("latin-1")
-    assert {"report.html", "results.json", "latest.json", "metrics.prom", "history.db"} <= set(
-        texts
-    )
+    outputs = {"report.html", "results.json", "latest.json", "index.json", "metrics.prom"}
+    assert outputs | {"history.db"} <= set(texts)
     assert any(name.startswith("runs/") for name in texts)
     forbidden = {form for secret in SECRETS.values() for form in _forms(secret)}
     forbidden.add(MADE_UP)
