@@ -41,5 +41,6 @@ fi
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 .venv/bin/lint-imports --no-cache
-# Two workers (pytest-xdist): the suite starts real servers and subprocesses, mostly waiting.
-.venv/bin/python -m pytest tests -q -n "${SLOPROBE_TEST_WORKERS:-2}" "$@"
+# Three workers (pytest-xdist) on two cores: the suite mostly waits on the real servers and
+# child processes it starts (1280 tests: 347 s with two workers, 290 s with three).
+.venv/bin/python -m pytest tests -q -n "${SLOPROBE_TEST_WORKERS:-3}" "$@"
