@@ -89,10 +89,13 @@ def render_metrics(result: RunResult) -> str:
             incident.add_metric(slo, 1 if history.incident.open else 0)
             if history.budget is not None and history.budget.remaining_fraction is not None:
                 budget.add_metric(slo, history.budget.remaining_fraction)
-            for rate in history.burn_rates:
-                if rate.rate is not None:
-                    window = format_base(rate.window_s, Dimension.TIME)
-                    burn.add_metric([*slo, window], rate.rate)
+            by_window = {  # one series per label set: windows that read alike, the last
+                format_base(rate.window_s, Dimension.TIME): rate.rate
+                for rate in history.burn_rates
+                if rate.rate is not None
+            }
+            for window, value in by_window.items():
+                burn.add_metric([*slo, window], value)
     duration.add_metric(labels, run.duration_s)
     stamp.add_metric(labels, run.started_at.timestamp())
     for each in Status:
