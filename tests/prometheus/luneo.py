@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +23,8 @@ import httpx
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from tests.prometheus.test_real_prometheus import free_port, query
+from tests.prometheus.test_real_prometheus import query
+from tests.support.prometheus_server import start_prometheus
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "prometheus" / "slo.yaml"
@@ -167,18 +167,7 @@ def luneo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Luneo, str
         "scrape_configs: [{job_name: backend, "
         f"static_configs: [{{targets: ['{backend.url[7:]}']}}]}}]\n"
     )
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            binary,
-            f"--config.file={root / 'prometheus.yml'}",
-            f"--storage.tsdb.path={root / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    process, url = start_prometheus(binary, root / "prometheus.yml", root / "data")
     try:
         # Samples enough for a rate and a rule evaluation; polled, never a fixed sleep.
         wait_for(lambda: bool(query(url, f"sum(rate({REQUESTS}[{WINDOW_S}s]))")), url, 60)

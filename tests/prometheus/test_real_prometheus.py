@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +16,7 @@ from sloprobe.probes.context import make_context
 from sloprobe.probes.prometheus.measure import evaluate_metric, parse_exposition
 from sloprobe.probes.prometheus.spec import MetricSpec
 from sloprobe.probes.runner import run_probes
+from tests.support.prometheus_server import start_prometheus
 
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
@@ -41,12 +40,6 @@ def exposition(counts: list[int], failed: int, total: int, depth: int) -> str:
 A = exposition([3, 10, 20, 5, 2, 1, 0], failed=5, total=200, depth=7)
 B = exposition([4, 12, 30, 25, 9, 2, 1], failed=9, total=260, depth=42)  # every bucket grew
 RESET = exposition([1, 1, 0, 0, 0, 0, 0], failed=1, total=3, depth=1)  # the process restarted
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Exposition:
@@ -84,18 +77,7 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
         f"scrape_configs: [{{job_name: app, static_configs: [{{targets: ['{target.url[7:]}']}}]}}]\n"
     )
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            binary,
-            f"--config.file={root / 'prometheus.yml'}",
-            f"--storage.tsdb.path={root / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    process, url = start_prometheus(binary, root / "prometheus.yml", root / "data")
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
