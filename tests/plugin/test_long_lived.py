@@ -67,16 +67,27 @@ def test_a_run_without_an_slo_file_leaves_the_collector_alone(pytester: pytest.P
     assert _frozen(result) == 0
 
 
-def test_freezing_respects_a_disabled_collector() -> None:
+def test_each_step_freezes_once_and_never_while_the_collector_is_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sloprobe.plugin import long_lived
+
+    monkeypatch.setattr(long_lived, "_done", set())
     before = gc.get_freeze_count()
     gc.disable()
     try:
-        freeze_long_lived()
+        freeze_long_lived("pytest")
         assert gc.get_freeze_count() == before
     finally:
         gc.enable()
     try:
-        freeze_long_lived()
-        assert gc.get_freeze_count() > before
+        freeze_long_lived("pytest")
+        frozen = gc.get_freeze_count()
+        assert frozen > before
+        garbage = [[] for _ in range(1000)]  # tracked objects made after the first freeze
+        freeze_long_lived("pytest")  # a second run in the same process: nothing more
+        assert gc.get_freeze_count() == frozen
+        freeze_long_lived("config")
+        assert gc.get_freeze_count() >= frozen + len(garbage)
     finally:
         gc.unfreeze()

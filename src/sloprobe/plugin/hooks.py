@@ -175,7 +175,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> SloCollect
         return None
     from sloprobe.plugin.long_lived import freeze_long_lived
 
-    freeze_long_lived()  # pytest and its plugins: built once, kept until exit
+    freeze_long_lived("pytest")  # pytest and its plugins: built once, kept until exit
     from sloprobe.plugin.items import SloCollector
 
     return SloCollector.from_parent(parent, path=file_path)

@@ -50,7 +50,7 @@ class SloCollector(pytest.File):
             return
         from sloprobe.plugin.long_lived import freeze_long_lived
 
-        freeze_long_lived()  # the config model: built once, kept until exit
+        freeze_long_lived("config")  # the config model: built once, kept until exit
         for name, spec in self.loaded.spec.slos.items():
             item = SloItem.from_parent(self, name=name, slo=name, probe=spec.probe)
             item.add_marker(pytest.mark.slo)
