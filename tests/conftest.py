@@ -10,6 +10,7 @@ import anyio._backends._asyncio  # noqa: F401
 import httpcore._backends.anyio
 import httpcore._backends.sync  # noqa: F401
 import pytest
+import sqlalchemy.dialects.postgresql  # noqa: F401
 
 from tests.support.postgres_server import find_bindir, postgres_server, scratch_database
 from tests.support.scripted_server import ScriptedServer, scripted_server
@@ -19,7 +20,8 @@ pytest_plugins = ["pytester"]
 
 # The modules above are imported lazily on first use; importing them here puts them in
 # every pytester sys.modules snapshot, so a pytester test never drops and re-imports them
-# (which would split httpcore's exception classes in two).
+# (which would split httpcore's exception classes in two, and register SQLAlchemy's
+# PostgreSQL functions twice, with a warning each).
 
 
 def pytest_configure(config: pytest.Config) -> None:
