@@ -58,9 +58,8 @@ def overhead(mode: Mode = FULL) -> str:
         for name, text in FLOOR_FILES.items():
             (room / name).write_text(text)
         floor_command = [python, "-m", "pytest", "test_floor.py", "-q", "-p", "no:sloprobe"]
-        floor = Way(
-            "floor", [*floor_command, "-p", "no:cacheprovider"], room, child_env(), checked=False
-        )
+        floor_command += ["-p", "no:cacheprovider"]
+        floor = Way("floor", floor_command, room, child_env(), checked=False)
         ways = [plain, slo, bare, floor]
         run_rounds(suite, ways, mode.repeats, warm_round=not mode.small)
     ratio = slo.cpu / plain.cpu
