@@ -8,7 +8,7 @@ measurement and the report can still show it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from sloprobe.model.spans import SpanRecord
@@ -97,17 +97,6 @@ class Reading:
     def measured(
         self, probe: str, kind: str, started_at: datetime, duration_s: float
     ) -> Measurement:
-        return Measurement(
-            probe=probe,
-            kind=kind,
-            started_at=started_at,
-            duration_s=duration_s,
-            series=self.series,
-            failure=self.failure,
-            missing=self.missing,
-            attempts=self.attempts,
-            retries=self.retries,
-            excerpt=self.excerpt,
-            details=self.details,
-            monitoring=self.monitoring,
-        )
+        """The Measurement: every field of this reading, and the runner's four."""
+        observed = {f.name: getattr(self, f.name) for f in fields(self)}
+        return Measurement(probe, kind, started_at, duration_s, **observed)
