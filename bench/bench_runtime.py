@@ -45,7 +45,7 @@ def overhead(mode: Mode = FULL) -> str:
     on CPU time, interleaved in one run; and ``pytest --version`` alone for scale."""
     python = sloprobe_python(mode.small)  # a full run: sloprobe alone, without the tests' plugins
     with reference_suite() as suite:
-        plain, slo = suite.plain(), suite.sloprobe(python)
+        plain, slo = suite.plain(python), suite.sloprobe(python)
         bare = Way(
             "pytest --version",
             [python, "-m", "pytest", "--version"],
@@ -115,7 +115,7 @@ def overhead(mode: Mode = FULL) -> str:
         f"trivial test with the libraries a default run uses imported (`{FLOOR_IMPORTS}`) and "
         f"sloprobe's plugin not loaded: {floor.cpu / plain.cpu:.2f}× the plain script before any "
         f"work. {room_left} (sloprobe spends {(slo.cpu - floor.cpu) * 1000:.0f} ms over the floor). "
-        f"sloprobe ran from {where}.",
+        f"sloprobe and the plain script ran from {where}.",
     )
 
 

@@ -104,7 +104,7 @@ def comparison(mode: Mode = FULL) -> str:
             "no:cacheprovider",
         ]
         ways = [
-            suite.plain(),
+            suite.plain(sloprobe),
             Way("tavern", command, tavern_dir, child_env(BENCH_BASE_URL=suite.url)),
             suite.sloprobe(sloprobe),
         ]
@@ -164,7 +164,7 @@ def comparison(mode: Mode = FULL) -> str:
         "stage, and sleeps `delay_after` once more after the stage passes, so its wall time holds "
         "0.1 s of sleep the others lack (no CPU). Its thresholds go through "
         "`verify_response_with` (bench/tavern/slo_checks.py): tavern compares values only for "
-        f"equality. sloprobe ran from {where}.",
+        f"equality. sloprobe and the plain script ran from {where}.",
     )
 
 

@@ -229,8 +229,11 @@ class Suite:
     def url(self) -> str:
         return str(self.service.base_url)
 
-    def plain(self) -> Way:
-        return Way("plain", [PYTHON, "plain.py", self.url], self.folder / "plain", child_env())
+    def plain(self, python: str) -> Way:
+        """The plain script, run by ``python``: the same interpreter and venv as sloprobe's run,
+        so neither pays for packages the other's venv holds (httpx imports its command line,
+        rich and all, where rich is installed)."""
+        return Way("plain", [python, "plain.py", self.url], self.folder / "plain", child_env())
 
     def sloprobe(self, python: str) -> Way:
         command = suite_command(python, self.url, self.folder / "out")
