@@ -262,7 +262,7 @@ def section(mode: Mode = FULL) -> str:
     where = (
         "the project's venv, with the test suite's pytest plugins (loaded by bare pytest too)"
         if mode.small
-        else "a venv of its own with only sloprobe[demo] (bench/.venvs/sloprobe)"
+        else "a venv with only sloprobe[demo] in it (bench/.venvs/sloprobe)"
     )
     runs = table(
         f"Cost: sloprobe's own CPU per probe and fixed cost over bare pytest "

@@ -90,7 +90,7 @@ def overhead(mode: Mode = FULL) -> str:
     where = (
         "the project's venv, with the test suite's pytest plugins"
         if mode.small
-        else "a venv of its own with only sloprobe[demo] (bench/.venvs/sloprobe)"
+        else "a venv with only sloprobe[demo] in it (bench/.venvs/sloprobe)"
     )
     return table(
         "Overhead: the default suite vs a plain httpx script making the same requests",

@@ -133,7 +133,7 @@ def comparison(mode: Mode = FULL) -> str:
     where = (
         "the project's venv, with the test suite's pytest plugins"
         if mode.small
-        else "a venv of its own with only sloprobe[demo] (bench/.venvs/sloprobe)"
+        else "a venv with only sloprobe[demo] in it (bench/.venvs/sloprobe)"
     )
     return table(
         f"Tavern: the default suite's checks under sloprobe, tavern {tavern_version} and a plain httpx script",
