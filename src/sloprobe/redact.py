@@ -47,8 +47,11 @@ _CREDENTIALS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bxox[abprs]-[A-Za-z0-9\-]{10,}"), MASK),
     (
         re.compile(
-            r"(?i)([?&;]?\b[\w.\-]*(?:token|secret|passw|pwd|api[-_]?key|signature|session)"
-            r"[\w.\-]*[\"']?\s*[:=]\s*[\"']?)([^\s\"'&,;}<>]{3,})"
+            # The name starts where no name character precedes it and is at most 64 characters
+            # each side of its keyword: linear time on any text (``a.a.a…`` was quadratic).
+            r"(?i)([?&;]?(?<![\w.\-])[\w.\-]{0,64}"
+            r"(?:token|secret|passw|pwd|api[-_]?key|signature|session)"
+            r"[\w.\-]{0,64}[\"']?\s*[:=]\s*[\"']?)([^\s\"'&,;}<>]{3,})"
         ),
         r"\1" + MASK,
     ),
@@ -60,11 +63,12 @@ def looks_secret(name: str) -> bool:
     return bool(_SECRET_NAME.search(name))
 
 
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)[^/\s@]*@")
+# A scheme starts where no scheme character precedes it: tried once per run of letters, not at
+# each of its characters (which, on a long run without ``://``, took quadratic time).
+_SCHEME = r"(?P<scheme>(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]*://)"
+_URL_CREDENTIALS = re.compile(_SCHEME + r"[^/\s@]*@")
 # ``scheme://user:pass`` where the text was cut before the ``@`` (a port is all digits).
-_CUT_URL_CREDENTIALS = re.compile(
-    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)[^/\s@:]*:(?![0-9]*\Z)[^/\s@]*\Z"
-)
+_CUT_URL_CREDENTIALS = re.compile(_SCHEME + r"[^/\s@:]*:(?![0-9]*\Z)[^/\s@]*\Z")
 
 
 def redact_urls_in(text: str) -> str:
