@@ -138,3 +138,73 @@ def test_no_escaped_cut_or_field_secret_reaches_any_output(
     assert any("pppp" in (m.get("excerpt") or "") for m in measurements.values())
     # A value from a field that is not secret-named is kept as the target sent it.
     assert "healthy" in texts["terminal"] or "healthy" in texts["results.json"]
+
+
+NESTED = "n3sted-pa55-c4n4ry"
+LISTED = "l1sted-s3cret-c4n4ry"
+
+NESTED_SUITE = """\
+version: 1
+service: shop
+probes:
+  login:
+    http:
+      method: POST
+      path: /echo-body
+      json:
+        user: probe
+        credentials: {password: "${NESTED}"}
+        clients: [{id: probe, client_secret: "${LISTED}"}]
+slos:
+  login-ok: {probe: login, measure: ok, threshold: value == true}
+"""
+
+
+@pytest.fixture
+def body_echo() -> Iterator[str]:
+    """Answers every POST 500 with the values it was sent, as plain text: an error page that
+    shows what it refused, with no field name beside it to give it away."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            sent = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+            shown = [sent["credentials"]["password"], sent["clients"][0]["client_secret"]]
+            data = f"upstream rejected: {' and '.join(shown)}".encode()
+            self.send_response(500)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+def test_a_secret_named_field_deep_in_a_json_body_is_a_secret(
+    pytester: pytest.Pytester, body_echo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`credentials.password` and `clients[0].client_secret` are as secret as a top-level
+    `password`: echoed back in an error page, neither reaches any output."""
+    monkeypatch.setenv("NESTED", NESTED)
+    monkeypatch.setenv("LISTED", LISTED)
+    pytester.makefile(".yaml", slo=NESTED_SUITE)
+    result = pytester.runpytest("-vv", "-rA", "--base-url", body_echo)
+    assert result.ret == 1
+    texts = {"terminal": result.stdout.str() + result.stderr.str()}
+    for path in sorted((pytester.path / "reports").rglob("*")):
+        if path.is_file() and path.suffix != ".png":
+            texts[str(path.name)] = path.read_bytes().decode("latin-1")
+    assert {"report.html", "results.json", "history.db"} <= set(texts)
+    forbidden = _forbidden(NESTED) | _forbidden(LISTED)
+    leaks = sorted(
+        (name, secret) for name, text in texts.items() for secret in forbidden if secret in text
+    )
+    assert leaks == [], leaks
+    assert "upstream rejected" in texts["results.json"]  # the page itself is kept, masked

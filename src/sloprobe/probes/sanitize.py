@@ -66,21 +66,28 @@ def safe_measurement(
 
 def register_spec_secrets(spec: Any, redactor: Redactor, depth: int = 0) -> None:
     """Teach the redactor what a probe's spec holds: URL passwords, and the values of
-    headers, query parameters, form fields and JSON keys whose names look secret."""
-    if depth > 8 or not isinstance(spec, BaseModel):
+    headers, query parameters, form fields and JSON keys whose names look secret, at any
+    depth of a JSON body (``{"credentials": {"password": …}}``, ``[{"client_secret": …}]``)."""
+    if depth > _MAX_SPEC_DEPTH:
         return
-    for name in type(spec).model_fields:
-        value = getattr(spec, name, None)
-        if isinstance(value, str) and "://" in value and name in ("url", "server"):
-            redactor.add(*url_secrets(value))
-        elif isinstance(value, Mapping):
-            for key, item in value.items():
-                if isinstance(item, str | int | float) and looks_secret(str(key)):
-                    redactor.add(str(item), str(item).split(" ", 1)[-1])
-                else:
-                    register_spec_secrets(item, redactor, depth + 1)
-        elif isinstance(value, list | tuple):
-            for item in value:
+    if isinstance(spec, BaseModel):
+        for name in type(spec).model_fields:
+            value = getattr(spec, name, None)
+            if isinstance(value, str) and "://" in value and name in ("url", "server"):
+                redactor.add(*url_secrets(value))
+            else:
+                register_spec_secrets(value, redactor, depth + 1)
+    elif isinstance(spec, Mapping):
+        for key, item in spec.items():
+            secret = isinstance(item, str | int | float) and not isinstance(item, bool)
+            if secret and looks_secret(str(key)):
+                redactor.add(str(item), str(item).split(" ", 1)[-1])
+            else:
                 register_spec_secrets(item, redactor, depth + 1)
-        else:
-            register_spec_secrets(value, redactor, depth + 1)
+    elif isinstance(spec, list | tuple):
+        for item in spec:
+            register_spec_secrets(item, redactor, depth + 1)
+
+
+# As deep as a slo.yaml may nest (config.yaml_source.MAX_DEPTH); a spec is finite either way.
+_MAX_SPEC_DEPTH = 64
