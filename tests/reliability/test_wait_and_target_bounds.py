@@ -1,4 +1,4 @@
-"""`sloprobe wait` and the Python probes' `target` client keep the probes' bounds.
+"""`sloprobe wait`, the Python probes' `target` client and the YAML probes keep the same bounds.
 
 Against a real hostile server: an offsite redirect is reported and not
 followed, a redirect loop stops, a 200 MB answer and a gzip bomb cost little
@@ -24,9 +24,12 @@ import httpx
 import pytest
 
 from sloprobe.cli import main
-from sloprobe.config.model import Target
+from sloprobe.config.model import ProbeSpec, Target
 from sloprobe.probes.context import make_context
+from sloprobe.probes.http.spec import HttpProbe
+from sloprobe.probes.job.spec import JobProbe, StatusSpec, SubmitSpec
 from sloprobe.probes.python.client import BodyTooLarge, TargetClient
+from sloprobe.probes.runner import run_probes
 from tests.reliability.test_bounded_bodies import BIG_BYTES, MIB, PEAK_MARGIN, gzip_bomb
 
 TOKEN = "wait-canary-token-5f1c"
@@ -248,7 +251,9 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 
 TARGET_CHILD = """
 import resource, sys
-from sloprobe.config.model import Target
+from sloprobe.config.model import ProbeSpec, Target
+from sloprobe.probes.http.spec import HttpProbe
+from sloprobe.probes.job.spec import JobProbe, StatusSpec, SubmitSpec
 from sloprobe.probes.context import make_context
 from sloprobe.probes.python.client import TargetClient
 with TargetClient(make_context(sys.argv[1], Target(timeout=10))) as client:
@@ -308,3 +313,28 @@ def test_the_target_client_refuses_a_huge_body_with_a_clear_error(hostile: str) 
         with pytest.raises(BodyTooLarge, match="larger than 16 MiB"):
             client.get("/big")
         assert client.get("/ok").json()["status"] == "healthy"  # the client goes on
+
+
+YAML_PROBES = {
+    "http": ProbeSpec(http=HttpProbe(path="/drip", retries=0)),
+    "job": ProbeSpec(
+        job=JobProbe(
+            submit=SubmitSpec(method="GET", path="/drip"), status=StatusSpec(path="/jobs/{id}")
+        )
+    ),
+}
+
+
+def test_yaml_probes_have_one_deadline_per_request(hostile: str) -> None:
+    """`target.timeout` bounds each request whole, as it does the `target` client's: an answer
+    that drips a byte every 0.2 s (each read well within the timeout) is cut at 2 s, not at the
+    probe's deadline (60 s here). (A server that sends no answer at all is still a `read
+    timeout`: tests/unit/test_http_probe.py.)"""
+    clock = time.monotonic()
+    measured = run_probes(YAML_PROBES, make_context(hostile, Target(timeout=2)), 2, 60.0)
+    took = time.monotonic() - clock
+    assert took < 2 * 2 + 2, f"took {took:.1f} s"  # the http probe, then the job (not timed)
+    for name in YAML_PROBES:
+        failure = measured[name].failure or ""
+        assert "no complete answer within 2s (the request's total deadline)" in failure, failure
+        assert measured[name].duration_s < 2 + 1

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 __all__ = ["DeadlineExceeded", "fetch_within"]
 
-import asyncio
-
 import httpx
 
-from sloprobe.model.units import Dimension, format_base
 from sloprobe.probes.network.errors import MAX_JSON_BYTES, DeadlineExceeded
 from sloprobe.probes.network.fetch import Answer, fetch
 from sloprobe.probes.network.redirects import Redirects
@@ -29,14 +26,13 @@ async def fetch_within(
     retries: int = 2,
     redirects: Redirects | None = None,
 ) -> Answer:
-    """:func:`fetch`, cancelled after ``deadline_s`` seconds with :class:`DeadlineExceeded`."""
-    try:
-        return await asyncio.wait_for(
-            fetch(client, request, max_bytes=max_bytes, retries=retries, redirects=redirects),
-            deadline_s,
-        )
-    except TimeoutError:
-        bound = format_base(deadline_s, Dimension.TIME)
-        raise DeadlineExceeded(
-            f"no complete answer within {bound} (the request's total deadline)", request=request
-        ) from None
+    """:func:`fetch` with a deadline of its own (``--timeout`` left, not the request's timeout),
+    past which it raises :class:`DeadlineExceeded`."""
+    return await fetch(
+        client,
+        request,
+        max_bytes=max_bytes,
+        retries=retries,
+        redirects=redirects,
+        deadline_s=deadline_s,
+    )

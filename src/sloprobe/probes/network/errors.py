@@ -42,7 +42,7 @@ _AUTH = (
 
 class DeadlineExceeded(httpx.TimeoutException, TargetError):
     """The whole request (every hop and the body) took longer than its deadline
-    (:func:`~sloprobe.probes.network.deadline.fetch_within`); its message says so."""
+    (:func:`~sloprobe.probes.network.fetch.fetch`); its message says so."""
 
 
 def describe_error(exc: BaseException, redactor: Redactor, step: str) -> str:

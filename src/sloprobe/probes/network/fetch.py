@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass
@@ -10,8 +11,15 @@ from typing import Any
 import httpx
 
 from sloprobe.errors import TargetError
+from sloprobe.model.units import Dimension, format_base
 from sloprobe.probes.network.decoding import close_stream, read_capped
-from sloprobe.probes.network.errors import MAX_JSON_BYTES, Sending, note_sending, retry_policy
+from sloprobe.probes.network.errors import (
+    MAX_JSON_BYTES,
+    DeadlineExceeded,
+    Sending,
+    note_sending,
+    retry_policy,
+)
 from sloprobe.probes.network.redirects import (
     MAX_REDIRECTS,
     Redirects,
@@ -57,22 +65,57 @@ async def fetch(
     max_bytes: int = MAX_JSON_BYTES,
     retries: int = 2,
     redirects: Redirects | None = None,
+    deadline_s: float | None = None,
 ) -> Answer:
     """Send ``request`` (retrying connection failures), follow redirects as ``redirects`` says
     (same origin only by default), and read at most ``max_bytes`` of the final body.
 
-    An ``httpx.HTTPError`` raised here carries a :class:`Sending` note: how many
-    connection attempts were made, and which redirect hop failed (when not the first)."""
+    The whole of it (retries, hops, the body) ends within ``deadline_s``, by default the
+    request's own timeout (``target.timeout``, a probe's ``timeout``): httpx bounds each read,
+    not their sum, so an answer that drips a byte a second would never end; past the deadline
+    it is :class:`DeadlineExceeded`. An ``httpx.HTTPError`` raised here carries a
+    :class:`Sending` note: how many connection attempts were made, and which redirect hop
+    failed (when not the first)."""
     policy = redirects if redirects is not None else Redirects()
     progress = _Progress()
     current = scope_to_origin(request, client, policy.offsite_headers)
+    bound = deadline_s if deadline_s is not None else _timeout_of(request)
+    timing = _TransportTiming()
     try:
-        return await _follow(client, current, max_bytes, retries, policy, progress)
+        following = _follow(client, current, max_bytes, retries, policy, progress, timing)
+        if bound is None:
+            return await following
+        try:
+            return await asyncio.wait_for(following, bound)
+        except TimeoutError:
+            raise _past_deadline(timing.phase, bound, current) from None
     except httpx.HTTPError as exc:
         # Too many redirects is the chain's failure, not one hop's: the step says it.
         hop = None if isinstance(exc, httpx.TooManyRedirects) else progress.hop
         note_sending(exc, Sending(progress.attempts, hop))
         raise
+
+
+def _past_deadline(phase: str, bound: float, request: httpx.Request) -> httpx.TimeoutException:
+    """The deadline's error in the words of the phase it cut: still connecting or waiting for
+    the answer are the connect and read timeouts a stall gives; a body still coming (a drip)
+    is the total deadline's own."""
+    if phase == "connect":
+        return httpx.ConnectTimeout("connect timeout", request=request)
+    if phase == "answer":
+        return httpx.ReadTimeout("read timeout", request=request)
+    return DeadlineExceeded(
+        f"no complete answer within {format_base(bound, Dimension.TIME)} "
+        "(the request's total deadline)",
+        request=request,
+    )
+
+
+def _timeout_of(request: httpx.Request) -> float | None:
+    """The longest phase timeout httpx would apply to ``request`` (None: it has none)."""
+    phases = (request.extensions.get("timeout") or {}).values()
+    bounds = [float(t) for t in phases if isinstance(t, int | float)]
+    return max(bounds) if bounds else None
 
 
 @dataclass
@@ -90,8 +133,8 @@ async def _follow(
     retries: int,
     policy: Redirects,
     progress: _Progress,
+    timing: _TransportTiming,
 ) -> Answer:
-    timing = _TransportTiming()
     clock = time.perf_counter()
     hops: list[str] = []
     followed: list[tuple[str, str, int]] = []
@@ -197,12 +240,17 @@ class _TransportTiming:
     def __init__(self) -> None:
         self.first: float | None = None
         self.last: float | None = None
+        self.phase = "connect"  # then "answer" (request sent, no headers yet), then "body"
 
     def restart(self) -> None:
         self.first = self.last = None
 
     async def event(self, name: str, info: dict[str, Any]) -> None:
         now = time.perf_counter()
+        if name.endswith((".connect_tcp.started", ".send_request_headers.started")):
+            self.phase = "connect" if name.endswith(".connect_tcp.started") else "answer"
+        elif name.endswith(".receive_response_headers.complete"):
+            self.phase = "body"
         if self.first is None and name.endswith(
             (".connect_tcp.started", ".send_request_headers.started")
         ):
