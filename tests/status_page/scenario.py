@@ -51,7 +51,6 @@ probes:
       values:
         depth: {{json: depth, unit: count}}
         success: {{json: success, unit: "%"}}
-        latency: {{json: latency, unit: s}}
 slos:
   queue-depth:
     description: Jobs are not piling up.
@@ -87,7 +86,6 @@ probes:
     http:
       path: /health
       values:
-        latency: {json: latency, unit: s}
         up: {json: up, unit: count}
 slos:
   invoice-latency:
@@ -108,8 +106,6 @@ probes:
   api:
     http:
       path: /health
-      values:
-        latency: {json: latency, unit: s}
 slos:
   query-latency:
     description: Searches answer within half a second.

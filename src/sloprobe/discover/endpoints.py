@@ -16,6 +16,7 @@ from sloprobe.discover.classify import Pick, Unclear, classify
 from sloprobe.discover.leaves import answer_leaves
 from sloprobe.discover.model import Leaf, Probe, Slo, slug, unique
 from sloprobe.probes.http.measure import ABSENT
+from sloprobe.probes.http.spec import HTTP_SERIES
 
 MAX_STATES = 6  # healthy states proposed per endpoint (the overall one and each component's)
 MAX_DURATIONS = 3
@@ -156,13 +157,16 @@ def _probe(
 
 
 def _value_name(pick: Pick, taken: set[str]) -> str:
+    """The value's name in the probe; never one of the series every http request records."""
     base = {
         "workers": "workers",
         "queue": "queued",
         "success_rate": "success-rate",
         "failure_rate": "failure-rate",
     }.get(pick.category) or slug(pick.leaf.path, "value")
-    return unique(base, taken)
+    if base in HTTP_SERIES:
+        base = "state" if base == "status" else f"{base}-field"
+    return unique(base, taken | set(HTTP_SERIES))
 
 
 def _slos(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from sloprobe.fields.base import StrictModel
 from sloprobe.fields.types import Duration, Name
@@ -17,6 +17,19 @@ REDIRECTS_RULE = (
     "scheme, host and port only; `any` follows them anywhere, but the request to another "
     "origin carries no configured header, no auth and no cookie; `none` follows none."
 )
+
+
+def _not_recorded(name: str) -> str:
+    """A value named like a series every request records would be mixed into that series."""
+    if name in HTTP_SERIES:
+        raise ValueError(
+            f"every http probe measures {', '.join(HTTP_SERIES)} itself; give this value another "
+            f"name (a JSON `status` field is often read as `state`)"
+        )
+    return name
+
+
+ValueName = Annotated[Name, AfterValidator(_not_recorded)]
 
 
 class ValueSpec(StrictModel):
@@ -92,7 +105,7 @@ class HttpProbe(StrictModel):
         2, ge=0, le=10, description="Retries of connection errors only, never of answers."
     )
     expect: Expect = Field(default_factory=Expect)
-    values: dict[Name, ValueSpec] = Field(default_factory=dict)
+    values: dict[ValueName, ValueSpec] = Field(default_factory=dict)
     max_body_bytes: int = Field(
         1_048_576,
         ge=1024,
@@ -112,6 +125,7 @@ class HttpProbe(StrictModel):
         return self
 
 
+# What every request records; a value of the probe's own cannot take one of these names.
 HTTP_SERIES: dict[str, Unit] = {"latency": Unit.S, "status": Unit.NONE, "ok": Unit.BOOLEAN}
 
 
