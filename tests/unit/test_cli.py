@@ -1,4 +1,4 @@
-"""`sloprobe validate` and `sloprobe schema`: clear answers, exit codes that scripts can use."""
+"""`sloprobe validate`, `sloprobe schema` and `sloprobe demo`'s options: clear answers, exit codes that scripts can use."""
 
 from __future__ import annotations
 
@@ -59,3 +59,26 @@ def test_run_without_slo_file_is_a_usage_error(
     monkeypatch.chdir(tmp_path)
     assert main(["run"]) == 4
     assert "sloprobe demo" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("option", "text", "said"),
+    [
+        ("--failure-rate", "2", "is not a share between 0 and 1"),
+        ("--failure-rate", "nan", "is not a share between 0 and 1"),
+        ("--backlog", "-5", "is not a count of 0 or more"),
+        ("--backlog", "1.5", "is not a whole number"),
+        ("--latency-ms", "-100", "is not a latency of 0 ms or more"),
+        ("--latency-ms", "abc", "is not a number"),
+    ],
+)
+def test_demo_fault_out_of_range_is_a_usage_error(
+    option: str, text: str, said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Refused by the parser, before the reference service starts: no traceback."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["demo", option, text])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: `{text}` {said}" in err
+    assert "Traceback" not in err

@@ -3,10 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from sloprobe.cli.common import INTERRUPTED, USAGE_ERROR, Subparsers
+
+
+def _number(
+    kind: Callable[[str], float], low: float, high: float, what: str
+) -> Callable[[str], float]:
+    """An argparse type: ``kind`` within [low, high], or a usage error saying the range."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            number = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"`{text}` is not {number}") from None
+        if not (math.isfinite(value) and low <= value <= high):
+            raise argparse.ArgumentTypeError(f"`{text}` is not {what}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
 
 
 def add_parser(commands: Subparsers) -> None:
@@ -16,14 +37,23 @@ def add_parser(commands: Subparsers) -> None:
         description="Start the reference job service on a free loopback port, run the default suite against it, write the report, stop the service. Fault options make SLOs breach on purpose.",
     )
     demo.add_argument(
-        "--latency-ms", type=float, default=0.0, help="added latency on every API request"
+        "--latency-ms",
+        type=_number(float, 0, 3_600_000, "a latency of 0 ms or more"),
+        default=0.0,
+        help="added latency on every API request",
     )
     demo.add_argument(
-        "--failure-rate", type=float, default=0.0, help="share of jobs that fail, 0..1"
+        "--failure-rate",
+        type=_number(float, 0, 1, "a share between 0 and 1"),
+        default=0.0,
+        help="share of jobs that fail, 0..1",
     )
     demo.add_argument("--workers-stopped", action="store_true", help="stop the workers")
     demo.add_argument(
-        "--backlog", type=int, default=0, help="N queued jobs the workers do not drain"
+        "--backlog",
+        type=_number(int, 0, 1_000_000, "a count of 0 or more"),
+        default=0,
+        help="N queued jobs the workers do not drain",
     )
     demo.add_argument(
         "--report-dir", default="reports", help="where reports go (default: reports/)"
