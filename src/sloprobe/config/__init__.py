@@ -113,6 +113,8 @@ _STAND_INS = (
     "https://unset.invalid",
     "1",
     "true",
+    "1s",  # a duration (`timeout: ${TIMEOUT}`): a bare number is refused there
+    "99%",  # an objective
     "value == 0",  # a threshold that reads a variable (`value < ${JOB_E2E_MAX}`)
 )
 
@@ -135,7 +137,7 @@ def _model(source: YamlSource) -> SloFile:
                 and tried.get(path, 0) < len(_STAND_INS)
             }
             if not unset:  # what is left is wrong whatever the variables hold
-                raise ConfigError(_problems_from(exc, source)) from None
+                raise ConfigError(_problems_from(exc, source, frozenset(tried))) from None
             for path in unset:
                 _set(source.data, path, _stand_in(exc, source, path, tried.get(path, 0)))
                 tried[path] = tried.get(path, 0) + 1
@@ -173,12 +175,22 @@ def _set(data: Any, path: Path_, value: str) -> None:
     data[path[-1]] = value
 
 
-def _problems_from(exc: ValidationError, source: YamlSource) -> list[ConfigProblem]:
+def _problems_from(
+    exc: ValidationError, source: YamlSource, stood_in: frozenset[Path_] = frozenset()
+) -> list[ConfigProblem]:
+    """Each field's problem; ``stood_in``: unset-variable values that got stand-ins, whose
+    complaint is about the last stand-in, not the file, so it is not shown as one."""
     problems: list[ConfigProblem] = []
     seen: set[tuple[Path_, str]] = set()
     for error in exc.errors(include_url=False):
         path = _data_path(source.data, error["loc"], error["type"])
-        message = _message(error, path, source.data)
+        if _unset_at(source, path) in stood_in:
+            message = (
+                "its value is an environment variable that is not set, and this field takes "
+                "no stand-in: set the variable to check it"
+            )
+        else:
+            message = _message(error, path, source.data)
         if (path, message) in seen:
             continue
         seen.add((path, message))

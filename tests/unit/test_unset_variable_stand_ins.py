@@ -1,0 +1,61 @@
+"""`sloprobe validate` without the secrets: a field whose `${VAR}` is unset is a note, whatever
+its type (a duration, an objective, a window…), and never an error about a stand-in value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sloprobe.config import ConfigError, load_slo_file
+from sloprobe.config.yaml_source import EnvPolicy
+
+SUITE = """\
+version: 1
+service: shop
+target:
+  base_url: http://127.0.0.1:8000
+  timeout: ${TIMEOUT}
+settings:
+  probe_deadline: ${DEADLINE}
+probes:
+  health:
+    http:
+      path: /health
+      samples: ${SAMPLES}
+  job:
+    job:
+      submit:
+        path: /jobs
+        id: id
+      status:
+        path: "/jobs/{id}"
+        field: state
+      poll:
+        timeout: ${JOB_TIMEOUT}
+slos:
+  up:
+    probe: health
+    measure: ok
+    threshold: value == true
+    objective: ${OBJECTIVE}
+    window: ${WINDOW}
+"""
+VARIABLES = ("TIMEOUT", "DEADLINE", "SAMPLES", "JOB_TIMEOUT", "OBJECTIVE", "WINDOW")
+
+
+def test_every_unset_field_is_a_note_not_an_error(tmp_path: Path) -> None:
+    (tmp_path / "slo.yaml").write_text(SUITE)
+    loaded = load_slo_file(tmp_path / "slo.yaml", environ={}, env=EnvPolicy(lenient=True))
+    noted = " ".join(n.message for n in loaded.notes)
+    for name in VARIABLES:
+        assert f"environment variable `{name}` is not set" in noted
+
+
+def test_a_run_still_refuses_them(tmp_path: Path) -> None:
+    (tmp_path / "slo.yaml").write_text(SUITE)
+    with pytest.raises(ConfigError) as refused:
+        load_slo_file(tmp_path / "slo.yaml", environ={})
+    said = " ".join(p.message for p in refused.value.problems)
+    assert all(f"`{name}` is not set" in said for name in VARIABLES)
+    assert "value == 0" not in said and "stand-in" not in said
