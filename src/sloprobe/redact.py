@@ -1,10 +1,12 @@
 """Keep secrets out of everything sloprobe writes, in every encoding, and target text inert.
 
 Tokens, passwords and credential-bearing URLs reach sloprobe through config
-and the environment; a :class:`Redactor` knows each of them in its raw,
-URL-encoded and (for basic auth) base64 forms and masks them in any text
-before it leaves a probe (excerpts, reasons, values read from answers), so
-sinks never see them in the first place. Text a target sends may also hold
+and the environment; a :class:`Redactor` knows each of them in the forms an
+encoder gives it (:func:`encodings`: URL, JSON and HTML escapes, hex,
+base64) and masks them in any text before it leaves a probe (excerpts,
+reasons, values read from answers), with any run of eight of its characters
+(a half, a secret split by a space), so sinks never see them in the first
+place. Text a target sends may also hold
 credentials nobody configured: common formats (bearer and basic
 credentials, ``sk-live-…`` keys, JWTs, AWS access keys, GitHub and Slack
 tokens, URL userinfo, secret-named query and JSON fields) are masked as
@@ -32,7 +34,8 @@ _SECRET_PARAM = re.compile(
 _MIN_SECRET = 4
 # Header, query and field names whose values are secrets wherever they appear.
 _SECRET_NAME = re.compile(
-    r"token|secret|passw|pwd|auth|cookie|session|signature|credential|api[-_]?key|^key$|private",
+    r"token|secret|passw|pwd|auth|cookie|session|signature|credential|api[-_]?key|^key$|private"
+    r"|(?:^|[-_.])(?:pass|sig)(?:$|[-_.])",  # `pass`, `X-Pass`, `db_pass`; Azure SAS's `sig`
     re.I,
 )
 
@@ -51,7 +54,9 @@ _CREDENTIALS: tuple[tuple[re.Pattern[str], str], ...] = (
             # each side of its keyword: linear time on any text (``a.a.a…`` was quadratic).
             r"(?i)([?&;]?(?<![\w.\-])[\w.\-]{0,64}"
             r"(?:token|secret|passw|pwd|api[-_]?key|signature|session)"
-            r"[\w.\-]{0,64}[\"']?\s*[:=]\s*[\"']?)([^\s\"'&,;}<>]{3,})"
+            # A quote may come escaped (``\"password\":\"…\"``: JSON inside a JSON string).
+            r"[\w.\-]{0,64}(?:\\?[\"'])?\s*[:=]\s*(?:\\?[\"'])?)"
+            r"((?:[^\s\"'&,;}<>\\]|\\(?![\"'])){3,})"
         ),
         r"\1" + MASK,
     ),
@@ -78,6 +83,28 @@ def redact_urls_in(text: str) -> str:
 
 
 MIN_FRAGMENT = 4  # the shortest cut-off piece of a secret that is still masked
+PIECE = 8  # a run this long of a secret's characters, anywhere in a text, is masked
+_MIN_SPLIT = 12  # secrets this long are also looked for in pieces
+# A URL (with its scheme or without it) is not looked for in pieces: they would be its host.
+# Its secret parts (a password, a token in the path or the query) are secrets of their own.
+_URLISH = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://|[\w.\-]+\.[\w\-]+(?::\d+)?/|[\w.\-]+:\d+/")
+
+
+def _grown(text: str, at: int, window: str, secret: str) -> tuple[int, int]:
+    """The span of ``text`` around ``window`` (found at ``at``) that goes on matching
+    ``secret``, each way as far as it does."""
+    best = (at, at + len(window))
+    offset = secret.find(window)
+    while offset != -1:
+        start, stop, i, j = at, at + len(window), offset, offset + len(window)
+        while start > 0 and i > 0 and text[start - 1] == secret[i - 1]:
+            start, i = start - 1, i - 1
+        while stop < len(text) and j < len(secret) and text[stop] == secret[j]:
+            stop, j = stop + 1, j + 1
+        if stop - start > best[1] - best[0]:
+            best = (start, stop)
+        offset = secret.find(window, offset + 1)
+    return best
 
 
 def encodings(secret: str) -> set[str]:
@@ -99,7 +126,44 @@ def encodings(secret: str) -> set[str]:
     raw = secret.encode()
     for packed in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
         forms |= {packed.decode(), packed.decode().rstrip("=")}
-    return {form for form in forms if len(form) >= _MIN_SECRET}
+    return {form for form in forms | _spelled_out(secret, raw) if len(form) >= _MIN_SECRET}
+
+
+def _spelled_out(secret: str, raw: bytes) -> set[str]:
+    """The forms that encode every character (an encoder that escapes all, not just the unsafe
+    ones), and the secret's base64 inside a longer encoded text, at any of its 3 alignments."""
+    quoted = quote(secret, safe="")
+    # Every character but ASCII letters and digits escaped (some encoders escape `-` `.` `_` `~`).
+    strict = "".join(
+        c if c.isascii() and c.isalnum() else "".join(f"%{b:02X}" for b in c.encode())
+        for c in secret
+    )
+    forms = {
+        "".join(f"\\u{ord(c):04x}" for c in secret),
+        "".join(f"\\u{ord(c):04X}" for c in secret),
+        "".join(f"&#{ord(c)};" for c in secret),
+        "".join(f"&#x{ord(c):x};" for c in secret),
+        "".join(f"%{b:02X}" for b in raw),
+        "".join(f"%{b:02x}" for b in raw),
+        strict,
+        *(re.sub(r"%[0-9A-F]{2}", lambda m: m[0].lower(), form) for form in (quoted, strict)),
+        *(quote(form, safe="") for form in (quoted, strict)),  # encoded twice: %252D
+        raw.hex(),
+        raw.hex().upper(),
+    }
+    for offset in (0, 1, 2):  # bytes before the secret, modulo 3
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            packed = encode(b"\0" * offset + raw).decode()
+            # Only the groups made of the secret's bytes alone are the same whatever surrounds it.
+            whole = (offset + len(raw)) // 3 * 4
+            inner = packed[4 if offset else 0 : whole]
+            if len(inner) >= _MIN_INNER_BASE64:
+                forms.add(inner)
+    return forms
+
+
+# Shorter base64 runs of a secret would match ordinary encoded text by chance.
+_MIN_INNER_BASE64 = 8
 
 
 def redact_url(url: str) -> str:
@@ -126,6 +190,7 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: set[str] = set()
+        self._windows: dict[str, str] = {}  # every PIECE-long run of a long secret → the secret
         self.add(*secrets)
 
     def add(self, *secrets: str | None) -> None:
@@ -133,8 +198,33 @@ class Redactor:
         for secret in secrets:
             if secret and len(secret) >= _MIN_SECRET and secret not in self._secrets:
                 self._secrets.update(encodings(secret))
+                if len(secret) >= _MIN_SPLIT and not _URLISH.match(secret):
+                    for start in range(len(secret) - PIECE + 1):
+                        self._windows.setdefault(secret[start : start + PIECE], secret)
         self._ordered: list[str] | None = None
         self._pieces: tuple[frozenset[str], frozenset[str], int] | None = None
+
+    def pieces(self, text: str) -> str:
+        """Mask what is left of a long secret shown in part: a half, or each side of a space or
+        a line break put inside it. Every run of at least :data:`PIECE` of its characters in
+        a row is masked, as far as it goes on matching the secret."""
+        if not self._windows or not any(w in text for w in self._windows):
+            return text
+        spans: list[tuple[int, int]] = []
+        for window, secret in self._windows.items():
+            at = text.find(window)
+            while at != -1:
+                spans.append(_grown(text, at, window, secret))
+                at = text.find(window, at + 1)
+        shown: list[str] = []
+        end = 0
+        for start, stop in sorted(spans):
+            if start >= end:
+                shown += [text[end:start], MASK]
+                end = stop
+            elif stop > end:
+                end = stop  # overlaps the last mask: it grows
+        return "".join([*shown, text[end:]])
 
     def add_basic(self, username: str, password: str) -> None:
         """A basic-auth pair: its password, and ``user:password`` as the header carries it (base64)."""
@@ -185,7 +275,7 @@ class Redactor:
 
     def __call__(self, text: str, *, cut: bool = False) -> str:
         """``text`` with every secret masked; ``cut``: it may have been cut inside one."""
-        text = self.known(text)
+        text = self.pieces(self.known(text))
         if cut:  # before the patterns, which could take a fragment's first characters apart
             text = self.fragments(text)
         for pattern, replacement in _CREDENTIALS:

@@ -89,3 +89,58 @@ def test_an_inert_control_character_is_shown_with_one_backslash() -> None:
     shown = format_observed(neutralise("ok\u202edone"), Dimension.TEXT)
     assert shown == "'ok\\u202edone'"
     assert "\\\\u202e" not in shown and "\u202e" not in shown
+
+
+CANARY = "s3cr3t-Canary-9f8e7d"
+
+
+def _spelled(secret: str) -> dict[str, str]:
+    """Forms of encoders that escape every character, and base64 at every alignment."""
+    raw = secret.encode()
+    return {
+        "json-every-char": "".join(f"\\u{ord(c):04x}" for c in secret),
+        "html-decimal": "".join(f"&#{ord(c)};" for c in secret),
+        "html-hex": "".join(f"&#x{ord(c):x};" for c in secret),
+        "url-every-byte": "".join(f"%{b:02X}" for b in raw),
+        "url-lowercase": "s3cr3t%2dCanary%2d9f8e7d",
+        "url-twice": "s3cr3t%252DCanary%252D9f8e7d",
+        "hex": raw.hex(),
+        "base64-after-1": base64.b64encode(b"x" + raw).decode(),
+        "base64-after-2": base64.b64encode(b"xy" + raw).decode(),
+        "base64-of-json": base64.b64encode(json.dumps({"pw": secret}).encode()).decode(),
+    }
+
+
+@pytest.mark.parametrize(("name", "form"), _spelled(CANARY).items(), ids=_spelled(CANARY).keys())
+def test_a_secret_spelled_out_or_inside_longer_base64_is_masked(name: str, form: str) -> None:
+    shown = Redactor([CANARY])(f"the service said: {form} (end)")
+    assert "***" in shown, name
+    # What is left of the form around the mask is at most the bytes next to the secret.
+    left = shown.replace("the service said: ", "").replace(" (end)", "").replace("***", "")
+    assert len(left) <= 8, (name, shown)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "begin s3cr3t-Canar end",  # a half, mid-text
+        "s3cr3t-Can ary-9f8e7d",  # split by a space
+        "s3cr3t-Can\nary-9f8e7d",  # split by a line break
+        "my Canary-9f8e7d here",
+    ],
+)
+def test_a_long_secret_shown_in_part_is_masked(text: str) -> None:
+    shown = Redactor([CANARY])(text)
+    assert not any(CANARY[i : i + 8] in shown for i in range(len(CANARY) - 7)), shown
+
+
+def test_secret_names_with_pass_or_sig_as_a_word_but_not_inside_one() -> None:
+    from sloprobe.redact import looks_secret
+
+    assert all(looks_secret(n) for n in ("pass", "X-Pass", "db_pass", "sig", "x-sig"))
+    assert not any(looks_secret(n) for n in ("passenger", "compass", "bypass", "signal", "design"))
+
+
+def test_a_password_field_in_json_inside_a_json_string_is_masked() -> None:
+    body = json.dumps({"detail": json.dumps({"password": "Nk8xFl3HeZ1nRb5D"})})
+    assert "Nk8xFl3HeZ1nRb5D" not in Redactor()(body)

@@ -22,6 +22,8 @@ SHAPES = {
     "colons": "a:" * (SIZE // 2),
     "a keyword again and again": "token." * (SIZE // 6),
     "JSON-ish": '{"k":"v",' * (SIZE // 9),
+    "backslashes after a secret's name": "password=" + "\\" * SIZE,
+    "pieces of the secret, again and again": "s3cr3t-C " * (SIZE // 9),
 }
 
 
