@@ -41,7 +41,6 @@ probes:
       path: /stats
       values:
         depth: {{json: depth, unit: count}}
-        latency: {{json: latency, unit: s}}
 slos:
   depth:
     probe: api
