@@ -86,7 +86,8 @@ async def fetch(
         if bound is None:
             return await following
         try:
-            return await asyncio.wait_for(following, bound)
+            async with asyncio.timeout(bound):  # in this task: no task of its own per request
+                return await following
         except TimeoutError:
             raise _past_deadline(timing.phase, bound, current) from None
     except httpx.HTTPError as exc:
