@@ -78,7 +78,7 @@ def test_environment_overrides_default() -> None:
         ),
         pytest.param(
             ("      samples: 3", "      samples: lots"),
-            "slo.yaml:12: probes.health.http.samples: Input should be a valid integer",
+            "slo.yaml:12: probes.health.http.samples: expected a whole number, got `lots`",
             id="wrong-type",
         ),
         pytest.param(

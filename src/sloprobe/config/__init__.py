@@ -231,7 +231,47 @@ def _message(error: Mapping[str, Any], path: Path_, data: Any) -> str:
         return f"unsupported format version {error.get('input')!r}; this sloprobe reads version 1"
     if kind.startswith("string_pattern") and path and isinstance(path[-1], str):
         return f"`{error.get('input')}` is not a valid name (letters, digits, `_`, `-`, `.`)"
+    if kind == "tuple_type" and path and path[-1] in ("threshold", "warn"):
+        return f"expected a threshold such as `value < 100` or `p95 < 300ms`, got {_shown(error)}"
+    if kind in _EXPECTED:
+        return f"expected {_EXPECTED[kind]}, got {_shown(error)}"
+    bound = _BOUNDS.get(kind)
+    if bound is not None:
+        words, key = bound
+        return f"must be {words} {(error.get('ctx') or {}).get(key)}, got {_shown(error)}"
     return message
+
+
+# pydantic's words for a wrong type, said as slo.yaml's reader would.
+_EXPECTED = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "dict_type": "a mapping (`key: value` lines)",
+    "list_type": "a list (`- item` lines or `[a, b]`)",
+}
+_BOUNDS = {
+    "greater_than_equal": ("at least", "ge"),
+    "greater_than": ("more than", "gt"),
+    "less_than_equal": ("at most", "le"),
+    "less_than": ("less than", "lt"),
+}
+
+
+def _shown(error: Mapping[str, Any]) -> str:
+    """The value a problem is about, briefly: `5`, a list, a mapping."""
+    value = error.get("input")
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = str(value)
+    return f"`{text[:60]}`"
 
 
 def _unknown_key(path: Path_, data: Any) -> str:
