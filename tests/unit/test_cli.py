@@ -82,3 +82,10 @@ def test_demo_fault_out_of_range_is_a_usage_error(
     err = capsys.readouterr().err
     assert f"argument {option}: `{text}` {said}" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("option", ["--interval", "--timeout"])
+def test_wait_refuses_a_zero_duration(option: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A zero interval would poll without pause; a zero timeout would never ask."""
+    assert main(["wait", "--base-url", "http://127.0.0.1:9", option, "0s"]) == 4
+    assert f"{option} must be longer than zero" in capsys.readouterr().err

@@ -76,6 +76,10 @@ def handle(args: argparse.Namespace, rest: list[str]) -> int:
     except ValueError as exc:
         print(f"sloprobe wait: {exc}", file=sys.stderr)
         return USAGE_ERROR
+    for option, value in (("--timeout", timeout), ("--interval", interval)):
+        if value <= 0:
+            print(f"sloprobe wait: {option} must be longer than zero", file=sys.stderr)
+            return USAGE_ERROR
     result = wait_until_ready(
         base_url,
         args.path,
