@@ -89,3 +89,28 @@ def test_wait_refuses_a_zero_duration(option: str, capsys: pytest.CaptureFixture
     """A zero interval would poll without pause; a zero timeout would never ask."""
     assert main(["wait", "--base-url", "http://127.0.0.1:9", option, "0s"]) == 4
     assert f"{option} must be longer than zero" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["report"], ["history", "show"]])
+def test_a_reading_command_creates_no_history_where_there_is_none(
+    command: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(command) == 4
+    assert f"no history at {tmp_path / 'reports' / 'history.db'}" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_report_names_the_run_it_cannot_find(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sloprobe.history import HistoryStore
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "reports").mkdir()
+    HistoryStore.open(f"sqlite:///{tmp_path / 'reports' / 'history.db'}").dispose()
+    assert main(["report", "--run", "999999"]) == 4
+    assert "no stored run 999999" in capsys.readouterr().err

@@ -88,11 +88,8 @@ def run_history(args: argparse.Namespace) -> int:
     try:
         url, service, environment, _ = _resolve(args)
         check_sqlite_url(url)  # a mistyped URL is said as such, not as "no history at …"
-        if url.startswith("sqlite:///") and args.action in ("show", "export", "prune"):
-            path = Path(url.removeprefix("sqlite:///"))
-            if not path.exists():
-                print(f"sloprobe: no history at {path}", file=sys.stderr)
-                return USAGE_ERROR
+        if args.action in ("show", "export", "prune") and _no_history(url):
+            return USAGE_ERROR
         store = HistoryStore.open(url)
     except SloprobeError as exc:  # slo.yaml or the store cannot be used: say why
         print(f"sloprobe: {exc}", file=sys.stderr)
@@ -233,14 +230,30 @@ class _nullcontext:
         return None
 
 
+def _no_history(url: str) -> bool:
+    """Whether a command that only reads was given a SQLite history that does not exist (said
+    so): opening it would create an empty one where the user looked for theirs."""
+    if not url.startswith("sqlite:///"):
+        return False
+    path = Path(url.removeprefix("sqlite:///"))
+    if path.exists():
+        return False
+    print(f"sloprobe: no history at {path}", file=sys.stderr)
+    return True
+
+
 def run_report(args: argparse.Namespace) -> int:
     from sloprobe.errors import SloprobeError
     from sloprobe.history import HistoryStore
+    from sloprobe.history.engine import check_sqlite_url
     from sloprobe.history.replay import latest_run_id, load_run
     from sloprobe.sinks import publish
 
     try:
         url, service, environment, report_dir = _resolve(args)
+        check_sqlite_url(url)
+        if _no_history(url):
+            return USAGE_ERROR
         store = HistoryStore.open(url)
     except SloprobeError as exc:  # slo.yaml or the store cannot be used: say why
         print(f"sloprobe: {exc}", file=sys.stderr)
@@ -251,7 +264,8 @@ def run_report(args: argparse.Namespace) -> int:
     finally:
         store.dispose()
     if result is None:
-        print("sloprobe: no stored run to report on", file=sys.stderr)
+        missing = f"no stored run {args.run}" if args.run else "no stored run to report on"
+        print(f"sloprobe: {missing}", file=sys.stderr)
         return USAGE_ERROR
     written, warnings = publish(result, report_dir)
     for warning in warnings:
