@@ -178,3 +178,21 @@ def test_a_probe_file_alone_under_xdist_runs_with_its_slos_on_one_worker(
     result.stdout.fnmatch_lines(["*2 SLOs: 2 ok*"])
     verdicts = _verdicts(pytester.path / "reports" / "partial" / "results.json")
     assert verdicts == {"job-roundtrip": "ok", "job-succeeds": "ok"}
+
+
+def test_recording_an_undeclared_value_fails_the_probe_in_one_line(
+    pytester: pytest.Pytester, service: ScriptedServer
+) -> None:
+    """The probe's author mistyped a value: its test fails saying which, with no traceback
+    through sloprobe's recorder."""
+    _project(pytester.path)
+    probe = pytester.path / "probes" / "test_job_roundtrip.py"
+    probe.write_text(PROBE.replace('recorder.record("succeeded"', 'recorder.record("suceeded"'))
+    result = pytester.runpytest(f"--base-url={service.base_url}")
+    output = result.stdout.str()
+    assert result.ret == 1, output
+    assert (
+        "probe `job-roundtrip` declares no value `suceeded` in slo.yaml "
+        "(declared: `roundtrip`, `succeeded`)" in output
+    )
+    assert "recorder.py" not in output and "KeyError" not in output
