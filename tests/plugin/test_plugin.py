@@ -160,6 +160,10 @@ def test_warning_passes_visibly_and_exit_on_warning_fails(
     result = pytester.runpytest("--base-url", shop.base_url)
     assert result.ret == 0
     result.stdout.fnmatch_lines(["*SLOWarning: SLO success-rate is in its warning range*"])
+    # Said at the SLO's own line of slo.yaml, not at a line of sloprobe's code.
+    line = SUITE.splitlines().index("  success-rate:") + 1
+    result.stdout.fnmatch_lines([f"*slo.yaml:{line}: SLOWarning: SLO success-rate*"])
+    assert "items.py" not in result.stdout.str()
     strict = pytester.runpytest("--base-url", shop.base_url, "--exit-on", "warning")
     assert strict.ret == 1
 

@@ -162,9 +162,12 @@ class SloItem(pytest.Item):
         if verdict.status is Status.NO_DATA:
             pytest.skip(verdict.reason)
         if verdict.status is Status.WARNING:
-            warnings.warn(
+            path, line, _ = self.reportinfo()  # said at the SLO's line in slo.yaml, not ours
+            warnings.warn_explicit(
                 SLOWarning(f"SLO {self.slo} is in its warning range: {verdict.reason}"),
-                stacklevel=1,
+                SLOWarning,
+                str(path),
+                (line or 0) + 1,
             )
 
     def repr_failure(
