@@ -36,7 +36,7 @@ def handle(args: argparse.Namespace, rest: list[str]) -> int:
 
     from sloprobe.config import ConfigError, EnvPolicy, load_slo_file
     from sloprobe.fields.types import parse_duration
-    from sloprobe.model.units import Dimension, format_base
+    from sloprobe.model.units import Dimension, format_base, plural
     from sloprobe.redact import redact_url
     from sloprobe.wait import wait_until_ready
 
@@ -93,12 +93,12 @@ def handle(args: argparse.Namespace, rest: list[str]) -> int:
     where = redact_url(base_url)
     if result.ready:
         print(
-            f"sloprobe wait: {where} ready after {result.waited_s:.1f} s ({result.attempts} attempts)"
+            f"sloprobe wait: {where} ready after {result.waited_s:.1f} s ({plural(result.attempts, 'attempt')})"
         )
         return 0
     print(
         f"sloprobe wait: {where} not ready within {format_base(timeout, Dimension.TIME)} "
-        f"({result.attempts} attempts in {result.waited_s:.1f} s); last: {result.last}",
+        f"({plural(result.attempts, 'attempt')} in {result.waited_s:.1f} s); last: {result.last}",
         file=sys.stderr,
     )
     return 1

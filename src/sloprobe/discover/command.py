@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from sloprobe.discover.model import Proposal, Var
 from sloprobe.discover.run import DiscoverOptions, Discovery, discover
 from sloprobe.errors import InputError
+from sloprobe.model.units import plural
 from sloprobe.redact import redact_url
 from sloprobe.settings import variable
 
@@ -123,7 +124,7 @@ def report(found: Discovery, out: TextIO) -> None:
     print(f"sloprobe discover: {proposal.base_url}", file=out)
     width = max(len(r.source) for r in proposal.reports)
     for source in proposal.reports:
-        sent = f"  [{source.requests} requests]" if source.requests else ""
+        sent = f"  [{plural(source.requests, 'request')}]" if source.requests else ""
         print(f"  {source.source:<{width}}  {source.state:<9}  {source.detail}{sent}", file=out)
         for line in source.refused:
             print(f"  {'':<{width}}    refused: {line}", file=out)
