@@ -34,7 +34,8 @@ _SECRET_PARAM = re.compile(
 _MIN_SECRET = 4
 # Header, query and field names whose values are secrets wherever they appear.
 _SECRET_NAME = re.compile(
-    r"token|secret|passw|pwd|auth|cookie|session|signature|credential|api[-_]?key|^key$|private"
+    r"token(?!s)|secret|passw|pwd|auth|cookie|session|signature|credential|api[-_]?key|^key$"
+    r"|private"
     r"|(?:^|[-_.])(?:pass|sig)(?:$|[-_.])",  # `pass`, `X-Pass`, `db_pass`; Azure SAS's `sig`
     re.I,
 )
@@ -50,12 +51,13 @@ _CREDENTIALS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bxox[abprs]-[A-Za-z0-9\-]{10,}"), MASK),
     (
         re.compile(
-            # The name starts where no name character precedes it and is at most 64 characters
-            # each side of its keyword: linear time on any text (``a.a.a…`` was quadratic).
-            r"(?i)([?&;]?(?<![\w.\-])[\w.\-]{0,64}"
+            # The name starts where no name character precedes it, with at most 200 characters
+            # before its keyword (`spring.security.oauth2.client.registration.….client-secret`)
+            # and 32 after: linear time on any text (``a.a.a…`` was quadratic).
+            r"(?i)([?&;]?(?<![\w.\-])[\w.\-]{0,200}"
             r"(?:token|secret|passw|pwd|api[-_]?key|signature|session)"
             # A quote may come escaped (``\"password\":\"…\"``: JSON inside a JSON string).
-            r"[\w.\-]{0,64}(?:\\?[\"'])?\s*[:=]\s*(?:\\?[\"'])?)"
+            r"[\w.\-]{0,32}(?:\\?[\"'])?\s*[:=]\s*(?:\\?[\"'])?)"
             r"((?:[^\s\"'&,;}<>\\]|\\(?![\"'])){3,})"
         ),
         r"\1" + MASK,

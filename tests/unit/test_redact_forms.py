@@ -144,3 +144,13 @@ def test_secret_names_with_pass_or_sig_as_a_word_but_not_inside_one() -> None:
 def test_a_password_field_in_json_inside_a_json_string_is_masked() -> None:
     body = json.dumps({"detail": json.dumps({"password": "Nk8xFl3HeZ1nRb5D"})})
     assert "Nk8xFl3HeZ1nRb5D" not in Redactor()(body)
+
+
+def test_a_long_property_name_still_names_a_secret() -> None:
+    """Java-style dotted names run long before their keyword; the value is masked all the same."""
+    text = (
+        "spring.security.oauth2.client.registration.keycloak-internal.client-secret="
+        "Zx9Qw8Er7Ty6Ua5S\nmy.application.datasource.primary.credentials.api_key=abcdef12345"
+    )
+    shown = Redactor()(text)
+    assert "Zx9Qw8Er7Ty6Ua5S" not in shown and "abcdef12345" not in shown

@@ -64,10 +64,15 @@ def safe_measurement(
     )
 
 
-def register_spec_secrets(spec: Any, redactor: Redactor, depth: int = 0) -> None:
+def register_spec_secrets(
+    spec: Any, redactor: Redactor, depth: int = 0, *, in_body: bool = False
+) -> None:
     """Teach the redactor what a probe's spec holds: URL passwords, and the values of
     headers, query parameters, form fields and JSON keys whose names look secret, at any
-    depth of a JSON body (``{"credentials": {"password": …}}``, ``[{"client_secret": …}]``)."""
+    depth of a JSON body (``{"credentials": {"password": …}}``, ``[{"client_secret": …}]``).
+
+    In a JSON body a field named just ``key`` is not one: ``{key: status, value: …}`` filters
+    and ``sort: {key: …}`` name things, where ``?key=…`` in a query is an API key."""
     if depth > _MAX_SPEC_DEPTH:
         return
     if isinstance(spec, BaseModel):
@@ -76,17 +81,19 @@ def register_spec_secrets(spec: Any, redactor: Redactor, depth: int = 0) -> None
             if isinstance(value, str) and "://" in value and name in ("url", "server"):
                 redactor.add(*url_secrets(value))
             else:
-                register_spec_secrets(value, redactor, depth + 1)
+                body = in_body or name == "json_body"
+                register_spec_secrets(value, redactor, depth + 1, in_body=body)
     elif isinstance(spec, Mapping):
         for key, item in spec.items():
             secret = isinstance(item, str | int | float) and not isinstance(item, bool)
-            if secret and looks_secret(str(key)):
+            named = looks_secret(str(key)) and not (in_body and str(key).lower() == "key")
+            if secret and named:
                 redactor.add(str(item), str(item).split(" ", 1)[-1])
             else:
-                register_spec_secrets(item, redactor, depth + 1)
+                register_spec_secrets(item, redactor, depth + 1, in_body=in_body)
     elif isinstance(spec, list | tuple):
         for item in spec:
-            register_spec_secrets(item, redactor, depth + 1)
+            register_spec_secrets(item, redactor, depth + 1, in_body=in_body)
 
 
 # As deep as a slo.yaml may nest (config.yaml_source.MAX_DEPTH); a spec is finite either way.
