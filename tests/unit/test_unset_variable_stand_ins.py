@@ -59,3 +59,12 @@ def test_a_run_still_refuses_them(tmp_path: Path) -> None:
     said = " ".join(p.message for p in refused.value.problems)
     assert all(f"`{name}` is not set" in said for name in VARIABLES)
     assert "value == 0" not in said and "stand-in" not in said
+
+
+def test_a_misspelled_key_is_said_as_such_whatever_its_variable(tmp_path: Path) -> None:
+    text = SUITE.replace("      samples: ${SAMPLES}", "      sampels: ${SAMPLES}")
+    (tmp_path / "slo.yaml").write_text(text)
+    with pytest.raises(ConfigError) as refused:
+        load_slo_file(tmp_path / "slo.yaml", environ={}, env=EnvPolicy(lenient=True))
+    said = [p.message for p in refused.value.problems]
+    assert said == ["unknown key `sampels`; did you mean `samples`?"]

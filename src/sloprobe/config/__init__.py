@@ -133,7 +133,8 @@ def _model(source: YamlSource) -> SloFile:
             unset = {
                 path
                 for e in exc.errors(include_url=False)
-                if (path := _unset_at(source, _data_path(source.data, e["loc"], e["type"])))
+                if e["type"] not in _WRONG_WHATEVER_THE_VALUE
+                and (path := _unset_at(source, _data_path(source.data, e["loc"], e["type"])))
                 and tried.get(path, 0) < len(_STAND_INS)
             }
             if not unset:  # what is left is wrong whatever the variables hold
@@ -141,6 +142,10 @@ def _model(source: YamlSource) -> SloFile:
             for path in unset:
                 _set(source.data, path, _stand_in(exc, source, path, tried.get(path, 0)))
                 tried[path] = tried.get(path, 0) + 1
+
+
+# A key the model does not know is wrong whatever its `${VAR}` holds: no stand-in is tried.
+_WRONG_WHATEVER_THE_VALUE = frozenset({"extra_forbidden"})
 
 
 def _stand_in(exc: ValidationError, source: YamlSource, path: Path_, attempt: int) -> str:
@@ -184,7 +189,7 @@ def _problems_from(
     seen: set[tuple[Path_, str]] = set()
     for error in exc.errors(include_url=False):
         path = _data_path(source.data, error["loc"], error["type"])
-        if _unset_at(source, path) in stood_in:
+        if error["type"] not in _WRONG_WHATEVER_THE_VALUE and _unset_at(source, path) in stood_in:
             message = (
                 "its value is an environment variable that is not set, and this field takes "
                 "no stand-in: set the variable to check it"
