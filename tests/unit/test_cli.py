@@ -66,9 +66,11 @@ def test_run_without_slo_file_is_a_usage_error(
     [
         ("--failure-rate", "2", "is not a share between 0 and 1"),
         ("--failure-rate", "nan", "is not a share between 0 and 1"),
-        ("--backlog", "-5", "is not a count of 0 or more"),
+        ("--backlog", "-5", "is not a count from 0 to 1000000"),
+        ("--backlog", "1e9", "is not a whole number"),
         ("--backlog", "1.5", "is not a whole number"),
-        ("--latency-ms", "-100", "is not a latency of 0 ms or more"),
+        ("--latency-ms", "-100", "is not a latency from 0 to 3600000 ms"),
+        ("--latency-ms", "1e8", "is not a latency from 0 to 3600000 ms"),
         ("--latency-ms", "abc", "is not a number"),
     ],
 )
@@ -114,3 +116,18 @@ def test_report_names_the_run_it_cannot_find(
     HistoryStore.open(f"sqlite:///{tmp_path / 'reports' / 'history.db'}").dispose()
     assert main(["report", "--run", "999999"]) == 4
     assert "no stored run 999999" in capsys.readouterr().err
+
+
+def test_a_closed_pipe_ends_a_command_quietly(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`sloprobe validate … | head -1`: the reader left; no BrokenPipeError traceback, and the
+    exit status a shell gives a command whose reader closed the pipe."""
+    import io
+
+    class Closed(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr("sys.stdout", Closed())
+    assert main(["validate", str(ROOT / "slo.yaml")]) == 141

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sloprobe.cli.common import INTERRUPTED, USAGE_ERROR
+from sloprobe.cli.common import INTERRUPTED, USAGE_ERROR, reader_gone
 from sloprobe.cli.parser import COMMANDS
 from sloprobe.cli.parser import build_parser as _parser
 from sloprobe.cli.run import QUIET_REWRITE
@@ -34,4 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return USAGE_ERROR
     if rest and args.command not in ("run", "demo"):
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    return int(COMMANDS[args.command].handle(args, rest))
+    try:
+        return int(COMMANDS[args.command].handle(args, rest))
+    except BrokenPipeError:  # `sloprobe validate | head`: the reader has all it wanted
+        return reader_gone()

@@ -38,7 +38,7 @@ def add_parser(commands: Subparsers) -> None:
     )
     demo.add_argument(
         "--latency-ms",
-        type=_number(float, 0, 3_600_000, "a latency of 0 ms or more"),
+        type=_number(float, 0, 3_600_000, "a latency from 0 to 3600000 ms"),
         default=0.0,
         help="added latency on every API request",
     )
@@ -51,7 +51,7 @@ def add_parser(commands: Subparsers) -> None:
     demo.add_argument("--workers-stopped", action="store_true", help="stop the workers")
     demo.add_argument(
         "--backlog",
-        type=_number(int, 0, 1_000_000, "a count of 0 or more"),
+        type=_number(int, 0, 1_000_000, "a count from 0 to 1000000"),
         default=0,
         help="N queued jobs the workers do not drain",
     )

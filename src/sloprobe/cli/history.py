@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sloprobe.cli.common import USAGE_ERROR, Subparsers
+from sloprobe.cli.common import USAGE_ERROR, Subparsers, reader_gone
 from sloprobe.model.units import plural
 from sloprobe.settings import history_url
 
@@ -113,31 +112,13 @@ def run_history(args: argparse.Namespace) -> int:
             print(f"imported {plural(added, 'run')} ({skipped} already present)")
         sys.stdout.flush()  # a closed pipe is found here, not at exit
     except BrokenPipeError:
-        return _reader_gone()
+        return reader_gone()
     except (HistoryError, ValueError, OSError) as exc:
         print(f"sloprobe: {exc}", file=sys.stderr)
         return USAGE_ERROR
     finally:
         store.dispose()
     return 0
-
-
-SIGPIPE_EXIT = 141  # 128 + SIGPIPE: what the shell reports for `git log | head`
-
-
-def _reader_gone() -> int:
-    """The reader closed the pipe (``| head``): stop silently, as git does.
-
-    stdout is pointed at /dev/null so that the interpreter's last flush does not
-    fail a second time and print ``Exception ignored … BrokenPipeError``.
-    """
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):  # no real file descriptor (captured output)
-        pass
-    return SIGPIPE_EXIT
 
 
 def _show(

@@ -22,9 +22,10 @@ REDIRECTS_RULE = (
 def _not_recorded(name: str) -> str:
     """A value named like a series every request records would be mixed into that series."""
     if name in HTTP_SERIES:
+        hint = " (a JSON `status` field is often read as `state`)" if name == "status" else ""
         raise ValueError(
             f"every http probe measures {', '.join(HTTP_SERIES)} itself; give this value another "
-            f"name (a JSON `status` field is often read as `state`)"
+            f"name{hint}"
         )
     return name
 
