@@ -77,6 +77,19 @@ def test_an_unknown_shape_is_a_usage_error(
     assert not list(tmp_path.iterdir())
 
 
+def test_a_kept_slo_file_is_not_given_another_shapes_next_steps(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Run again over a suite of another shape: its slo.yaml is kept, so the variables to set
+    are that file's, not the ones the default shape would have asked for."""
+    assert main(["init", "--shape", "bullmq-node", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main(["init", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "kept    " in out and "slo.yaml was kept as it is" in out
+    assert "variables:" not in out
+
+
 @pytest.mark.parametrize("shape", SHAPES)
 def test_no_credential_or_loopback_url_has_a_default(shape: str) -> None:
     text = plan_suite(shape, "svc", default_source()).files[Path("slo.yaml")]

@@ -96,7 +96,11 @@ def handle(args: argparse.Namespace, rest: list[str]) -> int:
     for path in done.kept:
         print(f"kept    {path} (exists; --force to overwrite)")
     print(f"sloprobe from {source.action} (--action to change)")
-    print(_init_next_steps(done.suite.variables))
+    if any(path.name == "slo.yaml" for path in done.kept):
+        # The variables are the kept file's, not the ones this shape would have asked for.
+        print("next: slo.yaml was kept as it is; `sloprobe validate` lists the variables it needs")
+    else:
+        print(_init_next_steps(done.suite.variables))
     return 0
 
 
