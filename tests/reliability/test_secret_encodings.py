@@ -13,6 +13,7 @@ import html
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
@@ -61,6 +62,41 @@ def _suite() -> str:
     return SUITE % {"cuts": cuts, "cut_slos": cut_slos}
 
 
+def _answer(handler: BaseHTTPRequestHandler, status: int, body: str, kind: str) -> None:
+    data = body.encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", kind)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
+@contextmanager
+def _serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+def _outputs(pytester: pytest.Pytester, result: pytest.RunResult) -> dict[str, str]:
+    """The terminal and every file the run wrote under reports/ (charts aside)."""
+    texts = {"terminal": result.stdout.str() + result.stderr.str()}
+    for path in sorted((pytester.path / "reports").rglob("*")):
+        if path.is_file() and path.suffix != ".png":
+            texts[str(path.name)] = path.read_bytes().decode("latin-1")
+    assert {"report.html", "results.json", "history.db"} <= set(texts)
+    return texts
+
+
+def _leaks(texts: dict[str, str], forbidden: set[str]) -> list[tuple[str, str]]:
+    return sorted(
+        (name, secret) for name, text in texts.items() for secret in forbidden if secret in text
+    )
+
+
 @pytest.fixture
 def echo() -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
@@ -75,22 +111,13 @@ def echo() -> Iterator[str]:
                 doc = {"headers": headers, "password": PASSWORD, "status": "healthy"}
                 body = json.dumps(doc)
                 status = 200
-            data = body.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            _answer(self, status, body, "application/json")
 
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
+    with _serving(Handler) as url:
+        yield url
 
 
 def _forbidden(secret: str) -> set[str]:
@@ -119,18 +146,11 @@ def test_no_escaped_cut_or_field_secret_reaches_any_output(
     result = pytester.runpytest("-vv", "-rA", "--junitxml=junit.xml", "--base-url", echo)
     assert result.ret == 1
     texts = {
-        "terminal": result.stdout.str() + result.stderr.str(),
+        **_outputs(pytester, result),
         "summary": summary.read_text() if summary.exists() else "",
         "junit": (pytester.path / "junit.xml").read_text(),
     }
-    for path in sorted((pytester.path / "reports").rglob("*")):
-        if path.is_file() and path.suffix != ".png":
-            texts[str(path.name)] = path.read_bytes().decode("latin-1")
-    assert {"report.html", "results.json", "history.db"} <= set(texts)
-    forbidden = _forbidden(KEY) | _forbidden(COOKIE) | _forbidden(PASSWORD)
-    leaks = sorted(
-        (name, secret) for name, text in texts.items() for secret in forbidden if secret in text
-    )
+    leaks = _leaks(texts, _forbidden(KEY) | _forbidden(COOKIE) | _forbidden(PASSWORD))
     assert leaks == [], leaks
     data = json.loads(texts["results.json"])
     measurements = data["measurements"]
@@ -169,22 +189,13 @@ def body_echo() -> Iterator[str]:
         def do_POST(self) -> None:
             sent = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
             shown = [sent["credentials"]["password"], sent["clients"][0]["client_secret"]]
-            data = f"upstream rejected: {' and '.join(shown)}".encode()
-            self.send_response(500)
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            _answer(self, 500, f"upstream rejected: {' and '.join(shown)}", "text/plain")
 
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
+    with _serving(Handler) as url:
+        yield url
 
 
 def test_a_secret_named_field_deep_in_a_json_body_is_a_secret(
@@ -197,14 +208,6 @@ def test_a_secret_named_field_deep_in_a_json_body_is_a_secret(
     pytester.makefile(".yaml", slo=NESTED_SUITE)
     result = pytester.runpytest("-vv", "-rA", "--base-url", body_echo)
     assert result.ret == 1
-    texts = {"terminal": result.stdout.str() + result.stderr.str()}
-    for path in sorted((pytester.path / "reports").rglob("*")):
-        if path.is_file() and path.suffix != ".png":
-            texts[str(path.name)] = path.read_bytes().decode("latin-1")
-    assert {"report.html", "results.json", "history.db"} <= set(texts)
-    forbidden = _forbidden(NESTED) | _forbidden(LISTED)
-    leaks = sorted(
-        (name, secret) for name, text in texts.items() for secret in forbidden if secret in text
-    )
-    assert leaks == [], leaks
+    texts = _outputs(pytester, result)
+    assert _leaks(texts, _forbidden(NESTED) | _forbidden(LISTED)) == []
     assert "upstream rejected" in texts["results.json"]  # the page itself is kept, masked
