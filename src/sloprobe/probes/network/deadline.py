@@ -27,7 +27,7 @@ async def fetch_within(
     redirects: Redirects | None = None,
 ) -> Answer:
     """:func:`fetch` with a deadline of its own (``--timeout`` left, not the request's timeout),
-    past which it raises :class:`DeadlineExceeded`."""
+    past which it raises a timeout (:class:`DeadlineExceeded` for a body still coming)."""
     return await fetch(
         client,
         request,

@@ -72,8 +72,9 @@ async def fetch(
 
     The whole of it (retries, hops, the body) ends within ``deadline_s``, by default the
     request's own timeout (``target.timeout``, a probe's ``timeout``): httpx bounds each read,
-    not their sum, so an answer that drips a byte a second would never end; past the deadline
-    it is :class:`DeadlineExceeded`. An ``httpx.HTTPError`` raised here carries a
+    not their sum, so an answer that drips a byte a second would never end. Past the deadline
+    it is a connect or read timeout (still connecting, or no answer yet), or
+    :class:`DeadlineExceeded` (a body still coming). An ``httpx.HTTPError`` raised here carries a
     :class:`Sending` note: how many connection attempts were made, and which redirect hop
     failed (when not the first)."""
     policy = redirects if redirects is not None else Redirects()
