@@ -32,7 +32,9 @@ KIND = ProbeKind(
         Measure(
             "oldest_age",
             "s",
-            "RQ and BullMQ: age of the oldest waiting job over all queues (`oldest_age: true`).",
+            "RQ and BullMQ: age of the oldest waiting job over all queues (`oldest_age: true`), "
+            "read from the 10 jobs next in line and the last one in: more than 10 put at the front "
+            "(RQ `at_front`, BullMQ `lifo`) can hide an older one, so it is then a lower bound.",
         ),
         Measure(
             "oldest_age.<queue>", "s", "RQ and BullMQ: age of the oldest waiting job in one queue."
