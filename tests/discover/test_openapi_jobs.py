@@ -134,3 +134,73 @@ def test_a_field_without_enum_or_example_comments_the_job_probe_out(
         "  #         preset: thumbnail  # the first of its allowed values (thumbnail, poster)"
         in text
     )
+
+
+def _jobs_api(states: list[str], body: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAPI whose job states and submit body the tests below choose."""
+
+    def ok(schema: dict[str, Any]) -> dict[str, Any]:
+        return {"200": {"content": {"application/json": {"schema": schema}}}}
+
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Assets", "version": "1"},
+        "paths": {
+            "/healthz": {"get": {"operationId": "healthz", "responses": ok({"type": "object"})}},
+            "/assets": {
+                "post": {
+                    "operationId": "create_asset",
+                    "requestBody": body,
+                    "responses": ok({"properties": {"id": {"type": "string"}}}),
+                }
+            },
+            "/assets/{id}": {
+                "get": {
+                    "operationId": "get_asset",
+                    "parameters": [{"name": "id", "in": "path", "required": True}],
+                    "responses": ok({"properties": {"status": {"type": "string", "enum": states}}}),
+                }
+            },
+        },
+    }
+
+
+OPTIONAL_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {"type": "object", "properties": {"input_url": {"type": "string"}}}
+        }
+    },
+}
+
+
+def test_states_the_job_kind_does_not_know_are_asked_for_not_assumed(
+    scripted: ScriptedServer, tmp_path: Path
+) -> None:
+    """`preparing | ready | errored`: which one is success is the service's to say; the job
+    kind's default states (succeeded, done…) would poll `ready` until the timeout."""
+    scripted.routes["/openapi.json"] = Answer(
+        200, json.dumps(_jobs_api(["preparing", "ready", "errored"], OPTIONAL_BODY))
+    )
+    scripted.routes["/healthz"] = Answer(200, '{"status": "ok"}')
+    status, out, err = discover(scripted.base_url, "--out", str(tmp_path))
+    assert status == 0, out + err
+    assert "commented out: job (fill in JOB_SUCCESS_STATE" in out
+    text = (tmp_path / "slo.yaml").read_text()
+    assert "which of preparing, ready, errored means a job succeeded" in text
+    assert "job" not in validates(tmp_path / "slo.yaml").probes
+
+
+def test_a_required_body_whose_fields_are_all_optional_is_sent_empty(
+    scripted: ScriptedServer, tmp_path: Path
+) -> None:
+    """FastAPI's `create(body: In)` with defaults for every field: no body at all is a 422."""
+    scripted.routes["/openapi.json"] = Answer(
+        200, json.dumps(_jobs_api(["queued", "running", "succeeded", "failed"], OPTIONAL_BODY))
+    )
+    scripted.routes["/healthz"] = Answer(200, '{"status": "ok"}')
+    status, out, err = discover(scripted.base_url, "--out", str(tmp_path))
+    assert status == 0, out + err
+    job = validates(tmp_path / "slo.yaml").probes["job"].job
+    assert job is not None and job.submit.json_body == {}

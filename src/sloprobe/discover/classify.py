@@ -138,7 +138,7 @@ def classify(leaf: Leaf) -> Pick | Unclear | None:
         return _state(leaf, key)
     if leaf.type == "boolean":
         seen_true = leaf.value is True or not leaf.observed
-        return Pick("flag", leaf) if set(key) <= _FLAGS | {"is"} and seen_true else None
+        return Pick("flag", leaf, "bool") if set(key) <= _FLAGS | {"is"} and seen_true else None
     if leaf.type == "array":
         workers = set(key) <= {"worker", "workers", "active", "alive", "live", "online"}
         if workers and {"worker", "workers"} & set(key) and leaf.observed:

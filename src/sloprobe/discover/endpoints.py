@@ -15,6 +15,7 @@ from sloprobe.discover import thresholds as rules
 from sloprobe.discover.classify import Pick, Unclear, classify
 from sloprobe.discover.leaves import answer_leaves
 from sloprobe.discover.model import Leaf, Probe, Slo, slug, unique
+from sloprobe.model.units import Unit
 from sloprobe.probes.http.measure import ABSENT
 from sloprobe.probes.http.spec import HTTP_SERIES
 
@@ -261,7 +262,8 @@ def _value_slo(probe: Probe, value_name: str, pick: Pick, taken: set[str]) -> Sl
             warn,
             no_data_pass=True,
         )
-    bound, why = rules.duration_bound(float(pick.leaf.value), pick.response_time)
+    observed_s = Unit(pick.unit).to_base(float(pick.leaf.value))  # `latency_ms: 12` is 0.012 s
+    bound, why = rules.duration_bound(observed_s, pick.response_time)
     return Slo(
         unique(value_name, taken),
         probe.name,

@@ -48,6 +48,11 @@ def _pairs(document: dict[str, Any]) -> list[tuple[Operation, Operation]]:
     return pairs
 
 
+def _body_required(post: Operation, resolve: Resolve) -> bool:
+    body = resolve(post.spec.get("requestBody"))
+    return isinstance(body, dict) and body.get("required") is True
+
+
 def _body(post: Operation, resolve: Resolve) -> tuple[str, dict[str, Any]] | None:
     """("form" or "json", the body's object schema)."""
     body = resolve(post.spec.get("requestBody"))
@@ -196,6 +201,9 @@ def _submit(post: Operation, names: tuple[str, ...], draft: _Draft) -> dict[str,
             notes[("submit", "path")] = f"optional fields not sent: {', '.join(optional[:6])}"
         if fields:
             submit[style] = fields
+        elif style == "json" and _body_required(post, resolve):
+            submit["json"] = {}  # required, all its fields optional: `{}` is a body, none is 422
+            notes[("submit", "json")] = "the request body is required; its fields are optional"
         synthetic = next((n for n in _SYNTHETIC if n in properties), None)
         if synthetic and schema_type(flatten(properties[synthetic], resolve)) == "boolean":
             submit["synthetic_field"] = synthetic
@@ -233,6 +241,15 @@ def _status(get: Operation, draft: _Draft) -> dict[str, Any]:
             chosen = [v for v in state.enum if v.lower() in group]
             if chosen:
                 status[word] = chosen
+        if state.enum and "success" not in status:  # the kind's default states are not its own
+            status["success"] = [
+                draft.unknown(
+                    "JOB_SUCCESS_STATE",
+                    f"the state GET {get.path} gives a job that succeeded",
+                    f"which of {', '.join(state.enum)} means a job succeeded "
+                    "(none is a word the job kind knows)",
+                )
+            ]
         # The enum's other states, but waiting ones: a worker has the job (for queue wait).
         running = [v for v in state.enum if v.lower() not in SUCCESS | FAILURE | WAITING]
         if running and "success" in status:

@@ -93,8 +93,8 @@ class Probe:
         found: list[str] = []
 
         def walk(node: Any) -> None:
-            if isinstance(node, Var):
-                found.append(node[2:-1])
+            if isinstance(node, Var):  # `${FLOWER_URL}/api/tasks` holds one inside a path
+                found.extend(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", node))
             elif isinstance(node, dict):
                 for value in node.values():
                     walk(value)

@@ -52,11 +52,15 @@ def latency_bound(p95_s: float) -> tuple[str, str]:
 
 
 def duration_bound(observed_s: float, response_time: bool) -> tuple[str, str]:
-    """(the bound, the comment) for one duration value read from an answer."""
-    if response_time:
-        return latency_bound(observed_s)
-    bound = max(DURATION_MULTIPLE * observed_s, DURATION_FLOOR_S)
-    rule = f"max({DURATION_MULTIPLE} × observed, {shown(DURATION_FLOOR_S)})"
+    """(the bound, the comment) for one duration value read from an answer: a response time
+    by the latency rule, a job's duration by the duration rule."""
+    multiple, floor = (
+        (LATENCY_MULTIPLE, LATENCY_FLOOR_S)
+        if response_time
+        else (DURATION_MULTIPLE, DURATION_FLOOR_S)
+    )
+    bound = max(multiple * observed_s, floor)
+    rule = f"max({multiple} × observed, {shown(floor)})"
     return seconds_text(bound), f"observed {shown(observed_s)}; the bound is {rule}"
 
 
