@@ -1,4 +1,5 @@
-"""Shapes discover had not met: a `true` flag, durations in milliseconds, a variable inside a path."""
+"""Shapes discover had not met: a `true` flag, durations in milliseconds, a variable inside a path,
+the health check format's pass and warn."""
 
 from __future__ import annotations
 
@@ -51,3 +52,19 @@ def test_a_variable_inside_a_longer_value_is_named_whole() -> None:
     options = {"url": Var("${FLOWER_URL}/api/tasks"), "query": {"limit": Var("${LIMIT}")}}
     probe = Probe("flower-failed", "http", options, "Failed tasks.", [], {}, [])
     assert probe.variables() == ["FLOWER_URL", "LIMIT"]
+
+
+def test_the_health_check_formats_warn_is_up(
+    scripted: ScriptedServer, pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    """`application/health+json` says pass, warn or fail: a proposal that held `pass` alone
+    would breach on a service that warns and works."""
+    health = {"Content-Type": "application/health+json"}
+    scripted.routes["/health"] = Answer(200, '{"status": "pass"}', headers=health)
+    status, out, err = discover(scripted.base_url, "--out", str(tmp_path))
+    assert status == 0, out + err
+    data = yaml.safe_load((tmp_path / "slo.yaml").read_text())
+    assert data["slos"]["health-up"]["threshold"] == "value in [pass, warn]"
+    scripted.routes["/health"] = Answer(200, '{"status": "warn"}', headers=health)
+    ret, verdicts = run_suite(pytester, tmp_path / "slo.yaml", scripted.base_url)
+    assert ret == 0 and verdicts["health-up"]["status"] == "ok", verdicts

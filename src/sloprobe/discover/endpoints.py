@@ -210,6 +210,18 @@ def _value_slo(probe: Probe, value_name: str, pick: Pick, taken: set[str]) -> Sl
     if pick.category == "status":
         what = "up" if pick.leaf.parts == ("status",) else value_name
         why = "the state seen" if pick.leaf.observed else "the healthy state of the schema's enum"
+        if pick.expected == "pass":  # the health check format: `warn` is up too, `fail` down
+            return Slo(
+                unique(f"{probe.name}-{what}", taken),
+                probe.name,
+                value_name,
+                "value in [pass, warn]",
+                f"{seen} says pass or warn.",
+                [
+                    f"{why.capitalize()} during discovery: pass, warn and fail are the health "
+                    "check format's states (draft-inadarei-api-health-check), warn is up."
+                ],
+            )
         return Slo(
             unique(f"{probe.name}-{what}", taken),
             probe.name,
