@@ -11,14 +11,14 @@ from __future__ import annotations
 import base64
 import html
 import json
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
 import pytest
+
+from tests.support.handler_server import serving
 
 KEY = 'Kq7"zR/81mXw+Tt0='
 COOKIE = 'abc"x-c00kie/v4lue'
@@ -71,16 +71,6 @@ def _answer(handler: BaseHTTPRequestHandler, status: int, body: str, kind: str) 
     handler.wfile.write(data)
 
 
-@contextmanager
-def _serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-
-
 def _outputs(pytester: pytest.Pytester, result: pytest.RunResult) -> dict[str, str]:
     """The terminal and every file the run wrote under reports/ (charts aside)."""
     texts = {"terminal": result.stdout.str() + result.stderr.str()}
@@ -116,7 +106,7 @@ def echo() -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    with _serving(Handler) as url:
+    with serving(Handler) as url:
         yield url
 
 
@@ -194,7 +184,7 @@ def body_echo() -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    with _serving(Handler) as url:
+    with serving(Handler) as url:
         yield url
 
 

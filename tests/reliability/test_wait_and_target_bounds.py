@@ -12,11 +12,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import suppress
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -31,6 +30,7 @@ from sloprobe.probes.job.spec import JobProbe, StatusSpec, SubmitSpec
 from sloprobe.probes.python.client import BodyTooLarge, TargetClient
 from sloprobe.probes.runner import run_probes
 from tests.reliability.test_bounded_bodies import BIG_BYTES, MIB, PEAK_MARGIN, gzip_bomb
+from tests.support.handler_server import serving
 
 TOKEN = "wait-canary-token-5f1c"
 
@@ -103,20 +103,6 @@ class _Hostile(BaseHTTPRequestHandler):
         pass
 
 
-@contextmanager
-def _serve(host: str, handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
-    server = ThreadingHTTPServer((host, 0), handler)
-    server.daemon_threads = True
-    threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    ).start()
-    try:
-        yield f"http://{host}:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 class _Elsewhere(BaseHTTPRequestHandler):
     seen: ClassVar[list[dict[str, str]]] = []
 
@@ -135,12 +121,12 @@ class _Elsewhere(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def servers() -> Iterator[tuple[str, str]]:
     """The hostile target, and another origin (127.0.0.2) its offsite redirect points to."""
-    with _serve("127.0.0.2", _Elsewhere) as elsewhere:
+    with serving(_Elsewhere, "127.0.0.2") as elsewhere:
 
         class Handler(_Hostile):
             offsite = elsewhere
 
-        with _serve("127.0.0.1", Handler) as target:
+        with serving(Handler) as target:
             yield target, elsewhere
 
 
