@@ -210,25 +210,24 @@ def _value_slo(probe: Probe, value_name: str, pick: Pick, taken: set[str]) -> Sl
     if pick.category == "status":
         what = "up" if pick.leaf.parts == ("status",) else value_name
         why = "the state seen" if pick.leaf.observed else "the healthy state of the schema's enum"
+        threshold, says, comment = (
+            f'value == "{pick.expected}"',
+            f"{seen} says {pick.expected}.",
+            f"{why.capitalize()} during discovery.",
+        )
         if pick.expected == "pass":  # the health check format: `warn` is up too, `fail` down
-            return Slo(
-                unique(f"{probe.name}-{what}", taken),
-                probe.name,
-                value_name,
-                "value in [pass, warn]",
-                f"{seen} says pass or warn.",
-                [
-                    f"{why.capitalize()} during discovery: pass, warn and fail are the health "
-                    "check format's states (draft-inadarei-api-health-check), warn is up."
-                ],
+            threshold, says = "value in [pass, warn]", f"{seen} says pass or warn."
+            comment = (
+                f"{why.capitalize()} during discovery: pass, warn and fail are the health check "
+                "format's states (draft-inadarei-api-health-check), warn is up."
             )
         return Slo(
             unique(f"{probe.name}-{what}", taken),
             probe.name,
             value_name,
-            f'value == "{pick.expected}"',
-            f"{seen} says {pick.expected}.",
-            [f"{why.capitalize()} during discovery."],
+            threshold,
+            says,
+            [comment],
         )
     if pick.category == "flag":
         return Slo(
