@@ -68,3 +68,26 @@ def test_a_misspelled_key_is_said_as_such_whatever_its_variable(tmp_path: Path) 
         load_slo_file(tmp_path / "slo.yaml", environ={}, env=EnvPolicy(lenient=True))
     said = [p.message for p in refused.value.problems]
     assert said == ["unknown key `sampels`; did you mean `samples`?"]
+
+
+@pytest.mark.parametrize(
+    "line", ["      samples: ${TOKEN}", "  timeout: ${TOKEN}"], ids=["count", "duration"]
+)
+def test_a_wrong_value_from_a_variable_is_never_quoted(
+    line: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A secret put in the wrong field (`samples: ${API_TOKEN}`) is refused without being shown:
+    the error says the field and its line, not what the variable holds."""
+    token = "sk-live-quoted-nowhere-42"
+    text = SUITE.replace("      samples: ${SAMPLES}", "      samples: 3")
+    text = text.replace("  timeout: ${TIMEOUT}", "  timeout: 5s")
+    key = line.split(":")[0]
+    text = "\n".join(line if ln.startswith(key + ":") else ln for ln in text.splitlines())
+    (tmp_path / "slo.yaml").write_text(text)
+    environ = {name: "1" for name in VARIABLES} | {"TOKEN": token, "OBJECTIVE": "99%"}
+    environ |= {"TIMEOUT": "5s", "DEADLINE": "60s", "JOB_TIMEOUT": "30s", "WINDOW": "30d"}
+    with pytest.raises(ConfigError) as refused:
+        load_slo_file(tmp_path / "slo.yaml", environ=environ)
+    said = str(refused.value)
+    assert token not in said and "sk-live" not in said
+    assert key.strip() in said

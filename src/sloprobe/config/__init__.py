@@ -195,7 +195,11 @@ def _problems_from(
                 "no stand-in: set the variable to check it"
             )
         else:
-            message = _message(error, path, source.data)
+            hidden = _from_variable(source, path)
+            message = _message(error, path, source.data, hidden)
+            value = error.get("input")
+            if hidden and isinstance(value, str) and value:  # pydantic's words may quote it too
+                message = message.replace(value, "***")
         if (path, message) in seen:
             continue
         seen.add((path, message))
@@ -223,7 +227,16 @@ def _data_path(data: Any, loc: tuple[int | str, ...], kind: str) -> Path_:
     return tuple(path)
 
 
-def _message(error: Mapping[str, Any], path: Path_, data: Any) -> str:
+def _from_variable(source: YamlSource, path: Path_) -> bool:
+    """Whether the value at ``path`` was written as a `${VAR}`: what it holds may be a secret,
+    so a problem with it never quotes it."""
+    line = source.line_of(path)
+    return (
+        line is not None and line <= len(source.text_lines) and "${" in source.text_lines[line - 1]
+    )
+
+
+def _message(error: Mapping[str, Any], path: Path_, data: Any, hidden: bool = False) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         return _unknown_key(path, data)
@@ -237,13 +250,13 @@ def _message(error: Mapping[str, Any], path: Path_, data: Any) -> str:
     if kind.startswith("string_pattern") and path and isinstance(path[-1], str):
         return f"`{error.get('input')}` is not a valid name (letters, digits, `_`, `-`, `.`)"
     if kind == "tuple_type" and path and path[-1] in ("threshold", "warn"):
-        return f"expected a threshold such as `value < 100` or `p95 < 300ms`, got {_shown(error)}"
+        return f"expected a threshold such as `value < 100` or `p95 < 300ms`, got {_shown(error, hidden)}"
     if kind in _EXPECTED:
-        return f"expected {_EXPECTED[kind]}, got {_shown(error)}"
+        return f"expected {_EXPECTED[kind]}, got {_shown(error, hidden)}"
     bound = _BOUNDS.get(kind)
     if bound is not None:
         words, key = bound
-        return f"must be {words} {(error.get('ctx') or {}).get(key)}, got {_shown(error)}"
+        return f"must be {words} {(error.get('ctx') or {}).get(key)}, got {_shown(error, hidden)}"
     return message
 
 
@@ -268,9 +281,11 @@ _BOUNDS = {
 }
 
 
-def _shown(error: Mapping[str, Any]) -> str:
-    """The value a problem is about, briefly: `5`, a list, a mapping."""
+def _shown(error: Mapping[str, Any], hidden: bool = False) -> str:
+    """The value a problem is about, briefly: `5`, a list, a mapping; a variable's, unquoted."""
     value = error.get("input")
+    if hidden:
+        return "the value of its variable"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
